@@ -1,0 +1,241 @@
+/* tcpcrypt key exchange: Init1/Init2 wire format and the key schedule
+ * (PROTOCOL.md sections 2 and 3). */
+#include "kx.h"
+
+#include <string.h>
+#include <sodium.h>
+
+#include "hkdf.h"
+
+/* magic(4) | len(4): common to both messages. */
+#define KX_HDR_LEN        8
+/* Init1 up to and including nciphers. */
+#define KX_INIT1_HEAD_LEN (KX_HDR_LEN + 1)
+/* Init2 has no variable part. */
+#define KX_INIT2_FIXED    (KX_HDR_LEN + 2 + KX_NONCE_LEN + KX_KEY_LEN)
+
+/* One-byte CPRF contexts of PROTOCOL.md section 3. */
+enum {
+	CTX_SS_NEXT = 0x01,
+	CTX_SESSID = 0x02,
+	CTX_MK = 0x03,
+	CTX_K_AB = 0x04,
+	CTX_K_BA = 0x05,
+};
+
+#define KX_SESSID_TAG 0xa0
+
+static void put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint16_t get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+size_t kx_init1_encode(uint8_t out[KX_INIT1_LEN], const uint8_t nonce[KX_NONCE_LEN],
+		       const uint8_t pub[KX_KEY_LEN])
+{
+	uint8_t *p = out;
+
+	put_be32(p, KX_INIT1_MAGIC);
+	put_be32(p + 4, KX_INIT1_LEN);
+	p[8] = 1;	/* we offer exactly one suite */
+	put_be16(p + 9, KX_SUITE_V1);
+	p += KX_INIT1_HEAD_LEN + 2;
+	memcpy(p, nonce, KX_NONCE_LEN);
+	memcpy(p + KX_NONCE_LEN, pub, KX_KEY_LEN);
+	return KX_INIT1_LEN;
+}
+
+size_t kx_init2_encode(uint8_t out[KX_INIT2_LEN], const uint8_t nonce[KX_NONCE_LEN],
+		       const uint8_t pub[KX_KEY_LEN])
+{
+	put_be32(out, KX_INIT2_MAGIC);
+	put_be32(out + 4, KX_INIT2_LEN);
+	put_be16(out + 8, KX_SUITE_V1);
+	memcpy(out + 10, nonce, KX_NONCE_LEN);
+	memcpy(out + 10 + KX_NONCE_LEN, pub, KX_KEY_LEN);
+	return KX_INIT2_LEN;
+}
+
+/* Checks the part both messages share once the size of the fixed part is
+ * known: the buffer must hold that part, and len must cover it, stay within
+ * our limit and within the buffer.  The magic is checked by the caller first,
+ * so that a short segment that is no Init message at all says so. */
+static enum kx_status check_len(const uint8_t *buf, size_t buf_len, size_t fixed,
+				uint32_t *len_out)
+{
+	uint32_t len;
+
+	if (buf_len < fixed)
+		return KX_ERR_TRUNCATED;
+	len = get_be32(buf + 4);
+	if (len < fixed || len > KX_INIT_MAX_LEN)
+		return KX_ERR_LENGTH;
+	if (len > buf_len)
+		return KX_ERR_TRUNCATED;
+	*len_out = len;
+	return KX_OK;
+}
+
+static bool offers_v1(const uint8_t *suites, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (get_be16(suites + 2 * i) == KX_SUITE_V1)
+			return true;
+	return false;
+}
+
+enum kx_status kx_init1_parse(const uint8_t *buf, size_t buf_len, struct kx_init1 *out)
+{
+	enum kx_status st;
+	uint32_t len;
+	uint8_t n;
+	size_t fixed;
+
+	if (buf_len < 4)
+		return KX_ERR_TRUNCATED;
+	if (get_be32(buf) != KX_INIT1_MAGIC)
+		return KX_ERR_MAGIC;
+	if (buf_len < KX_INIT1_HEAD_LEN)
+		return KX_ERR_TRUNCATED;
+	n = buf[8];
+	fixed = KX_INIT1_HEAD_LEN + 2 * (size_t)n + KX_NONCE_LEN + KX_KEY_LEN;
+	st = check_len(buf, buf_len, fixed, &len);
+	if (st != KX_OK)
+		return st;
+	if (!offers_v1(buf + KX_INIT1_HEAD_LEN, n))
+		return KX_ERR_NO_SUITE;
+	out->len = len;
+	out->nciphers = n;
+	out->nonce = buf + KX_INIT1_HEAD_LEN + 2 * (size_t)n;
+	out->pub = out->nonce + KX_NONCE_LEN;
+	return KX_OK;
+}
+
+enum kx_status kx_init2_parse(const uint8_t *buf, size_t buf_len, struct kx_init2 *out)
+{
+	enum kx_status st;
+	uint32_t len;
+	uint16_t suite;
+
+	if (buf_len < 4)
+		return KX_ERR_TRUNCATED;
+	if (get_be32(buf) != KX_INIT2_MAGIC)
+		return KX_ERR_MAGIC;
+	st = check_len(buf, buf_len, KX_INIT2_FIXED, &len);
+	if (st != KX_OK)
+		return st;
+	/* We only ever offer v1, so any other suite is one we did not offer. */
+	suite = get_be16(buf + KX_HDR_LEN);
+	if (suite != KX_SUITE_V1)
+		return KX_ERR_BAD_SUITE;
+	out->len = len;
+	out->suite = suite;
+	out->nonce = buf + KX_HDR_LEN + 2;
+	out->pub = out->nonce + KX_NONCE_LEN;
+	return KX_OK;
+}
+
+const char *kx_status_str(enum kx_status s)
+{
+	switch (s) {
+	case KX_OK:
+		return "ok";
+	case KX_ERR_TRUNCATED:
+		return "truncated Init message";
+	case KX_ERR_MAGIC:
+		return "bad Init magic";
+	case KX_ERR_LENGTH:
+		return "bad Init length";
+	case KX_ERR_NO_SUITE:
+		return "no supported cipher suite offered";
+	case KX_ERR_BAD_SUITE:
+		return "peer chose a suite we did not offer";
+	case KX_ERR_ZERO_KEY:
+		return "X25519 shared secret is all zeros";
+	}
+	return "unknown kx status";
+}
+
+/* PRK = HKDF-Extract(N_A, transcript | Init1 | Init2 | ES). */
+static void derive_prk(const struct kx_input *in, const uint8_t *n_a,
+		       const uint8_t es[KX_KEY_LEN], uint8_t prk[HKDF_SHA256_LEN])
+{
+	struct hkdf_extract x;
+
+	hkdf_extract_init(&x, n_a, KX_NONCE_LEN);
+	hkdf_extract_update(&x, in->transcript, in->transcript_len);
+	hkdf_extract_update(&x, in->init1, in->init1_len);
+	hkdf_extract_update(&x, in->init2, in->init2_len);
+	hkdf_extract_update(&x, es, KX_KEY_LEN);
+	hkdf_extract_final(&x, prk);	/* wipes x */
+}
+
+static void derive_keys(const uint8_t prk[HKDF_SHA256_LEN], struct kx_secrets *out)
+{
+	uint8_t mk[HKDF_SHA256_LEN];
+
+	out->session_id[0] = KX_SESSID_TAG;
+	hkdf_cprf(out->session_id + 1, KX_SESSID_LEN - 1, prk, CTX_SESSID);
+	hkdf_cprf(mk, sizeof(mk), prk, CTX_MK);
+	hkdf_cprf(out->k_ab, sizeof(out->k_ab), mk, CTX_K_AB);
+	hkdf_cprf(out->k_ba, sizeof(out->k_ba), mk, CTX_K_BA);
+	hkdf_cprf(out->ss1, sizeof(out->ss1), prk, CTX_SS_NEXT);
+	sodium_memzero(mk, sizeof(mk));
+}
+
+enum kx_status kx_derive(const struct kx_input *in, struct kx_secrets *out,
+			 uint8_t es_out[KX_KEY_LEN])
+{
+	struct kx_init1 i1;
+	enum kx_status st;
+	uint8_t es[KX_KEY_LEN];
+	uint8_t prk[HKDF_SHA256_LEN];
+
+	sodium_memzero(out, sizeof(*out));
+	/* The salt N_A sits after a variable number of suites, so find it by
+	 * parsing; this also keeps a malformed Init1 from being read past
+	 * its end (callers have parsed it already, so this cannot fail for
+	 * them). */
+	st = kx_init1_parse(in->init1, in->init1_len, &i1);
+	if (st != KX_OK)
+		return st;
+	/* libsodium refuses (returns -1) when the result is all zeros, which
+	 * is what a low-order peer public key produces. */
+	if (crypto_scalarmult(es, in->own_priv, in->peer_pub) != 0) {
+		sodium_memzero(es, sizeof(es));
+		return KX_ERR_ZERO_KEY;
+	}
+	derive_prk(in, i1.nonce, es, prk);
+	derive_keys(prk, out);
+	if (es_out != NULL)
+		memcpy(es_out, es, KX_KEY_LEN);
+	sodium_memzero(es, sizeof(es));
+	sodium_memzero(prk, sizeof(prk));
+	return KX_OK;
+}
+
+void kx_keypair_from_seed(uint8_t pub[KX_KEY_LEN], const uint8_t priv[KX_KEY_LEN])
+{
+	/* Clamping sets bit 254 of the scalar, so the result is never the
+	 * all-zero point and the return value carries no information. */
+	(void)crypto_scalarmult_base(pub, priv);
+}
