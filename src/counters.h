@@ -1,0 +1,45 @@
+/* The daemon's event counters.  One X-macro list gives the struct fields
+ * and their printed names, so adding a counter is one line. */
+#ifndef TC_COUNTERS_H
+#define TC_COUNTERS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define TC_COUNTERS(X) \
+	X(packets_in, "segments received from the peer")		\
+	X(packets_out, "segments sent by the local kernel")		\
+	X(malformed, "unparseable packets passed unchanged")		\
+	X(encrypted_flows, "connections that switched to encrypted")	\
+	X(plaintext_flows, "connections that run in plaintext")	\
+	X(eno_fallback, "plaintext because ENO failed (any reason)")	\
+	X(eno_syn_without, "SYN retransmitted without ENO")		\
+	X(segments_sealed, "segments encrypted and tagged")		\
+	X(segments_opened, "segments verified and decrypted")		\
+	X(mac_fail, "segments dropped: tag missing or invalid")	\
+	X(no_keys_drop, "segments dropped: arrived before keys")	\
+	X(untagged_rst, "RSTs without a valid tag passed unchanged")	\
+	X(oversize_drop, "segments dropped: options did not fit")	\
+	X(sack_trimmed, "SACK blocks removed to make room")		\
+	X(init_retransmit, "Init messages retransmitted")		\
+	X(init_bad, "invalid Init messages (abort)")			\
+	X(aborts, "connections aborted with RST")			\
+	X(held, "segments held until keys existed")			\
+	X(held_overflow, "segments dropped: hold queue full")		\
+	X(injected, "packets injected through the raw socket")		\
+	X(inject_fail, "raw socket sends that failed")			\
+	X(flows_evicted, "flows evicted because the table was full")	\
+	X(flows_expired, "flows removed after the idle limit")		\
+	X(unknown_mac_drop, "segments with a MAC option on unknown flows") \
+	X(queue_enobufs, "netlink ENOBUFS (kernel dropped queue messages)")
+
+struct counters {
+#define TC_COUNTER_FIELD(name, desc) uint64_t name;
+	TC_COUNTERS(TC_COUNTER_FIELD)
+#undef TC_COUNTER_FIELD
+};
+
+/* Prints "counter NAME VALUE" lines. */
+void counters_print(const struct counters *c, FILE *out);
+
+#endif

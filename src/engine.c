@@ -1,0 +1,1093 @@
+/* The protocol engine.  Reading guide:
+ *   engine_handle() dispatches each segment by direction and flow state;
+ *   the SYN functions run ENO (PROTOCOL.md section 1);
+ *   the kx functions carry Init1/Init2 and the key schedule (sections 2, 3, 6);
+ *   seal_outgoing()/open_incoming() protect established traffic and
+ *   translate sequence numbers (sections 4, 5).
+ * Nothing here touches the network: see struct engine_io. */
+#include "engine.h"
+
+#include <arpa/inet.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "eno.h"
+#include "kx.h"
+#include "log.h"
+#include "seal.h"
+#include "tcpopt.h"
+
+#define US_PER_MS  1000ull
+#define US_PER_SEC 1000000ull
+#define KEYPAIR_LIFETIME (60 * US_PER_SEC)	/* PROTOCOL.md section 2 */
+#define RTO_MIN (10 * US_PER_MS)
+#define RTO_MAX (1000 * US_PER_MS)
+#define INIT_MAX_TRIES 8
+#define SCAN_INTERVAL (1 * US_PER_SEC)
+#define ENO_SYN_RETRIES_WITH_ENO 3	/* the first SYN and two retransmissions */
+#define MSS_REDUCTION MAC_OPT_LEN
+
+void engine_config_defaults(struct engine_config *c)
+{
+	c->max_flows = 65536;
+	c->idle_us = 7200 * US_PER_SEC;
+	c->handshake_idle_us = 150 * US_PER_SEC;
+	c->linger_us = 60 * US_PER_SEC;
+	c->max_held = 64;
+	c->rst_authenticated = false;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers */
+
+static void make_key(const struct pkt *p, bool outgoing, struct flow_key *k)
+{
+	size_t alen = pkt_addr_len(p);
+
+	memset(k, 0, sizeof(*k));
+	k->family = (uint8_t)p->family;
+	if (outgoing) {
+		memcpy(k->laddr, pkt_saddr(p), alen);
+		memcpy(k->raddr, pkt_daddr(p), alen);
+		k->lport = pkt_sport(p);
+		k->rport = pkt_dport(p);
+	} else {
+		memcpy(k->laddr, pkt_daddr(p), alen);
+		memcpy(k->raddr, pkt_saddr(p), alen);
+		k->lport = pkt_dport(p);
+		k->rport = pkt_sport(p);
+	}
+}
+
+/* "192.0.2.1:80 -> 198.51.100.1:5000" (local first) for log lines. */
+static const char *flow_name(const struct flow_key *k, char *buf, size_t len)
+{
+	char l[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
+	int fam = k->family;
+
+	inet_ntop(fam, k->laddr, l, sizeof(l));
+	inet_ntop(fam, k->raddr, r, sizeof(r));
+	if (fam == AF_INET6)
+		snprintf(buf, len, "[%s]:%u -> [%s]:%u", l, k->lport, r, k->rport);
+	else
+		snprintf(buf, len, "%s:%u -> %s:%u", l, k->lport, r, k->rport);
+	return buf;
+}
+
+#define FLOW_NAME_LEN (2 * INET6_ADDRSTRLEN + 24)
+
+static bool is_syn(uint8_t flags)
+{
+	return (flags & (TCP_SYN | TCP_ACK | TCP_RST)) == TCP_SYN;
+}
+
+static bool is_synack(uint8_t flags)
+{
+	return (flags & (TCP_SYN | TCP_ACK | TCP_RST)) == (TCP_SYN | TCP_ACK);
+}
+
+static uint64_t clamp_rto(uint64_t rtt)
+{
+	return rtt < RTO_MIN ? RTO_MIN : rtt > RTO_MAX ? RTO_MAX : rtt;
+}
+
+/* The wire sequence number just past what we have sent / received. */
+static uint32_t snd_nxt_wire(const struct flow *f)
+{
+	return f->snd.isn + 1 + (uint32_t)f->snd.high;
+}
+
+static uint32_t rcv_nxt_wire(const struct flow *f)
+{
+	return f->rcv.isn + 1 + (uint32_t)f->rcv.high;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Flow lifetime */
+
+static struct flow_hs *hs_new(struct engine *e, struct flow *f)
+{
+	struct flow_hs *hs = calloc(1, sizeof(*hs));
+
+	if (!hs)
+		return NULL;
+	hs->flow = f;
+	hs->next = e->handshakes;
+	if (e->handshakes)
+		e->handshakes->prev = hs;
+	e->handshakes = hs;
+	f->hs = hs;
+	return hs;
+}
+
+/* Drops any held segments (their kernel retransmits them if the flow goes
+ * on), wipes the private key and frees the handshake state. */
+static void hs_free(struct engine *e, struct flow *f)
+{
+	struct flow_hs *hs = f->hs;
+	unsigned i;
+
+	if (!hs)
+		return;
+	for (i = 0; i < hs->nheld; i++) {
+		e->io.release(e->io.ctx, hs->held[i].id, false, NULL, 0);
+		free(hs->held[i].data);
+	}
+	free(hs->held);
+	if (hs->prev)
+		hs->prev->next = hs->next;
+	else
+		e->handshakes = hs->next;
+	if (hs->next)
+		hs->next->prev = hs->prev;
+	sodium_memzero(hs, sizeof(*hs));
+	free(hs);
+	f->hs = NULL;
+}
+
+static void flow_destroy(struct engine *e, struct flow *f)
+{
+	hs_free(e, f);
+	flow_remove(&e->flows, f);
+}
+
+static void evict_cb(void *ctx, struct flow *f)
+{
+	struct engine *e = ctx;
+
+	e->ctr.flows_evicted++;
+	flow_destroy(e, f);
+}
+
+static struct flow *flow_new(struct engine *e, const struct flow_key *k, uint64_t now,
+			     enum flow_role role, enum flow_state st)
+{
+	struct flow *f = flow_insert(&e->flows, k, now, evict_cb, e);
+
+	if (!f)
+		return NULL;
+	f->role = (uint8_t)role;
+	f->state = (uint8_t)st;
+	if (!hs_new(e, f)) {
+		flow_remove(&e->flows, f);
+		return NULL;
+	}
+	return f;
+}
+
+static void linger(struct engine *e, struct flow *f, uint64_t now, enum flow_state st)
+{
+	f->state = (uint8_t)st;
+	f->linger_until = now + e->cfg.linger_us;
+	hs_free(e, f);
+}
+
+/* The connection runs in plaintext from now on: forget it, and let the
+ * verdict mark it so the rules stop queueing it. */
+static enum engine_verdict go_plaintext(struct engine *e, struct flow *f, const char *reason)
+{
+	char name[FLOW_NAME_LEN];
+
+	e->ctr.plaintext_flows++;
+	log_info("plaintext %s reason=%s", flow_name(&f->key, name, sizeof(name)), reason);
+	flow_destroy(e, f);
+	return EV_ACCEPT_PLAIN;
+}
+
+static void keypair_refresh(struct engine *e, uint64_t now)
+{
+	if (e->kp_born && now - e->kp_born < KEYPAIR_LIFETIME)
+		return;
+	e->io.random(e->io.ctx, e->kp_priv, sizeof(e->kp_priv));
+	kx_keypair_from_seed(e->kp_pub, e->kp_priv);
+	e->kp_born = now ? now : 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Injection */
+
+struct inject_spec {
+	uint32_t seq, ack;
+	uint8_t flags;
+	uint16_t window;
+	const uint8_t *opts;
+	size_t opts_len;
+	const uint8_t *payload;
+	size_t payload_len;
+	bool to_local;		/* spoof the peer towards our own kernel */
+};
+
+static int inject(struct engine *e, const struct flow *f, const struct inject_spec *s,
+		  bool tag_it)
+{
+	struct pkt_build b = {
+		.family = f->key.family,
+		.saddr = s->to_local ? f->key.raddr : f->key.laddr,
+		.daddr = s->to_local ? f->key.laddr : f->key.raddr,
+		.sport = s->to_local ? f->key.rport : f->key.lport,
+		.dport = s->to_local ? f->key.lport : f->key.rport,
+		.seq = s->seq, .ack = s->ack, .flags = s->flags, .window = s->window,
+		.opts = s->opts, .opts_len = s->opts_len,
+		.payload = s->payload, .payload_len = s->payload_len,
+	};
+	uint8_t mac_opt[MAC_OPT_LEN] = { TCPOPT_EXP, MAC_OPT_LEN, 0x74, 0x63 };
+	struct pkt p;
+	size_t len;
+
+	if (tag_it) {
+		struct seal_hdr h = {
+			.flags = s->flags,
+			.seq_off = seqmap_offset(&f->snd, s->seq),
+			.ack_off = seqmap_offset(&f->rcv, s->ack),
+			.payload_len = (uint16_t)s->payload_len,
+		};
+		seal_tag(&f->tx, &h, s->payload, s->payload_len, mac_opt + 4);
+		b.opts = mac_opt;
+		b.opts_len = sizeof(mac_opt);
+	}
+	len = pkt_build(e->scratch, sizeof(e->scratch), &b, &p);
+	if (!len || e->io.inject(e->io.ctx, e->scratch, len) < 0) {
+		e->ctr.inject_fail++;
+		return -1;
+	}
+	e->ctr.injected++;
+	return 0;
+}
+
+/* PROTOCOL.md section 2 "Abort": RST to the peer (tagged once we have
+ * keys) and RST to our own socket so the application sees ECONNRESET. */
+static void flow_abort(struct engine *e, struct flow *f, uint64_t now, const char *why)
+{
+	char name[FLOW_NAME_LEN];
+	struct inject_spec peer = {
+		.seq = snd_nxt_wire(f), .ack = rcv_nxt_wire(f), .flags = TCP_RST | TCP_ACK,
+	};
+	struct inject_spec local = {
+		.seq = seqmap_to_kernel(&f->rcv, rcv_nxt_wire(f)), .flags = TCP_RST,
+		.to_local = true,
+	};
+
+	log_warn("abort %s: %s", flow_name(&f->key, name, sizeof(name)), why);
+	e->ctr.aborts++;
+	inject(e, f, &peer, f->state == FLOW_ENCRYPTED);
+	inject(e, f, &local, false);
+	linger(e, f, now, FLOW_ABORTED);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Established traffic */
+
+static const uint8_t mac_template[MAC_OPT_LEN] = { TCPOPT_EXP, MAC_OPT_LEN, 0x74, 0x63 };
+
+/* Our kernel's segment -> the wire: translate, encrypt, tag. */
+static enum engine_verdict seal_outgoing(struct engine *e, struct flow *f, struct pkt *p)
+{
+	uint8_t flags = pkt_flags(p);
+	uint8_t *opts = pkt_opts(p);
+	uint8_t newopts[TCP_MAX_OPT_LEN];
+	struct tcpopt_info info;
+	struct seal_hdr h;
+	uint32_t seq, ack;
+	size_t plen = pkt_payload_len(p);
+	unsigned trimmed;
+	int olen;
+
+	if (tcpopt_scan(opts, pkt_opts_len(p), &info) < 0) {
+		e->ctr.malformed++;
+		return EV_DROP;
+	}
+	seq = seqmap_to_wire(&f->snd, pkt_seq(p));
+	ack = pkt_ack(p);
+	if ((flags & TCP_ACK) && f->have_peer_init) {
+		ack = seqmap_to_wire(&f->rcv, ack);
+		tcpopt_sack_shift(opts, &info, f->rcv.init_len);
+	}
+	olen = tcpopt_append(newopts, opts, pkt_opts_len(p), &info, mac_template,
+			     MAC_OPT_LEN, &trimmed);
+	if (olen < 0 || pkt_set_options(p, newopts, (size_t)olen) < 0) {
+		e->ctr.oversize_drop++;
+		return EV_DROP;
+	}
+	e->ctr.sack_trimmed += trimmed;
+	pkt_set_seq(p, seq);
+	pkt_set_ack(p, ack);
+
+	h.flags = flags;
+	h.seq_off = seqmap_offset(&f->snd, seq);
+	h.ack_off = (flags & TCP_ACK) ? seqmap_offset(&f->rcv, ack) : 0;
+	h.payload_len = (uint16_t)plen;
+	h.urg_ptr = pkt_urp(p);
+	seal_xor(&f->tx, h.seq_off, pkt_payload(p), plen);
+	/* The MAC option is the last one we wrote; fill in its tag. */
+	seal_tag(&f->tx, &h, pkt_payload(p), plen, pkt_opts(p) + olen - MAC_OPT_LEN + 4);
+	seqmap_advance(&f->snd, h.seq_off + plen + ((flags & TCP_FIN) ? 1 : 0));
+	pkt_fix_checksums(p);
+	f->bytes_out += plen;
+	e->ctr.segments_sealed++;
+	return EV_ACCEPT;
+}
+
+/* Does this incoming segment need a valid tag (PROTOCOL.md section 4,
+ * "Receiving")? */
+static bool tag_required(const struct flow *f, uint8_t flags, size_t plen)
+{
+	if (plen || (flags & (TCP_FIN | TCP_URG)))
+		return true;
+	if (f->role == ROLE_A)
+		return true;
+	return f->peer_tagged;
+}
+
+/* The wire -> our kernel: verify, decrypt, translate. */
+static enum engine_verdict open_incoming(struct engine *e, struct flow *f, struct pkt *p,
+					 uint64_t now)
+{
+	uint8_t flags = pkt_flags(p);
+	uint8_t *opts = pkt_opts(p);
+	struct tcpopt_info info;
+	struct seal_hdr h;
+	size_t plen = pkt_payload_len(p);
+	uint32_t seq = pkt_seq(p), ack = pkt_ack(p);
+
+	if (tcpopt_scan(opts, pkt_opts_len(p), &info) < 0) {
+		e->ctr.mac_fail++;
+		return EV_DROP;
+	}
+	h.flags = flags;
+	h.seq_off = seqmap_offset(&f->rcv, seq);
+	h.ack_off = (flags & TCP_ACK) ? seqmap_offset(&f->snd, ack) : 0;
+	h.payload_len = (uint16_t)plen;
+	h.urg_ptr = pkt_urp(p);
+
+	if (info.mac >= 0 && seal_verify(&f->rx, &h, pkt_payload(p), plen, opts + info.mac + 4)) {
+		f->peer_tagged = true;
+	} else if (flags & TCP_RST) {
+		/* An unauthenticated RST reaches the kernel untranslated: the
+		 * kernel's own sequence checks decide (RFC 5961 challenge ACK). */
+		if (e->cfg.rst_authenticated) {
+			e->ctr.mac_fail++;
+			return EV_DROP;
+		}
+		e->ctr.untagged_rst++;
+		return EV_ACCEPT;
+	} else if (tag_required(f, flags, plen)) {
+		e->ctr.mac_fail++;
+		return EV_DROP;
+	}
+
+	/* A retransmitted Init message lies before the application data:
+	 * never hand those bytes to the kernel. */
+	if (plen && h.seq_off < f->rcv.init_len) {
+		e->ctr.mac_fail++;
+		return EV_DROP;
+	}
+	seal_xor(&f->rx, h.seq_off, pkt_payload(p), plen);
+	seqmap_advance(&f->rcv, h.seq_off + plen + ((flags & TCP_FIN) ? 1 : 0));
+	pkt_set_seq(p, seqmap_to_kernel(&f->rcv, seq));
+	if (flags & TCP_ACK) {
+		pkt_set_ack(p, seqmap_to_kernel(&f->snd, ack));
+		tcpopt_sack_unshift(opts, &info, f->snd.init_len, f->snd.isn + 1);
+		/* B: A acknowledged Init2, stop retransmitting it. */
+		if (f->hs && f->role == ROLE_B && h.ack_off >= f->snd.init_len &&
+		    h.ack_off < f->snd.high + 1)
+			hs_free(e, f);
+	}
+	pkt_fix_checksums(p);
+	f->bytes_in += plen;
+	e->ctr.segments_opened++;
+	if (flags & TCP_FIN)
+		f->fin_in = true;
+	if (flags & TCP_RST)
+		linger(e, f, now, FLOW_CLOSED);
+	else if (f->fin_in && f->fin_out && f->state == FLOW_ENCRYPTED)
+		f->linger_until = now + e->cfg.linger_us;
+	return EV_ACCEPT;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Key exchange */
+
+static void start_rtx_timer(struct flow_hs *hs, uint64_t now)
+{
+	uint64_t rtt = now > hs->syn_time ? now - hs->syn_time : 0;
+
+	hs->rto = clamp_rto(rtt);
+	hs->rtx_tries = 0;
+	hs->rtx_deadline = now + hs->rto;
+}
+
+static void log_encrypted(const struct flow *f)
+{
+	char name[FLOW_NAME_LEN];
+	char sid[2 * KX_SESSID_LEN + 1];
+
+	sodium_bin2hex(sid, sizeof(sid), f->session_id, sizeof(f->session_id));
+	log_info("encrypted %s role=%c sid=%s", flow_name(&f->key, name, sizeof(name)),
+		 f->role == ROLE_A ? 'A' : 'B', sid);
+}
+
+/* Runs the key schedule and installs the traffic keys. */
+static int install_keys(struct engine *e, struct flow *f, const uint8_t *peer_pub,
+			const uint8_t *init1, size_t init1_len,
+			const uint8_t *init2, size_t init2_len)
+{
+	struct flow_hs *hs = f->hs;
+	struct kx_secrets sec;
+	uint8_t es[KX_KEY_LEN];
+	struct kx_input in = {
+		.own_priv = hs->priv, .peer_pub = peer_pub,
+		.transcript = hs->transcript,
+		.transcript_len = (size_t)hs->a_opt_len + hs->b_opt_len,
+		.init1 = init1, .init1_len = init1_len,
+		.init2 = init2, .init2_len = init2_len,
+	};
+
+	if (kx_derive(&in, &sec, es) != KX_OK)
+		return -1;
+	if (e->io.keylog)
+		e->io.keylog(e->io.ctx, init1 + 9 + 2 * (size_t)init1[8], es);
+	sodium_memzero(es, sizeof(es));
+	memcpy(f->session_id, sec.session_id, sizeof(f->session_id));
+	seal_key_init(&f->tx, f->role == ROLE_A ? sec.k_ab : sec.k_ba);
+	seal_key_init(&f->rx, f->role == ROLE_A ? sec.k_ba : sec.k_ab);
+	sodium_memzero(&sec, sizeof(sec));
+	sodium_memzero(hs->priv, sizeof(hs->priv));
+	f->state = FLOW_ENCRYPTED;
+	f->keyed = true;
+	e->ctr.encrypted_flows++;
+	log_encrypted(f);
+	return 0;
+}
+
+static const uint8_t eno_ack_padded[4] = { 0x45, 0x02, TCPOPT_NOP, TCPOPT_NOP };
+
+/* A: (re)sends Init1 as its own segment (retransmission). */
+static void a_inject_init1(struct engine *e, struct flow *f)
+{
+	struct inject_spec s = {
+		.seq = f->snd.isn + 1, .ack = f->rcv.isn + 1,
+		.flags = TCP_ACK | TCP_PSH, .window = f->window,
+		.opts = eno_ack_padded, .opts_len = sizeof(eno_ack_padded),
+		.payload = f->hs->own_init, .payload_len = f->hs->own_init_len,
+	};
+	inject(e, f, &s, false);
+}
+
+/* B: (re)sends Init2. */
+static void b_inject_init2(struct engine *e, struct flow *f)
+{
+	struct inject_spec s = {
+		.seq = f->snd.isn + 1, .ack = f->rcv.isn + 1 + f->rcv.init_len,
+		.flags = TCP_ACK | TCP_PSH, .window = f->window,
+		.payload = f->hs->own_init, .payload_len = f->hs->own_init_len,
+	};
+	inject(e, f, &s, false);
+}
+
+/* A: a tagged pure ACK, so B learns Init2 arrived even when we have no
+ * data to send. */
+static void a_inject_ack(struct engine *e, struct flow *f)
+{
+	struct inject_spec s = {
+		.seq = snd_nxt_wire(f), .ack = rcv_nxt_wire(f),
+		.flags = TCP_ACK, .window = f->window,
+	};
+	inject(e, f, &s, true);
+}
+
+/* A: our kernel's final handshake ACK becomes the Init1 carrier. */
+static enum engine_verdict a_send_init1(struct engine *e, struct flow *f, struct pkt *p,
+					uint64_t now)
+{
+	struct flow_hs *hs = f->hs;
+	uint8_t newopts[TCP_MAX_OPT_LEN];
+	struct tcpopt_info info;
+	int olen;
+
+	if (!hs->own_init_len) {
+		uint8_t nonce[KX_NONCE_LEN];
+
+		keypair_refresh(e, now);
+		memcpy(hs->priv, e->kp_priv, sizeof(hs->priv));
+		e->io.random(e->io.ctx, nonce, sizeof(nonce));
+		hs->own_init_len = (uint8_t)kx_init1_encode(hs->own_init, nonce, e->kp_pub);
+		f->snd.init_len = hs->own_init_len;
+		seqmap_advance(&f->snd, hs->own_init_len);
+		start_rtx_timer(hs, now);
+	}
+		if (tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) < 0)
+		return EV_DROP;
+	olen = tcpopt_append(newopts, pkt_opts(p), pkt_opts_len(p), &info, eno_ack_padded,
+			     sizeof(eno_ack_padded), NULL);
+	if (olen < 0 || pkt_set_options(p, newopts, (size_t)olen) < 0 ||
+	    pkt_set_payload(p, hs->own_init, hs->own_init_len) < 0) {
+		/* Cannot happen with a kernel ACK; the timer resends Init1. */
+		e->ctr.oversize_drop++;
+		return EV_DROP;
+	}
+	pkt_set_flags(p, pkt_flags(p) | TCP_PSH);
+	pkt_fix_checksums(p);
+	return EV_ACCEPT;
+}
+
+/* Seals and releases the segments held while A waited for Init2. */
+static void release_held(struct engine *e, struct flow *f)
+{
+	struct flow_hs *hs = f->hs;
+	unsigned i;
+
+	for (i = 0; i < hs->nheld; i++) {
+		struct held_pkt *h = &hs->held[i];
+		size_t cap = (size_t)h->len + ENGINE_HEADROOM;
+		uint8_t *buf = realloc(h->data, cap);
+		struct pkt p;
+		enum engine_verdict v = EV_DROP;
+
+		if (buf) {
+			h->data = buf;
+			if (pkt_parse(&p, buf, h->len, cap) == PKT_OK)
+				v = seal_outgoing(e, f, &p);
+		}
+		e->io.release(e->io.ctx, h->id, v == EV_ACCEPT, buf, v == EV_ACCEPT ? p.len : 0);
+		free(h->data);
+	}
+	free(hs->held);
+	hs->held = NULL;
+	hs->nheld = 0;
+}
+
+static enum engine_verdict hold(struct engine *e, struct flow *f, uint32_t id, struct pkt *p)
+{
+	struct flow_hs *hs = f->hs;
+	struct held_pkt *n;
+
+	if (hs->nheld >= e->cfg.max_held) {
+		e->ctr.held_overflow++;
+		return EV_DROP;
+	}
+	n = realloc(hs->held, (hs->nheld + 1) * sizeof(*n));
+	if (!n) {
+		e->ctr.held_overflow++;
+		return EV_DROP;
+	}
+	hs->held = n;
+	n = &hs->held[hs->nheld];
+	n->data = malloc(p->len);
+	if (!n->data) {
+		e->ctr.held_overflow++;
+		return EV_DROP;
+	}
+	memcpy(n->data, p->buf, p->len);
+	n->len = (uint16_t)p->len;
+	n->id = id;
+	hs->nheld++;
+	e->ctr.held++;
+	return EV_HOLD;
+}
+
+/* A: B's Init2 arrived (payload starts at B's offset 0). */
+static enum engine_verdict a_on_init2(struct engine *e, struct flow *f, struct pkt *p,
+				      uint64_t now)
+{
+	struct kx_init2 m;
+	enum kx_status st;
+	size_t plen = pkt_payload_len(p);
+
+	st = kx_init2_parse(pkt_payload(p), plen, &m);
+	if (st == KX_OK && m.len != plen)
+		st = KX_ERR_LENGTH;	/* Init2 plus more: we refuse split or joined ones */
+	if (st != KX_OK) {
+		e->ctr.init_bad++;
+		flow_abort(e, f, now, kx_status_str(st));
+		return EV_DROP;
+	}
+	f->rcv.init_len = m.len;
+	f->have_peer_init = true;
+	seqmap_advance(&f->rcv, m.len);
+	if (install_keys(e, f, m.pub, f->hs->own_init, f->hs->own_init_len,
+			 pkt_payload(p), m.len) < 0) {
+		e->ctr.init_bad++;
+		flow_abort(e, f, now, "all-zero X25519 result");
+		return EV_DROP;
+	}
+	if (f->hs->nheld)
+		release_held(e, f);
+	else
+		a_inject_ack(e, f);
+	hs_free(e, f);
+	/* Our kernel never sees Init2: nothing in it concerns the kernel. */
+	return EV_DROP;
+}
+
+/* B: A's Init1 arrived on A's third segment (or a retransmission). */
+static enum engine_verdict b_on_init1(struct engine *e, struct flow *f, struct pkt *p,
+				      uint64_t now)
+{
+	struct flow_hs *hs = f->hs;
+	struct kx_init1 m;
+	enum kx_status st;
+	uint8_t nonce[KX_NONCE_LEN];
+	size_t plen = pkt_payload_len(p);
+
+	st = kx_init1_parse(pkt_payload(p), plen, &m);
+	if (st == KX_OK && m.len != plen)
+		st = KX_ERR_LENGTH;
+	if (st != KX_OK) {
+		e->ctr.init_bad++;
+		flow_abort(e, f, now, kx_status_str(st));
+		return EV_DROP;
+	}
+	keypair_refresh(e, now);
+	memcpy(hs->priv, e->kp_priv, sizeof(hs->priv));
+	e->io.random(e->io.ctx, nonce, sizeof(nonce));
+	hs->own_init_len = (uint8_t)kx_init2_encode(hs->own_init, nonce, e->kp_pub);
+	f->snd.init_len = hs->own_init_len;
+	f->rcv.init_len = m.len;
+	f->have_peer_init = true;
+	seqmap_advance(&f->rcv, m.len);
+	seqmap_advance(&f->snd, hs->own_init_len);
+	if (install_keys(e, f, m.pub, pkt_payload(p), m.len, hs->own_init,
+			 hs->own_init_len) < 0) {
+		e->ctr.init_bad++;
+		flow_abort(e, f, now, "all-zero X25519 result");
+		return EV_DROP;
+	}
+	/* Init2 goes out before our kernel completes its handshake. */
+	b_inject_init2(e, f);
+	start_rtx_timer(hs, now);
+	if (hs->nheld)
+		release_held(e, f);
+	/* The kernel gets the handshake ACK without the Init1 bytes. */
+	pkt_set_payload(p, NULL, 0);
+	pkt_set_seq(p, seqmap_to_kernel(&f->rcv, pkt_seq(p)));
+	pkt_set_ack(p, seqmap_to_kernel(&f->snd, pkt_ack(p)));
+	pkt_fix_checksums(p);
+	return EV_ACCEPT;
+}
+
+static bool starts_with_magic(const struct pkt *p, uint32_t magic)
+{
+	return pkt_payload_len(p) >= 4 && get_be32(pkt_payload(p)) == magic;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Handshake (ENO) */
+
+/* Appends an option to a SYN's options, lowering the MSS.  Returns -1 when
+ * there is no room (the caller falls back to plaintext). */
+static int syn_rewrite(struct pkt *p, const uint8_t *eno, size_t eno_len)
+{
+	uint8_t newopts[TCP_MAX_OPT_LEN];
+	struct tcpopt_info info;
+	int olen;
+
+	if (tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) < 0)
+		return -1;
+	tcpopt_lower_mss(pkt_opts(p), &info, MSS_REDUCTION);
+	if (eno) {
+		olen = tcpopt_append(newopts, pkt_opts(p), pkt_opts_len(p), &info, eno,
+				     eno_len, NULL);
+		if (olen < 0 || pkt_set_options(p, newopts, (size_t)olen) < 0)
+			return -1;
+	}
+	pkt_fix_checksums(p);
+	return 0;
+}
+
+/* The window our kernel advertised in its SYN(-ACK), in the scaled units
+ * later segments use. */
+static uint16_t scaled_window(const struct pkt *p)
+{
+	struct tcpopt_info info;
+	unsigned shift = 0;
+
+	if (tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) == 0 && info.wscale >= 0)
+		shift = pkt_opts(p)[info.wscale + 2] & 0x0f;
+	return shift > 14 ? 1 : (uint16_t)(pkt_window(p) >> shift);
+}
+
+/* A: our kernel opens a connection. */
+static enum engine_verdict out_syn(struct engine *e, struct flow *f, const struct flow_key *k,
+				   struct pkt *p, uint64_t now, bool *modified)
+{
+	struct tcpopt_info info;
+	bool with_eno;
+
+	if (f && f->state == FLOW_SYN_SENT && f->snd.isn == pkt_seq(p)) {
+		f->hs->syn_count++;
+	} else {
+		if (f)
+			flow_destroy(e, f);
+		f = flow_new(e, k, now, ROLE_A, FLOW_SYN_SENT);
+		if (!f)
+			return EV_DROP;	/* out of memory: the kernel retries */
+		f->snd.isn = pkt_seq(p);
+		f->hs->syn_count = 1;
+		if (tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) < 0 || info.tfo ||
+		    pkt_payload_len(p))
+			return go_plaintext(e, f, info.tfo ? "tfo" : "syn-data");
+	}
+	f->hs->syn_time = now;
+	/* PROTOCOL.md section 6: after two unanswered retransmissions, try
+	 * without ENO in case a middlebox drops unknown options. */
+	with_eno = f->hs->syn_count <= ENO_SYN_RETRIES_WITH_ENO;
+	if (!with_eno)
+		e->ctr.eno_syn_without++;
+	if (syn_rewrite(p, with_eno ? eno_syn_a : NULL, ENO_SYN_A_LEN) < 0)
+		return go_plaintext(e, f, "no-option-space");
+	if (with_eno && !f->hs->sent_eno) {
+		memcpy(f->hs->transcript, eno_syn_a, ENO_SYN_A_LEN);
+		f->hs->a_opt_len = ENO_SYN_A_LEN;
+		f->hs->sent_eno = true;
+	}
+	*modified = true;
+	return EV_ACCEPT;
+}
+
+/* A: the peer's SYN-ACK. */
+static enum engine_verdict in_synack(struct engine *e, struct flow *f, struct pkt *p,
+				     bool *modified)
+{
+	const uint8_t *b_opt;
+	size_t b_len;
+	enum eno_result r;
+
+	if (f->state == FLOW_KX) {
+		/* A retransmitted SYN-ACK: the kernel will answer with an ACK
+		 * that becomes another Init1 carrier. */
+		if (syn_rewrite(p, NULL, 0) == 0)
+			*modified = true;
+		return EV_ACCEPT;
+	}
+	if (f->state != FLOW_SYN_SENT)
+		return EV_ACCEPT;
+	r = eno_check_synack(pkt_opts(p), pkt_opts_len(p), pkt_payload_len(p) > 0, &b_opt, &b_len);
+	if (r == ENO_OK && !f->hs->sent_eno)
+		r = ENO_ABSENT;		/* cannot happen: B answers ENO only to ENO */
+	if (r != ENO_OK) {
+		e->ctr.eno_fallback++;
+		return go_plaintext(e, f, eno_result_str(r));
+	}
+	memcpy(f->hs->transcript + f->hs->a_opt_len, b_opt, b_len);
+	f->hs->b_opt_len = (uint8_t)b_len;
+	f->rcv.isn = pkt_seq(p);
+	f->state = FLOW_KX;
+	if (syn_rewrite(p, NULL, 0) == 0)
+		*modified = true;
+	return EV_ACCEPT;
+}
+
+/* B: a SYN from the network. */
+static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct flow_key *k,
+				  struct pkt *p, uint64_t now, bool *modified)
+{
+	const uint8_t *a_opt;
+	size_t a_len;
+	enum eno_result r;
+
+	if (f && f->state == FLOW_SYN_RCVD && f->rcv.isn == pkt_seq(p)) {
+		if (syn_rewrite(p, NULL, 0) == 0)	/* retransmitted SYN */
+			*modified = true;
+		return EV_ACCEPT;
+	}
+	if (f)
+		flow_destroy(e, f);
+	r = eno_check_syn(pkt_opts(p), pkt_opts_len(p), pkt_payload_len(p) > 0, &a_opt, &a_len);
+	if (r != ENO_OK) {
+		/* Most peers simply do not speak ENO: no flow state at all. */
+		e->ctr.plaintext_flows++;
+		if (r != ENO_ABSENT)
+			e->ctr.eno_fallback++;
+		if (log_get_level() >= LOG_LVL_DEBUG) {
+			char name[FLOW_NAME_LEN];
+			log_debug("plaintext %s reason=%s", flow_name(k, name, sizeof(name)),
+				  eno_result_str(r));
+		}
+		return EV_ACCEPT_PLAIN;
+	}
+	f = flow_new(e, k, now, ROLE_B, FLOW_SYN_RCVD);
+	if (!f)
+		return EV_DROP;
+	f->rcv.isn = pkt_seq(p);
+	memcpy(f->hs->transcript, a_opt, a_len);
+	f->hs->a_opt_len = (uint8_t)a_len;
+	if (syn_rewrite(p, NULL, 0) == 0)
+		*modified = true;
+	return EV_ACCEPT;
+}
+
+/* B: our kernel's SYN-ACK. */
+static enum engine_verdict out_synack(struct engine *e, struct flow *f, struct pkt *p,
+				      uint64_t now, bool *modified)
+{
+	if (f->state != FLOW_SYN_RCVD && f->state != FLOW_KX)
+		return EV_ACCEPT;
+	if (syn_rewrite(p, eno_syn_b, ENO_SYN_B_LEN) < 0)
+		return go_plaintext(e, f, "no-option-space");
+	if (!f->hs->b_opt_len) {
+		memcpy(f->hs->transcript + f->hs->a_opt_len, eno_syn_b, ENO_SYN_B_LEN);
+		f->hs->b_opt_len = ENO_SYN_B_LEN;
+	}
+	f->snd.isn = pkt_seq(p);
+	f->window = scaled_window(p);
+	f->hs->syn_time = now;
+	f->state = FLOW_KX;
+	*modified = true;
+	return EV_ACCEPT;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dispatch */
+
+static enum engine_verdict handle_outgoing(struct engine *e, struct flow *f, uint32_t id,
+					   struct pkt *p, uint64_t now, bool *modified)
+{
+	uint8_t flags = pkt_flags(p);
+	enum engine_verdict v;
+
+	if (is_synack(flags))
+		return out_synack(e, f, p, now, modified);
+	if (flags & TCP_SYN)
+		return EV_DROP;		/* SYN on an existing flow other than a retry */
+
+	f->window = pkt_window(p);
+	switch (f->state) {
+	case FLOW_SYN_SENT:
+	case FLOW_SYN_RCVD:
+		/* Our kernel answers before ENO was decided: an RST (port
+		 * closed, connect abandoned) ends the flow. */
+		if (flags & TCP_RST)
+			flow_destroy(e, f);
+		return EV_ACCEPT;
+	case FLOW_KX:
+		if (flags & TCP_RST) {
+			/* The application gave up: pass its reset and forget. */
+			pkt_set_seq(p, seqmap_to_wire(&f->snd, pkt_seq(p)));
+			pkt_fix_checksums(p);
+			*modified = true;
+			linger(e, f, now, FLOW_CLOSED);
+			return EV_ACCEPT;
+		}
+		if (f->role == ROLE_A && !pkt_payload_len(p) && !(flags & TCP_FIN) &&
+		    pkt_seq(p) == f->snd.isn + 1) {
+			*modified = true;
+			return a_send_init1(e, f, p, now);
+		}
+		return hold(e, f, id, p);
+	case FLOW_ENCRYPTED:
+		if (flags & TCP_FIN)
+			f->fin_out = true;
+		v = seal_outgoing(e, f, p);
+		*modified = v == EV_ACCEPT;
+		if ((flags & TCP_RST) && v == EV_ACCEPT)
+			linger(e, f, now, FLOW_CLOSED);
+		else if (f->fin_in && f->fin_out)
+			f->linger_until = now + e->cfg.linger_us;
+		return v;
+	case FLOW_CLOSED:
+		/* Stragglers of a finished connection still need protection. */
+		if (!f->keyed)
+			return EV_ACCEPT;
+		v = seal_outgoing(e, f, p);
+		*modified = v == EV_ACCEPT;
+		return v;
+	case FLOW_ABORTED:
+	default:
+		return EV_DROP;
+	}
+}
+
+static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, struct pkt *p,
+					   uint64_t now, bool *modified)
+{
+	uint8_t flags = pkt_flags(p);
+	size_t plen = pkt_payload_len(p);
+	enum engine_verdict v;
+
+	if (is_synack(flags) && f->role == ROLE_A)
+		return in_synack(e, f, p, modified);
+	if (flags & TCP_SYN)
+		return EV_DROP;
+
+	switch (f->state) {
+	case FLOW_SYN_SENT:
+	case FLOW_SYN_RCVD:
+		/* e.g. an RST answering our SYN: connection refused. */
+		if (flags & TCP_RST)
+			flow_destroy(e, f);
+		return EV_ACCEPT;
+	case FLOW_KX:
+		if (flags & TCP_RST) {
+			if (e->cfg.rst_authenticated && f->role == ROLE_A)
+				return EV_DROP;
+			linger(e, f, now, FLOW_CLOSED);
+			return EV_ACCEPT;
+		}
+		if (f->role == ROLE_A) {
+			if (pkt_seq(p) == f->rcv.isn + 1 && starts_with_magic(p, KX_INIT2_MAGIC))
+				return a_on_init2(e, f, p, now);
+			e->ctr.no_keys_drop++;
+			return EV_DROP;
+		}
+		/* B: A's first non-SYN segment must carry ENO (RFC 8547). */
+		if (!eno_present(pkt_opts(p), pkt_opts_len(p))) {
+			e->ctr.eno_fallback++;
+			return go_plaintext(e, f, "no-eno-on-ack");
+		}
+		if (plen && pkt_seq(p) == f->rcv.isn + 1) {
+			v = b_on_init1(e, f, p, now);
+			*modified = v == EV_ACCEPT;
+			return v;
+		}
+		if (!plen && !(flags & (TCP_FIN | TCP_RST)))
+			return EV_ACCEPT;	/* a bare ACK; Init1 follows */
+		e->ctr.no_keys_drop++;
+		return EV_DROP;
+	case FLOW_CLOSED:
+		if (!f->keyed)
+			return EV_ACCEPT;
+		/* fall through */
+	case FLOW_ENCRYPTED:
+		if (plen && pkt_seq(p) == f->rcv.isn + 1) {
+			/* A retransmitted Init message: the peer missed our
+			 * answer.  Answer again with identical bytes. */
+			if (f->role == ROLE_B && f->hs && starts_with_magic(p, KX_INIT1_MAGIC)) {
+				e->ctr.init_retransmit++;
+				b_inject_init2(e, f);
+			} else if (f->role == ROLE_A && starts_with_magic(p, KX_INIT2_MAGIC)) {
+				a_inject_ack(e, f);
+			}
+			return EV_DROP;
+		}
+		v = open_incoming(e, f, p, now);
+		*modified = v == EV_ACCEPT;
+		return v;
+	case FLOW_ABORTED:
+	default:
+		return EV_DROP;
+	}
+}
+
+enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing, uint32_t id,
+				  struct pkt *p, bool *modified)
+{
+	uint8_t flags = pkt_flags(p);
+	struct flow_key k;
+	struct flow *f;
+
+	*modified = false;
+	if (outgoing)
+		e->ctr.packets_out++;
+	else
+		e->ctr.packets_in++;
+	make_key(p, outgoing, &k);
+	f = flow_lookup(&e->flows, &k);
+
+	if (outgoing && is_syn(flags))
+		return out_syn(e, f, &k, p, now, modified);
+	if (!outgoing && is_syn(flags))
+		return in_syn(e, f, &k, p, now, modified);
+	if (!f) {
+		struct tcpopt_info info;
+
+		/* Not a connection we negotiated.  A MAC option means it was
+		 * encrypted once (we lost it): never hand that to the kernel. */
+		if (!outgoing && tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) == 0 &&
+		    info.mac >= 0) {
+			e->ctr.unknown_mac_drop++;
+			return EV_DROP;
+		}
+		return EV_ACCEPT_PLAIN;
+	}
+	flow_touch(&e->flows, f, now);
+	if (outgoing)
+		return handle_outgoing(e, f, id, p, now, modified);
+	return handle_incoming(e, f, p, now, modified);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Timers */
+
+static void rtx_fire(struct engine *e, struct flow *f, uint64_t now)
+{
+	struct flow_hs *hs = f->hs;
+
+	if (hs->rtx_tries >= INIT_MAX_TRIES) {
+		flow_abort(e, f, now, "Init message not acknowledged");
+		return;
+	}
+	hs->rtx_tries++;
+	hs->rto *= 2;
+	hs->rtx_deadline = now + hs->rto;
+	e->ctr.init_retransmit++;
+	if (f->role == ROLE_A)
+		a_inject_init1(e, f);
+	else
+		b_inject_init2(e, f);
+}
+
+static bool flow_expired(const struct engine *e, const struct flow *f, uint64_t now)
+{
+	switch (f->state) {
+	case FLOW_CLOSED:
+	case FLOW_ABORTED:
+		return now >= f->linger_until;
+	case FLOW_ENCRYPTED:
+		if (f->linger_until && now >= f->linger_until)
+			return true;
+		return now - f->last_seen > e->cfg.idle_us;
+	default:
+		return now - f->last_seen > e->cfg.handshake_idle_us;
+	}
+}
+
+uint64_t engine_tick(struct engine *e, uint64_t now)
+{
+	struct flow_hs *hs, *next;
+	uint64_t next_deadline = e->next_scan;
+
+	for (hs = e->handshakes; hs; hs = next) {
+		next = hs->next;
+		if (hs->rtx_deadline && now >= hs->rtx_deadline)
+			rtx_fire(e, hs->flow, now);
+	}
+	if (now >= e->next_scan) {
+		struct flow *f = e->flows.oldest, *fn;
+
+		for (; f; f = fn) {
+			fn = f->newer;
+			if (flow_expired(e, f, now)) {
+				e->ctr.flows_expired += f->state != FLOW_CLOSED;
+				flow_destroy(e, f);
+			}
+		}
+		e->next_scan = now + SCAN_INTERVAL;
+		next_deadline = e->next_scan;
+	}
+	for (hs = e->handshakes; hs; hs = hs->next)
+		if (hs->rtx_deadline && hs->rtx_deadline < next_deadline)
+			next_deadline = hs->rtx_deadline;
+	return next_deadline;
+}
+
+int engine_init(struct engine *e, const struct engine_config *cfg, const struct engine_io *io)
+{
+	uint8_t hash_key[16];
+
+	memset(e, 0, sizeof(*e));
+	e->cfg = *cfg;
+	e->io = *io;
+	e->io.random(e->io.ctx, hash_key, sizeof(hash_key));
+	return flow_table_init(&e->flows, cfg->max_flows, hash_key);
+}
+
+void engine_free(struct engine *e)
+{
+	while (e->flows.oldest)
+		flow_destroy(e, e->flows.oldest);
+	flow_table_free(&e->flows);
+	sodium_memzero(e->kp_priv, sizeof(e->kp_priv));
+}

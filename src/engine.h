@@ -1,0 +1,82 @@
+/* The per-packet protocol engine: ENO negotiation, the key exchange, data
+ * protection and sequence translation for every flow (PROTOCOL.md).
+ *
+ * Pure with respect to I/O: time comes in as an argument; random bytes,
+ * injected packets, verdicts for held packets and key-log lines go out
+ * through struct engine_io, which the daemon wires to the real world and
+ * unit tests wire to buffers. */
+#ifndef TC_ENGINE_H
+#define TC_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "counters.h"
+#include "flow.h"
+#include "packet.h"
+
+/* Packet marks shared with scripts/tcpcrypt-firewall. */
+#define TC_MARK_INJECTED  0x10000000u	/* our raw-socket packets: never queued */
+#define TC_MARK_PLAINTEXT 0x20000000u	/* flow decided plaintext: stop queueing */
+
+/* Room a packet buffer needs beyond the packet for the engine's rewrites
+ * (ENO or MAC option plus an Init message). */
+#define ENGINE_HEADROOM 256
+
+struct engine_io {
+	void *ctx;
+	/* Send a complete IP packet (IPv4 or IPv6) through the raw socket. */
+	int (*inject)(void *ctx, const uint8_t *pkt, size_t len);
+	/* Final verdict for a packet the engine held (accept with these bytes,
+	 * or drop). */
+	void (*release)(void *ctx, uint32_t id, bool accept, const uint8_t *pkt, size_t len);
+	void (*random)(void *ctx, uint8_t *buf, size_t len);
+	/* Called when a connection completes the key exchange, before any
+	 * tagged segment of it is sent. */
+	void (*keylog)(void *ctx, const uint8_t n_a[32], const uint8_t es[32]);
+};
+
+struct engine_config {
+	size_t max_flows;
+	uint64_t idle_us;		/* established flows without traffic */
+	uint64_t handshake_idle_us;	/* flows stuck before encryption */
+	uint64_t linger_us;		/* closed flows, for stragglers */
+	unsigned max_held;		/* per flow, before keys */
+	bool rst_authenticated;		/* drop RSTs without a valid tag */
+};
+
+void engine_config_defaults(struct engine_config *c);
+
+enum engine_verdict {
+	EV_ACCEPT,		/* pass (p rewritten in place if *modified) */
+	EV_ACCEPT_PLAIN,	/* pass and mark the connection plaintext */
+	EV_DROP,
+	EV_HOLD,		/* no verdict now: io->release later */
+};
+
+struct engine {
+	struct engine_config cfg;
+	struct engine_io io;
+	struct counters ctr;
+	struct flow_table flows;
+	struct flow_hs *handshakes;	/* flows with handshake state */
+	uint8_t kp_priv[32], kp_pub[32];
+	uint64_t kp_born;		/* 0: no key pair yet */
+	uint64_t next_scan;
+	uint8_t scratch[IPV6_HDR_LEN + TCP_HDR_LEN + TCP_MAX_OPT_LEN + KX_INIT_MAX_LEN];
+};
+
+int engine_init(struct engine *e, const struct engine_config *cfg, const struct engine_io *io);
+void engine_free(struct engine *e);
+
+/* Handles one segment.  outgoing: from the local kernel (LOCAL_OUT), else
+ * from the network (LOCAL_IN).  p->cap must leave ENGINE_HEADROOM. */
+enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing, uint32_t id,
+				  struct pkt *p, bool *modified);
+
+/* Runs due timers (Init retransmission, idle expiry).  Returns the time
+ * of the next deadline. */
+uint64_t engine_tick(struct engine *e, uint64_t now);
+
+#endif

@@ -1,0 +1,104 @@
+/* Per-connection state and the flow table: a hash table keyed by the
+ * connection 4-tuple (local side first), plus a list in order of last
+ * activity so the oldest flow can be evicted when the table is full. */
+#ifndef TC_FLOW_H
+#define TC_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kx.h"
+#include "seal.h"
+#include "seqmap.h"
+
+enum flow_role { ROLE_A = 0, ROLE_B = 1 };
+
+enum flow_state {
+	FLOW_SYN_SENT,		/* A: our SYN with ENO is out */
+	FLOW_SYN_RCVD,		/* B: accepted A's SYN with ENO */
+	FLOW_KX,		/* ENO switched on, Init messages in flight */
+	FLOW_ENCRYPTED,		/* traffic keys in place */
+	FLOW_CLOSED,		/* both FINs or an RST seen: lingering */
+	FLOW_ABORTED,		/* we reset it; dropping stragglers */
+};
+
+const char *flow_state_str(enum flow_state s);
+
+struct flow_key {
+	uint8_t family;		/* AF_INET / AF_INET6 */
+	uint8_t pad;
+	uint16_t lport, rport;	/* host order */
+	uint8_t laddr[16], raddr[16];
+};
+
+/* A kernel segment kept without a verdict until keys exist. */
+struct held_pkt {
+	uint32_t id;
+	uint16_t len;
+	uint8_t *data;
+};
+
+/* State needed only until the key exchange is over; freed afterwards so an
+ * established flow stays small. */
+struct flow_hs {
+	struct flow *flow;
+	struct flow_hs *prev, *next;	/* engine's list of handshaking flows */
+	uint8_t priv[KX_KEY_LEN];	/* our X25519 private key */
+	uint8_t own_init[KX_INIT1_LEN];	/* byte-identical retransmissions */
+	uint8_t own_init_len;
+	uint8_t transcript[KX_TRANSCRIPT_MAX];
+	uint8_t a_opt_len, b_opt_len;	/* parts of the transcript filled */
+	bool sent_eno;			/* A: some SYN of ours carried ENO */
+	uint8_t syn_count;		/* A: SYNs seen from our kernel */
+	uint8_t rtx_tries;
+	uint64_t syn_time;		/* when our SYN / SYN-ACK left (us) */
+	uint64_t rto;			/* current Init retransmission timeout */
+	uint64_t rtx_deadline;		/* 0: no timer */
+	struct held_pkt *held;
+	unsigned nheld;
+};
+
+struct flow {
+	struct flow_key key;
+	struct flow *hnext;			/* hash chain */
+	struct flow *older, *newer;		/* activity order */
+	uint8_t role;				/* enum flow_role */
+	uint8_t state;				/* enum flow_state */
+	bool keyed;				/* traffic keys installed */
+	bool have_peer_init;			/* peer's Init received */
+	bool peer_tagged;			/* B: a valid tag from A seen */
+	bool fin_out, fin_in;
+	struct seqdir snd, rcv;			/* our stream, the peer's */
+	struct seal_key tx, rx;
+	uint8_t session_id[KX_SESSID_LEN];
+	uint16_t window;			/* last window field our kernel sent,
+						 * for the segments we inject */
+	uint64_t last_seen;			/* us */
+	uint64_t linger_until;			/* CLOSED/ABORTED removal time */
+	uint64_t bytes_out, bytes_in;		/* application bytes */
+	struct flow_hs *hs;
+};
+
+struct flow_table {
+	struct flow **buckets;
+	size_t nbuckets;			/* power of two */
+	size_t count, max;
+	struct flow *oldest, *newest;
+	uint8_t hash_key[16];			/* SipHash key: no flooding */
+};
+
+int flow_table_init(struct flow_table *t, size_t max, const uint8_t hash_key[16]);
+void flow_table_free(struct flow_table *t);
+
+struct flow *flow_lookup(struct flow_table *t, const struct flow_key *k);
+/* Inserts a new zeroed flow; when the table is full the least recently
+ * active flow is passed to evict (which must call flow_remove) first.
+ * Returns NULL if memory runs out. */
+struct flow *flow_insert(struct flow_table *t, const struct flow_key *k, uint64_t now,
+			 void (*evict)(void *ctx, struct flow *f), void *ctx);
+void flow_touch(struct flow_table *t, struct flow *f, uint64_t now);
+/* Unlinks and frees the flow (the caller has freed f->hs first). */
+void flow_remove(struct flow_table *t, struct flow *f);
+
+#endif

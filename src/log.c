@@ -1,0 +1,38 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* The only process-wide settings: written once before the event loop. */
+static enum log_level current_level = LOG_LVL_INFO;
+static int journal_prefix;
+
+void log_init(enum log_level lvl)
+{
+	current_level = lvl;
+	journal_prefix = getenv("JOURNAL_STREAM") != NULL;
+}
+
+enum log_level log_get_level(void)
+{
+	return current_level;
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	/* "<N>" prefixes are the syslog priorities journald understands. */
+	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };
+	static const char *const syslog_prio[] = { "<3>", "<4>", "<6>", "<7>" };
+	va_list ap;
+
+	if (lvl > current_level)
+		return;
+	if (journal_prefix)
+		fputs(syslog_prio[lvl], stderr);
+	fputs(prefix[lvl], stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}

@@ -1,0 +1,19 @@
+/* Levelled logging to stderr (journald picks it up under systemd). */
+#ifndef TC_LOG_H
+#define TC_LOG_H
+
+enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+/* Called once at start-up; messages above lvl are discarded.  Under
+ * systemd (JOURNAL_STREAM set) lines get syslog priority prefixes. */
+void log_init(enum log_level lvl);
+enum log_level log_get_level(void);
+
+void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define log_err(...)   log_msg(LOG_LVL_ERR, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) do { if (log_get_level() >= LOG_LVL_DEBUG) log_msg(LOG_LVL_DEBUG, __VA_ARGS__); } while (0)
+
+#endif

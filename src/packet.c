@@ -1,0 +1,332 @@
+/* IPv4/IPv6 TCP segment parsing and rewriting.  Every length field is
+ * checked against the buffer before use: these bytes come from the
+ * network (or from a confused kernel) and must never crash the daemon. */
+#include "packet.h"
+
+#include <string.h>
+#include <sys/socket.h>
+
+uint32_t get_be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+uint16_t get_be16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+void put_be32(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 24);
+	b[1] = (uint8_t)(v >> 16);
+	b[2] = (uint8_t)(v >> 8);
+	b[3] = (uint8_t)v;
+}
+
+void put_be16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+void put_be64(uint8_t *b, uint64_t v)
+{
+	put_be32(b, (uint32_t)(v >> 32));
+	put_be32(b + 4, (uint32_t)v);
+}
+
+const char *pkt_status_str(enum pkt_status s)
+{
+	switch (s) {
+	case PKT_OK: return "ok";
+	case PKT_TRUNCATED: return "truncated";
+	case PKT_BAD_VERSION: return "bad-version";
+	case PKT_BAD_HEADER: return "bad-header";
+	case PKT_NOT_TCP: return "not-tcp";
+	case PKT_FRAGMENT: return "fragment";
+	}
+	return "unknown";
+}
+
+static enum pkt_status parse_ipv4(struct pkt *p, size_t len)
+{
+	const uint8_t *ip = p->buf;
+	size_t ihl, total;
+
+	if (len < IPV4_HDR_LEN)
+		return PKT_TRUNCATED;
+	ihl = (size_t)(ip[0] & 0x0f) * 4;
+	total = get_be16(ip + 2);
+	if (ihl < IPV4_HDR_LEN || total < ihl)
+		return PKT_BAD_HEADER;
+	if (total > len)
+		return PKT_TRUNCATED;
+	if (ip[9] != 6)
+		return PKT_NOT_TCP;
+	/* MF set or a non-zero fragment offset: not a whole segment. */
+	if (get_be16(ip + 6) & 0x3fff)
+		return PKT_FRAGMENT;
+	p->family = AF_INET;
+	p->l3_len = ihl;
+	p->len = total;
+	return PKT_OK;
+}
+
+/* Walks the IPv6 extension headers that may precede TCP. */
+static enum pkt_status parse_ipv6(struct pkt *p, size_t len)
+{
+	const uint8_t *ip = p->buf;
+	size_t total, off = IPV6_HDR_LEN;
+	uint8_t next;
+
+	if (len < IPV6_HDR_LEN)
+		return PKT_TRUNCATED;
+	total = IPV6_HDR_LEN + (size_t)get_be16(ip + 4);
+	if (total > len)
+		return PKT_TRUNCATED;
+	next = ip[6];
+	for (;;) {
+		switch (next) {
+		case 6:
+			p->family = AF_INET6;
+			p->l3_len = off;
+			p->len = total;
+			return PKT_OK;
+		case 0:		/* hop-by-hop options */
+		case 43:	/* routing */
+		case 60:	/* destination options */
+			if (off + 2 > total)
+				return PKT_TRUNCATED;
+			next = ip[off];
+			off += ((size_t)ip[off + 1] + 1) * 8;
+			if (off > total)
+				return PKT_TRUNCATED;
+			break;
+		case 44:
+			return PKT_FRAGMENT;
+		default:
+			return PKT_NOT_TCP;
+		}
+	}
+}
+
+enum pkt_status pkt_parse(struct pkt *p, uint8_t *buf, size_t len, size_t cap)
+{
+	enum pkt_status st;
+	size_t doff;
+
+	memset(p, 0, sizeof(*p));
+	p->buf = buf;
+	p->cap = cap < len ? len : cap;
+	if (len < 1)
+		return PKT_TRUNCATED;
+	switch (buf[0] >> 4) {
+	case 4: st = parse_ipv4(p, len); break;
+	case 6: st = parse_ipv6(p, len); break;
+	default: return PKT_BAD_VERSION;
+	}
+	if (st != PKT_OK)
+		return st;
+	if (p->len - p->l3_len < TCP_HDR_LEN)
+		return PKT_TRUNCATED;
+	doff = (size_t)(pkt_tcp(p)[12] >> 4) * 4;
+	if (doff < TCP_HDR_LEN)
+		return PKT_BAD_HEADER;
+	if (doff > p->len - p->l3_len)
+		return PKT_TRUNCATED;
+	p->tcp_hlen = doff;
+	return PKT_OK;
+}
+
+const uint8_t *pkt_saddr(const struct pkt *p)
+{
+	return p->family == AF_INET ? p->buf + 12 : p->buf + 8;
+}
+
+const uint8_t *pkt_daddr(const struct pkt *p)
+{
+	return p->family == AF_INET ? p->buf + 16 : p->buf + 24;
+}
+
+size_t pkt_addr_len(const struct pkt *p)
+{
+	return p->family == AF_INET ? 4 : 16;
+}
+
+/* Writes the new total length into the IP header. */
+static int set_ip_len(struct pkt *p, size_t len)
+{
+	if (p->family == AF_INET) {
+		if (len > 0xffff)
+			return -1;
+		put_be16(p->buf + 2, (uint16_t)len);
+	} else {
+		if (len - IPV6_HDR_LEN > 0xffff)
+			return -1;
+		put_be16(p->buf + 4, (uint16_t)(len - IPV6_HDR_LEN));
+	}
+	p->len = len;
+	return 0;
+}
+
+int pkt_set_options(struct pkt *p, const uint8_t *opts, size_t opts_len)
+{
+	size_t old = pkt_opts_len(p);
+	size_t plen = pkt_payload_len(p);
+	size_t new_len = p->len - old + opts_len;
+	uint8_t *tcp = pkt_tcp(p);
+
+	if (opts_len > TCP_MAX_OPT_LEN || opts_len % 4 || new_len > p->cap)
+		return -1;
+	if (set_ip_len(p, new_len) < 0)
+		return -1;
+	memmove(tcp + TCP_HDR_LEN + opts_len, tcp + TCP_HDR_LEN + old, plen);
+	memmove(tcp + TCP_HDR_LEN, opts, opts_len);
+	p->tcp_hlen = TCP_HDR_LEN + opts_len;
+	tcp[12] = (uint8_t)((p->tcp_hlen / 4) << 4 | (tcp[12] & 0x0f));
+	return 0;
+}
+
+int pkt_set_payload(struct pkt *p, const uint8_t *data, size_t len)
+{
+	size_t new_len = p->l3_len + p->tcp_hlen + len;
+
+	if (new_len > p->cap)
+		return -1;
+	if (set_ip_len(p, new_len) < 0)
+		return -1;
+	if (len)
+		memmove(pkt_payload(p), data, len);
+	return 0;
+}
+
+/* One's-complement sum in a 64-bit accumulator, eight bytes at a time. */
+static uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t len)
+{
+	while (len >= 8) {
+		uint64_t w;
+		memcpy(&w, b, 8);
+		sum += w;
+		if (sum < w)
+			sum++;
+		b += 8;
+		len -= 8;
+	}
+	while (len >= 2) {
+		uint16_t w;
+		memcpy(&w, b, 2);
+		sum += w;
+		if (sum < w)
+			sum++;
+		b += 2;
+		len -= 2;
+	}
+	if (len) {
+		uint16_t w = 0;
+		memcpy(&w, b, 1);
+		sum += w;
+		if (sum < w)
+			sum++;
+	}
+	return sum;
+}
+
+static uint16_t csum_fold(uint64_t sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Checksum of the TCP segment with its pseudo header, in network order
+ * as it would be stored; the stored checksum field takes part in the sum. */
+static uint16_t tcp_csum(const struct pkt *p)
+{
+	size_t tcp_len = p->len - p->l3_len;
+	size_t alen = pkt_addr_len(p);
+	uint8_t tail[8] = { 0 };
+	uint64_t sum = 0;
+
+	sum = csum_add(sum, pkt_saddr(p), alen);
+	sum = csum_add(sum, pkt_daddr(p), alen);
+	/* Pseudo header: zero, protocol 6, TCP length (IPv4: 16 bits;
+	 * IPv6: 32 bits); both sum the same way. */
+	put_be32(tail, (uint32_t)tcp_len);
+	tail[7] = 6;
+	sum = csum_add(sum, tail, 8);
+	sum = csum_add(sum, pkt_tcp(p), tcp_len);
+	return csum_fold(sum);
+}
+
+static uint16_t ipv4_hdr_csum(const struct pkt *p)
+{
+	return csum_fold(csum_add(0, p->buf, p->l3_len));
+}
+
+void pkt_fix_checksums(struct pkt *p)
+{
+	uint8_t *tcp = pkt_tcp(p);
+	uint16_t c;
+
+	if (p->family == AF_INET) {
+		p->buf[10] = p->buf[11] = 0;
+		c = ipv4_hdr_csum(p);
+		memcpy(p->buf + 10, &c, 2);
+	}
+	tcp[16] = tcp[17] = 0;
+	c = tcp_csum(p);
+	memcpy(tcp + 16, &c, 2);
+}
+
+bool pkt_checksums_ok(const struct pkt *p)
+{
+	if (p->family == AF_INET && ipv4_hdr_csum(p) != 0)
+		return false;
+	return tcp_csum(p) == 0;
+}
+
+size_t pkt_build(uint8_t *buf, size_t cap, const struct pkt_build *b, struct pkt *out)
+{
+	size_t l3 = b->family == AF_INET ? IPV4_HDR_LEN : IPV6_HDR_LEN;
+	size_t alen = b->family == AF_INET ? 4 : 16;
+	size_t len = l3 + TCP_HDR_LEN + b->opts_len + b->payload_len;
+	uint8_t *tcp = buf + l3;
+
+	if (len > cap || b->opts_len % 4 || b->opts_len > TCP_MAX_OPT_LEN || len > 0xffff)
+		return 0;
+	memset(buf, 0, l3 + TCP_HDR_LEN);
+	if (b->family == AF_INET) {
+		buf[0] = 0x45;
+		put_be16(buf + 2, (uint16_t)len);
+		buf[6] = 0x40;	/* DF: path MTU discovery as the kernel does it */
+		buf[8] = 64;
+		buf[9] = 6;
+		memcpy(buf + 12, b->saddr, alen);
+		memcpy(buf + 16, b->daddr, alen);
+	} else {
+		buf[0] = 0x60;
+		put_be16(buf + 4, (uint16_t)(len - IPV6_HDR_LEN));
+		buf[6] = 6;
+		buf[7] = 64;
+		memcpy(buf + 8, b->saddr, alen);
+		memcpy(buf + 24, b->daddr, alen);
+	}
+	put_be16(tcp, b->sport);
+	put_be16(tcp + 2, b->dport);
+	put_be32(tcp + 4, b->seq);
+	put_be32(tcp + 8, b->ack);
+	tcp[12] = (uint8_t)(((TCP_HDR_LEN + b->opts_len) / 4) << 4);
+	tcp[13] = b->flags;
+	put_be16(tcp + 14, b->window);
+	if (b->opts_len)
+		memcpy(tcp + TCP_HDR_LEN, b->opts, b->opts_len);
+	if (b->payload_len)
+		memcpy(tcp + TCP_HDR_LEN + b->opts_len, b->payload, b->payload_len);
+	if (pkt_parse(out, buf, len, cap) != PKT_OK)
+		return 0;
+	pkt_fix_checksums(out);
+	return len;
+}
