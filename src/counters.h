@@ -30,7 +30,7 @@
 	X(inject_fail, "raw socket sends that failed")			\
 	X(flows_evicted, "flows evicted because the table was full")	\
 	X(flows_expired, "flows removed after the idle limit")		\
-	X(unknown_mac_drop, "segments with a MAC option on unknown flows") \
+	X(lost_flow_drop, "segments of encrypted connections without state") \
 	X(queue_enobufs, "netlink ENOBUFS (kernel dropped queue messages)")
 
 struct counters {

@@ -796,15 +796,21 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 	if (f)
 		flow_destroy(e, f);
 	r = eno_check_syn(pkt_opts(p), pkt_opts_len(p), pkt_payload_len(p) > 0, &a_opt, &a_len);
+	/* TFO or SYN data without ENO is just a peer without ENO. */
+	if (r != ENO_OK && eno_find(pkt_opts(p), pkt_opts_len(p), NULL, NULL) == 0)
+		r = ENO_ABSENT;
 	if (r != ENO_OK) {
 		/* Most peers simply do not speak ENO: no flow state at all. */
 		e->ctr.plaintext_flows++;
 		if (r != ENO_ABSENT)
 			e->ctr.eno_fallback++;
-		if (log_get_level() >= LOG_LVL_DEBUG) {
+		/* A peer without ENO is the common case on a server: debug
+		 * only.  Anything else deserves a line. */
+		if (r != ENO_ABSENT || log_get_level() >= LOG_LVL_DEBUG) {
 			char name[FLOW_NAME_LEN];
-			log_debug("plaintext %s reason=%s", flow_name(k, name, sizeof(name)),
-				  eno_result_str(r));
+			log_msg(r == ENO_ABSENT ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+				"plaintext %s reason=%s", flow_name(k, name, sizeof(name)),
+				eno_result_str(r));
 		}
 		return EV_ACCEPT_PLAIN;
 	}
@@ -971,9 +977,17 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
 	}
 }
 
-enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing, uint32_t id,
-				  struct pkt *p, bool *modified)
+/* Whether the connection is committed to encryption, so that its
+ * connection-tracking entry should remember it. */
+static bool committed(const struct flow *f)
 {
+	return f->keyed || (f->role == ROLE_A && f->state == FLOW_KX);
+}
+
+enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
+				  bool conn_encrypted, uint32_t id, struct pkt *p, bool *modified)
+{
+	enum engine_verdict v;
 	uint8_t flags = pkt_flags(p);
 	struct flow_key k;
 	struct flow *f;
@@ -993,19 +1007,26 @@ enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
 	if (!f) {
 		struct tcpopt_info info;
 
-		/* Not a connection we negotiated.  A MAC option means it was
-		 * encrypted once (we lost it): never hand that to the kernel. */
-		if (!outgoing && tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) == 0 &&
-		    info.mac >= 0) {
-			e->ctr.unknown_mac_drop++;
+		/* Not a connection we know.  If it negotiated encryption once
+		 * (the connmark says so, or a MAC option shows it), we lost its
+		 * keys: nothing of it may pass in either direction. */
+		if (conn_encrypted ||
+		    (!outgoing && tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) == 0 &&
+		     info.mac >= 0)) {
+			e->ctr.lost_flow_drop++;
 			return EV_DROP;
 		}
 		return EV_ACCEPT_PLAIN;
 	}
 	flow_touch(&e->flows, f, now);
 	if (outgoing)
-		return handle_outgoing(e, f, id, p, now, modified);
-	return handle_incoming(e, f, p, now, modified);
+		v = handle_outgoing(e, f, id, p, now, modified);
+	else
+		v = handle_incoming(e, f, p, now, modified);
+	/* The handlers may have freed f: look again. */
+	if (v == EV_ACCEPT && (f = flow_lookup(&e->flows, &k)) && committed(f))
+		v = EV_ACCEPT_ENCRYPTED;
+	return v;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -19,6 +19,9 @@
 /* Packet marks shared with scripts/tcpcrypt-firewall. */
 #define TC_MARK_INJECTED  0x10000000u	/* our raw-socket packets: never queued */
 #define TC_MARK_PLAINTEXT 0x20000000u	/* flow decided plaintext: stop queueing */
+#define TC_MARK_ENCRYPTED 0x40000000u	/* connection negotiated encryption; the
+					 * rules keep it in the connmark and hand
+					 * it back with every queued packet */
 
 /* Room a packet buffer needs beyond the packet for the engine's rewrites
  * (ENO or MAC option plus an Init message). */
@@ -51,6 +54,8 @@ void engine_config_defaults(struct engine_config *c);
 enum engine_verdict {
 	EV_ACCEPT,		/* pass (p rewritten in place if *modified) */
 	EV_ACCEPT_PLAIN,	/* pass and mark the connection plaintext */
+	EV_ACCEPT_ENCRYPTED,	/* pass; the connection negotiated encryption
+				 * (the caller marks it unless already marked) */
 	EV_DROP,
 	EV_HOLD,		/* no verdict now: io->release later */
 };
@@ -71,9 +76,12 @@ int engine_init(struct engine *e, const struct engine_config *cfg, const struct 
 void engine_free(struct engine *e);
 
 /* Handles one segment.  outgoing: from the local kernel (LOCAL_OUT), else
- * from the network (LOCAL_IN).  p->cap must leave ENGINE_HEADROOM. */
-enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing, uint32_t id,
-				  struct pkt *p, bool *modified);
+ * from the network (LOCAL_IN).  conn_encrypted: the firewall says this
+ * connection negotiated encryption earlier (TC_MARK_ENCRYPTED), which
+ * matters when the engine has no state for it.  p->cap must leave
+ * ENGINE_HEADROOM. */
+enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
+				  bool conn_encrypted, uint32_t id, struct pkt *p, bool *modified);
 
 /* Runs due timers (Init retransmission, idle expiry).  Returns the time
  * of the next deadline. */

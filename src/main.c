@@ -98,9 +98,18 @@ static void on_packet(void *ctx, const struct nfqio_packet *np)
 		nfqio_verdict(&d->nfq, np->id, NF_ACCEPT, false, 0, NULL, 0);
 		return;
 	}
-	v = engine_handle(&d->engine, now_us(), outgoing, np->id, &p, &modified);
+	v = engine_handle(&d->engine, now_us(), outgoing, np->mark & TC_MARK_ENCRYPTED, np->id,
+			  &p, &modified);
+	if (v == EV_ACCEPT_ENCRYPTED && !(np->mark & TC_MARK_ENCRYPTED)) {
+		/* First segments of an encrypted connection: NF_REPEAT with the
+		 * mark makes the rules record it in the connmark. */
+		nfqio_verdict(&d->nfq, np->id, NF_REPEAT, true, np->mark | TC_MARK_ENCRYPTED,
+			      modified ? p.buf : NULL, modified ? p.len : 0);
+		return;
+	}
 	switch (v) {
 	case EV_ACCEPT:
+	case EV_ACCEPT_ENCRYPTED:
 		nfqio_verdict(&d->nfq, np->id, NF_ACCEPT, false, 0, modified ? p.buf : NULL,
 			    modified ? p.len : 0);
 		break;
