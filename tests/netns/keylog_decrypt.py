@@ -1,0 +1,691 @@
+#!/usr/bin/env python3
+"""keylog_decrypt: decrypt and verify a tcpcrypt connection from a packet
+capture and a debug key log (PROTOCOL.md section 7), python3 stdlib only.
+
+  keylog_decrypt.py PCAP KEYLOG PORT [--out-ab FILE] [--out-ba FILE]
+  keylog_decrypt.py selftest
+
+Everything comes from the capture and the TCPCRYPT_ES line, never from the
+daemon: the connection with PORT in its 4-tuple is found in PCAP (classic
+libpcap; EN10MB, LINUX_SLL, LINUX_SLL2 or raw IP; IPv4 or IPv6), then
+
+  transcript  = A's ENO option (SYN) | B's ENO option (SYN-ACK), as on the wire
+  Init1/Init2 = the first payload of A / of B (stream offset 0)
+  ES          = the key-log line whose N_A is the nonce inside Init1
+  PRK, session_id, mk, k_ab, k_ba   as in PROTOCOL.md section 3
+
+Each direction is reassembled by 64-bit stream offset (duplicates and
+retransmissions must agree byte for byte), the application bytes after the
+Init message are decrypted (suite 0x7401 keystream), and the MAC option
+(kind 253, fd 10 74 63 + 12-byte tag) of every captured segment after the
+Init exchange is verified in both directions.  The only segments allowed
+without a tag are SYNs, the segments carrying Init1/Init2 (and their
+byte-identical retransmissions), and dataless segments A sent before Init2
+appeared in the capture (A has no keys yet: PROTOCOL.md section 4).
+
+Output (stdout), one "name value" pair a line:
+  connection  A-addr:port>B-addr:port
+  n_a         64 hex digits
+  session_id  66 hex digits
+  verified    number of segments whose tag verified (both directions)
+  verified_ab / verified_ba / untagged_prekey / segments
+  overlapping number of payload segments that overlap bytes of another one
+              (retransmissions, duplicates)
+  bytes_ab / bytes_ba   application bytes decrypted per direction
+  sha256_ab / sha256_ba
+The decrypted application streams go to --out-ab / --out-ba.
+
+Exit status: 0 = everything verified; 1 = a verification failed (wrong key,
+bad tag, missing tag, hole in a stream, inconsistent retransmission, no
+key-log line, ...), with a precise message on stderr; 2 = usage error or
+unreadable capture.
+
+The crypto (X25519 is not needed; HKDF-SHA256, original ChaCha20 with a
+64-bit counter and nonce, the pseudo header and the BLAKE2b tag) is imported
+from tests/vectors/gen_vectors.py, the project's independent pure-Python
+implementation of PROTOCOL.md that self-checks against published vectors.
+"""
+
+import hashlib
+import importlib.util
+import os
+import re
+import struct
+import sys
+
+sys.dont_write_bytecode = True  # keep the source tree free of .pyc files
+
+_GV_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        "..", "vectors", "gen_vectors.py")
+
+
+def _load_gen_vectors():
+    spec = importlib.util.spec_from_file_location("tc_gen_vectors", _GV_PATH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+gv = _load_gen_vectors()
+
+FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
+OPT_ENO = 69
+OPT_EXP = 253
+MAC_EXID = b"\x74\x63"
+MAC_OPT_LEN = 16
+TAG_LEN = 12
+INIT1_MAGIC = bytes.fromhex("15101a0e")
+INIT2_MAGIC = bytes.fromhex("097105e0")
+SUITE_V1 = 0x7401
+M32 = 1 << 32
+
+LINKTYPE_EN10MB = 1
+LINKTYPE_RAW_OLD = 12
+LINKTYPE_RAW = 101
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_IPV4 = 228
+LINKTYPE_IPV6 = 229
+LINKTYPE_LINUX_SLL2 = 276
+
+
+class CaptureError(Exception):
+    """The capture cannot be read (exit 2)."""
+
+
+class VerifyError(Exception):
+    """Something in the capture does not verify (exit 1)."""
+
+
+# ---------------------------------------------------------------------------
+# Capture reading
+
+
+class Seg:
+    __slots__ = ("no", "src", "sport", "dst", "dport", "seq", "ack", "flags",
+                 "win", "urp", "opts", "opt_err", "payload", "plen", "truncated")
+
+    def __init__(self, **kw):
+        for k, v in kw.items():
+            setattr(self, k, v)
+
+    @property
+    def key(self):
+        return (self.src, self.sport, self.dst, self.dport)
+
+    def opt(self, kind):
+        """Raw bytes (kind and length included) of the options of KIND."""
+        return [raw for k, raw in self.opts if k == kind]
+
+    def describe(self):
+        names = "".join(n for b, n in ((SYN, "S"), (ACK, "."), (PSH, "P"),
+                                       (FIN, "F"), (RST, "R"), (URG, "U"))
+                        if self.flags & b)
+        return "packet #%d %s:%d > %s:%d [%s] seq=%u ack=%u len=%d" % (
+            self.no, self.src, self.sport, self.dst, self.dport, names,
+            self.seq, self.ack, self.plen)
+
+
+def _addr(raw):
+    if len(raw) == 4:
+        return ".".join(str(b) for b in raw)
+    import ipaddress
+    return str(ipaddress.IPv6Address(bytes(raw)))
+
+
+def parse_options(data):
+    """[(kind, raw bytes as on the wire)], error-or-None."""
+    opts, i = [], 0
+    while i < len(data):
+        kind = data[i]
+        if kind == 0:
+            break
+        if kind == 1:
+            i += 1
+            continue
+        if i + 1 >= len(data):
+            return opts, "option %d has no length byte" % kind
+        ln = data[i + 1]
+        if ln < 2 or i + ln > len(data):
+            return opts, "option %d has bad length %d" % (kind, ln)
+        opts.append((kind, bytes(data[i:i + ln])))
+        i += ln
+    return opts, None
+
+
+def parse_ip(pkt, no):
+    if not pkt:
+        return None
+    ver = pkt[0] >> 4
+    if ver == 4:
+        if len(pkt) < 20:
+            return None
+        ihl = (pkt[0] & 0x0F) * 4
+        total = struct.unpack_from("!H", pkt, 2)[0]
+        if pkt[9] != 6 or struct.unpack_from("!H", pkt, 6)[0] & 0x3FFF:
+            return None  # not TCP, or a fragment
+        src, dst = _addr(pkt[12:16]), _addr(pkt[16:20])
+        l4, l4len = ihl, total - ihl
+    elif ver == 6:
+        if len(pkt) < 40:
+            return None
+        nxt, off, end = pkt[6], 40, 40 + struct.unpack_from("!H", pkt, 4)[0]
+        while nxt in (0, 43, 60, 44):
+            if off + 8 > len(pkt):
+                return None
+            if nxt == 44:
+                return None  # fragments: not produced by the tests
+            nxt, off = pkt[off], off + (pkt[off + 1] + 1) * 8
+        if nxt != 6:
+            return None
+        src, dst = _addr(pkt[8:24]), _addr(pkt[24:40])
+        l4, l4len = off, end - off
+    else:
+        return None
+    if l4 + 20 > len(pkt):
+        return None
+    sport, dport, seq, ack, offflags, win, _csum, urp = struct.unpack_from(
+        "!HHIIHHHH", pkt, l4)
+    doff = (offflags >> 12) * 4
+    opts, err = parse_options(pkt[l4 + 20:l4 + doff])
+    if l4 + doff > len(pkt):
+        err = err or "TCP header truncated by the snaplen"
+    plen = max(0, l4len - doff)
+    payload = bytes(pkt[l4 + doff:l4 + doff + plen])
+    return Seg(no=no, src=src, sport=sport, dst=dst, dport=dport, seq=seq,
+               ack=ack, flags=offflags & 0xFF, win=win, urp=urp, opts=opts,
+               opt_err=err, payload=payload, plen=plen,
+               truncated=len(payload) < plen)
+
+
+def strip_link(linktype, data):
+    if linktype == LINKTYPE_EN10MB:
+        if len(data) < 14:
+            return None
+        etype, off = struct.unpack_from("!H", data, 12)[0], 14
+        while etype in (0x8100, 0x88A8) and len(data) >= off + 4:
+            etype, off = struct.unpack_from("!H", data, off + 2)[0], off + 4
+        return data[off:] if etype in (0x0800, 0x86DD) else None
+    if linktype == LINKTYPE_LINUX_SLL:
+        ok = len(data) >= 16 and struct.unpack_from("!H", data, 14)[0] in (0x0800, 0x86DD)
+        return data[16:] if ok else None
+    if linktype == LINKTYPE_LINUX_SLL2:
+        ok = len(data) >= 20 and struct.unpack_from("!H", data, 0)[0] in (0x0800, 0x86DD)
+        return data[20:] if ok else None
+    if linktype in (LINKTYPE_RAW, LINKTYPE_RAW_OLD, LINKTYPE_IPV4, LINKTYPE_IPV6):
+        return data
+    raise CaptureError("unsupported link type %d" % linktype)
+
+
+def read_pcap(path):
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+    except OSError as e:
+        raise CaptureError("cannot open %s: %s" % (path, e))
+    if len(blob) < 24:
+        raise CaptureError("%s: too short for a pcap header" % path)
+    magic = blob[:4]
+    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        endian = "<"
+    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
+        endian = ">"
+    elif magic == b"\x0a\x0d\x0d\x0a":
+        raise CaptureError("%s is pcapng; write classic pcap (tcpdump -w does)" % path)
+    else:
+        raise CaptureError("%s: not a pcap file" % path)
+    linktype = struct.unpack_from(endian + "I", blob, 20)[0] & 0x0FFFFFFF
+    rec = struct.Struct(endian + "IIII")
+    segs, pos, no = [], 24, 0
+    while pos + 16 <= len(blob):
+        _, _, incl, _ = rec.unpack_from(blob, pos)
+        pos += 16
+        if pos + incl > len(blob):
+            break  # cut short mid-record
+        data = memoryview(blob)[pos:pos + incl]
+        pos += incl
+        no += 1
+        net = strip_link(linktype, data)
+        if net is None:
+            continue
+        s = parse_ip(net, no)
+        if s is not None:
+            segs.append(s)
+    return segs
+
+
+# ---------------------------------------------------------------------------
+# Key log
+
+
+KEYLOG_RE = re.compile(r"^TCPCRYPT_ES ([0-9a-f]{64}) ([0-9a-f]{64})$")
+
+
+def read_keylog(path):
+    """{N_A: ES}.  Blank lines and '#' comments are ignored; any other line
+    that is not a well-formed TCPCRYPT_ES line is an error."""
+    try:
+        with open(path, encoding="ascii", errors="replace") as f:
+            lines = f.read().split("\n")
+    except OSError as e:
+        raise CaptureError("cannot open key log %s: %s" % (path, e))
+    out = {}
+    for n, line in enumerate(lines, 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        m = KEYLOG_RE.match(line)
+        if not m:
+            raise VerifyError("key log %s line %d is malformed (want 'TCPCRYPT_ES <64 hex> "
+                              "<64 hex>', lowercase): %r" % (path, n, line[:200]))
+        n_a, es = bytes.fromhex(m.group(1)), bytes.fromhex(m.group(2))
+        if n_a in out and out[n_a] != es:
+            raise VerifyError("key log %s line %d: N_A %s appears twice with different ES"
+                              % (path, n, m.group(1)))
+        out[n_a] = es
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Connection analysis
+
+
+def extend(rel32, ref):
+    """The 64-bit value congruent to rel32 mod 2^32 nearest to ref (>= 0)."""
+    v = (ref - (ref % M32)) + rel32
+    if v - ref > M32 // 2 and v >= M32:
+        v -= M32
+    elif ref - v > M32 // 2:
+        v += M32
+    return v
+
+
+def find_connection(segs, port):
+    """Segments of the single connection with PORT in its 4-tuple."""
+    mine = [s for s in segs if port in (s.sport, s.dport)]
+    if not mine:
+        raise VerifyError("no TCP segment with port %d in the capture" % port)
+    syns = [s for s in mine if s.flags & SYN and not s.flags & ACK]
+    if not syns:
+        raise VerifyError("no SYN for port %d in the capture (capture started too late?)" % port)
+    conns = {(s.key, s.seq) for s in syns}
+    if len(conns) != 1:
+        raise VerifyError("%d connections (distinct SYNs) with port %d in the capture; "
+                          "want exactly one" % (len(conns), port))
+    a_key, isn_a = next(iter(conns))
+    b_key = (a_key[2], a_key[3], a_key[0], a_key[1])
+    conn = [s for s in mine if s.key in (a_key, b_key)]
+    stray = [s for s in mine if s.key not in (a_key, b_key)]
+    if stray:
+        raise VerifyError("segment of another 4-tuple with port %d: %s"
+                          % (port, stray[0].describe()))
+    return a_key, b_key, isn_a, conn
+
+
+def parse_init1(msg, where):
+    if len(msg) < 8 or msg[:4] != INIT1_MAGIC:
+        raise VerifyError("%s: first payload of A is not Init1 (magic %s, got %s)"
+                          % (where, INIT1_MAGIC.hex(), msg[:4].hex()))
+    ln = struct.unpack_from("!I", msg, 4)[0]
+    if ln > len(msg) or ln < 9:
+        raise VerifyError("%s: Init1 len field %d, segment payload %d bytes "
+                          "(Init1 must be whole in one segment)" % (where, ln, len(msg)))
+    nc = msg[8]
+    need = 9 + 2 * nc + 64
+    if nc == 0 or ln < need:
+        raise VerifyError("%s: Init1 with %d suites needs %d bytes, len field says %d"
+                          % (where, nc, need, ln))
+    suites = [struct.unpack_from("!H", msg, 9 + 2 * i)[0] for i in range(nc)]
+    if SUITE_V1 not in suites:
+        raise VerifyError("%s: Init1 offers suites %s, not 0x7401"
+                          % (where, ",".join("0x%04x" % x for x in suites)))
+    n_a = msg[9 + 2 * nc:9 + 2 * nc + 32]
+    return msg[:ln], n_a
+
+
+def parse_init2(msg, where):
+    if len(msg) < 8 or msg[:4] != INIT2_MAGIC:
+        raise VerifyError("%s: first payload of B is not Init2 (magic %s, got %s)"
+                          % (where, INIT2_MAGIC.hex(), msg[:4].hex()))
+    ln = struct.unpack_from("!I", msg, 4)[0]
+    if ln > len(msg) or ln < 74:
+        raise VerifyError("%s: Init2 len field %d, segment payload %d bytes (want >= 74, whole)"
+                          % (where, ln, len(msg)))
+    suite = struct.unpack_from("!H", msg, 8)[0]
+    if suite != SUITE_V1:
+        raise VerifyError("%s: Init2 names suite 0x%04x, want 0x7401" % (where, suite))
+    return msg[:ln]
+
+
+def mac_option(s):
+    """The 12-byte tag of S, or None when S has no tcpcrypt MAC option."""
+    found = [raw for raw in s.opt(OPT_EXP) if raw[2:4] == MAC_EXID]
+    if not found:
+        return None
+    if len(found) > 1:
+        raise VerifyError("%s carries %d tcpcrypt MAC options" % (s.describe(), len(found)))
+    raw = found[0]
+    if len(raw) != MAC_OPT_LEN:
+        raise VerifyError("%s: MAC option has length %d, want %d (%s)"
+                          % (s.describe(), len(raw), MAC_OPT_LEN, raw.hex()))
+    return raw[4:]
+
+
+def analyse(segs, keylog, port):
+    a_key, b_key, isn_a, conn = find_connection(segs, port)
+    label = "%s:%d>%s:%d" % a_key
+    for s in conn:
+        if s.opt_err:
+            raise VerifyError("%s: %s" % (s.describe(), s.opt_err))
+        if s.truncated:
+            raise VerifyError("%s: payload truncated by the snaplen (%d of %d bytes "
+                              "captured); capture with a full snaplen"
+                              % (s.describe(), len(s.payload), s.plen))
+
+    # --- ENO transcript: the options exactly as on the wire.
+    syns = [s for s in conn if s.key == a_key and s.flags & SYN and not s.flags & ACK]
+    synacks = [s for s in conn if s.key == b_key and s.flags & SYN and s.flags & ACK
+               and s.ack == (isn_a + 1) % M32]
+    if not synacks:
+        raise VerifyError("%s: no SYN-ACK from B answering A's SYN (ISN %u)" % (label, isn_a))
+    synack = synacks[0]
+    if any(s.seq != synack.seq for s in synacks):
+        raise VerifyError("%s: SYN-ACKs with different ISNs" % label)
+    isn_b = synack.seq
+    # the SYN that B answered: the last one A sent before the SYN-ACK
+    before = [s for s in syns if s.no < synack.no]
+    if not before:
+        raise VerifyError("%s: the SYN-ACK %s precedes every SYN of A in the capture"
+                          % (label, synack.describe()))
+    syn = before[-1]
+    eno_a, eno_b = syn.opt(OPT_ENO), synack.opt(OPT_ENO)
+    if len(eno_a) != 1 or len(eno_b) != 1:
+        raise VerifyError("%s: want exactly one ENO option in SYN and SYN-ACK, got %d in %s "
+                          "and %d in %s" % (label, len(eno_a), syn.describe(), len(eno_b),
+                                            synack.describe()))
+    transcript = eno_a[0] + eno_b[0]
+
+    # --- Init messages: payload at stream offset 0 of each direction.
+    isn = {a_key: isn_a, b_key: isn_b}
+    def rel(s):
+        return (s.seq - isn[s.key] - 1) % M32
+    init_segs = {}
+    for s in conn:
+        if s.plen and not s.flags & SYN and rel(s) == 0 and s.key not in init_segs:
+            init_segs[s.key] = s
+    if a_key not in init_segs:
+        raise VerifyError("%s: no payload at offset 0 from A (Init1 not captured)" % label)
+    if b_key not in init_segs:
+        raise VerifyError("%s: no payload at offset 0 from B (Init2 not captured)" % label)
+    s1, s2 = init_segs[a_key], init_segs[b_key]
+    init1, n_a = parse_init1(s1.payload, s1.describe())
+    init2 = parse_init2(s2.payload, s2.describe())
+    init_len = {a_key: len(init1), b_key: len(init2)}
+    init_msg = {a_key: init1, b_key: init2}
+
+    # --- Keys.
+    es = keylog.get(n_a)
+    if es is None:
+        raise VerifyError("%s: no TCPCRYPT_ES line for N_A %s in the key log (%d lines)"
+                          % (label, n_a.hex(), len(keylog)))
+    ks = gv.key_schedule(transcript, init1, init2, n_a, es)
+    keys = {a_key: ks["k_ab"], b_key: ks["k_ba"]}
+    other = {a_key: b_key, b_key: a_key}
+
+    # --- Walk the segments in capture order.
+    high = {a_key: 0, b_key: 0}            # highest stream offset seen per direction
+    pieces = {a_key: {}, b_key: {}}        # offset -> payload
+    fin_off = {}
+    verified = {a_key: 0, b_key: 0}
+    prekey = []
+    failures = []
+    init2_seen = False
+    for s in conn:
+        d = s.key
+        if s.flags & SYN:
+            continue
+        off = extend(rel(s), high[d])
+        ack_off = extend((s.ack - isn[other[d]] - 1) % M32, high[other[d]]) if s.flags & ACK else 0
+        if s.plen:
+            pieces[d].setdefault(off, []).append((s, s.payload))
+        high[d] = max(high[d], off + s.plen + (1 if s.flags & FIN else 0))
+        if s.flags & FIN:
+            f = off + s.plen
+            if fin_off.setdefault(d, f) != f:
+                raise VerifyError("%s: FIN at offset %d, earlier FIN at %d" % (s.describe(), f, fin_off[d]))
+        is_init = off == 0 and s.plen and s.payload[:init_len[d]] == init_msg[d]
+        if is_init:
+            if s.plen != init_len[d]:
+                raise VerifyError("%s: Init segment carries %d bytes beyond the Init message"
+                                  % (s.describe(), s.plen - init_len[d]))
+            if d == b_key:
+                init2_seen = True
+        tag = mac_option(s)
+        if tag is None:
+            if is_init:
+                continue
+            if (d == a_key and not init2_seen and not s.plen
+                    and not s.flags & (FIN | URG | RST)):
+                prekey.append(s)
+                continue
+            failures.append("%s: no MAC option (kind 253, fd 10 74 63) on a segment after "
+                            "the Init exchange" % s.describe())
+            continue
+        if is_init:
+            failures.append("%s: Init segment carries a MAC option" % s.describe())
+            continue
+        ph = gv.pseudo_header(s.flags, off, ack_off, s.plen, s.urp)
+        want = gv.seal_tag(keys[d][32:], ph, s.payload)
+        if want != tag:
+            failures.append("%s: MAC mismatch: tag on the wire %s, computed %s "
+                            "(seq_off=%d ack_off=%d flags=0x%02x)"
+                            % (s.describe(), tag.hex(), want.hex(), off, ack_off, s.flags))
+            continue
+        verified[d] += 1
+    if failures:
+        msg = "%s: %d of %d segments failed verification (session_id computed from the "\
+              "capture and key log: %s):\n  %s" % (
+                  label, len(failures), len(conn), ks["session_id"].hex(),
+                  "\n  ".join(failures[:10]))
+        if len(failures) > 10:
+            msg += "\n  ... and %d more" % (len(failures) - 10)
+        raise VerifyError(msg)
+
+    # --- Reassemble and decrypt.
+    streams = {}
+    overlapping = 0
+    for d in (a_key, b_key):
+        end = max((o + len(p) for o, lst in pieces[d].items() for _, p in lst), default=0)
+        if d in fin_off and fin_off[d] < end:
+            raise VerifyError("%s direction %s:%d>%s:%d: data up to offset %d beyond the FIN "
+                              "at %d" % (label, *d, end, fin_off[d]))
+        buf, have = bytearray(end), bytearray(end)
+        for o in sorted(pieces[d]):
+            for s, p in pieces[d][o]:
+                old = buf[o:o + len(p)]
+                mask = have[o:o + len(p)]
+                if 1 in mask:
+                    overlapping += 1
+                if 1 in mask and old != p:
+                    for i in range(len(p)):
+                        if mask[i] and old[i] != p[i]:
+                            raise VerifyError("%s: retransmitted byte at stream offset %d is 0x%02x, "
+                                              "earlier copy 0x%02x" % (s.describe(), o + i, p[i], old[i]))
+                buf[o:o + len(p)] = p
+                have[o:o + len(p)] = b"\x01" * len(p)
+        hole = have.find(0)
+        if hole >= 0:
+            raise VerifyError("%s direction %s:%d>%s:%d: stream offset %d never captured "
+                              "(%d bytes missing); capture incomplete"
+                              % (label, *d, hole, have.count(0)))
+        il = init_len[d]
+        ct = bytes(buf[il:])
+        ksb = gv.keystream(keys[d][:32], il, len(ct))
+        pt = (int.from_bytes(ct, "big") ^ int.from_bytes(ksb, "big")).to_bytes(len(ct), "big")
+        streams[d] = pt
+    return {
+        "connection": label,
+        "n_a": n_a.hex(),
+        "session_id": ks["session_id"].hex(),
+        "verified": verified[a_key] + verified[b_key],
+        "verified_ab": verified[a_key],
+        "verified_ba": verified[b_key],
+        "untagged_prekey": len(prekey),
+        "segments": len(conn),
+        "overlapping": overlapping,
+        "ab": streams[a_key],
+        "ba": streams[b_key],
+    }
+
+
+def report(res, out_ab, out_ba):
+    for k in ("connection", "n_a", "session_id", "verified", "verified_ab", "verified_ba",
+              "untagged_prekey", "segments", "overlapping"):
+        print("%s %s" % (k, res[k]))
+    for d, path in (("ab", out_ab), ("ba", out_ba)):
+        print("bytes_%s %d" % (d, len(res[d])))
+        print("sha256_%s %s" % (d, hashlib.sha256(res[d]).hexdigest()))
+        if path:
+            with open(path, "wb") as f:
+                f.write(res[d])
+
+
+# ---------------------------------------------------------------------------
+# Self-test: a crafted connection with known keys, so that a bug in this tool
+# cannot make the system test pass vacuously.
+
+
+def _pkt(src, dst, sport, dport, seq, ack, flags, opts=b"", payload=b"", urp=0):
+    opts += b"\x00" * (-len(opts) % 4)
+    tcp = struct.pack("!HHIIHHHH", sport, dport, seq % M32, ack % M32,
+                      ((20 + len(opts)) // 4) << 12 | flags, 65535, 0, urp) + opts + payload
+    return (struct.pack("!BBHHHBBH", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0)
+            + bytes(map(int, src.split("."))) + bytes(map(int, dst.split("."))) + tcp)
+
+
+def _selftest_flow(es_flip=False, tamper=None, drop_mac=None, isn_a=0xFFFFFF00, isn_b=7):
+    """(packets, keylog text, A->B plaintext, B->A plaintext, session_id)."""
+    n_a, n_b = gv.drbg("kd/n_a", 32), gv.drbg("kd/n_b", 32)
+    pa, pb = gv.drbg("kd/priv_a", 32), gv.drbg("kd/priv_b", 32)
+    i1 = gv.init1(n_a, gv.x25519_base(pa))
+    i2 = gv.init2(n_b, gv.x25519_base(pb))
+    es = gv.x25519(pa, gv.x25519_base(pb))
+    ks = gv.key_schedule(gv.TRANSCRIPT, i1, i2, n_a, es)
+    pt_ab, pt_ba = gv.drbg("kd/ab", 300), gv.drbg("kd/ba", 130)
+    ct_ab = gv.xor(pt_ab, gv.keystream(ks["k_ab"][:32], 75, len(pt_ab)))
+    ct_ba = gv.xor(pt_ba, gv.keystream(ks["k_ba"][:32], 74, len(pt_ba)))
+    a, b = "192.0.2.1", "198.51.100.1"
+    pkts = []
+
+    def send(frm_a, off, ack_off, flags, payload=b"", mac=True, urp=0):
+        key = ks["k_ab"] if frm_a else ks["k_ba"]
+        opts = b""
+        if mac:
+            ph = gv.pseudo_header(flags, off, ack_off, len(payload), urp)
+            opts = b"\xfd\x10\x74\x63" + gv.seal_tag(key[32:], ph, payload)
+        if tamper == len(pkts) and payload:
+            payload = bytes([payload[0] ^ 1]) + payload[1:]
+        if drop_mac == len(pkts):
+            opts = b""
+        if frm_a:
+            pkts.append(_pkt(a, b, 40000, 5001, isn_a + 1 + off, isn_b + 1 + ack_off,
+                             flags, opts, payload, urp))
+        else:
+            pkts.append(_pkt(b, a, 5001, 40000, isn_b + 1 + off, isn_a + 1 + ack_off,
+                             flags, opts, payload, urp))
+
+    pkts.append(_pkt(a, b, 40000, 5001, isn_a, 0, SYN, gv.ENO_A))
+    pkts.append(_pkt(b, a, 5001, 40000, isn_b, isn_a + 1, SYN | ACK, gv.ENO_B))
+    send(True, 0, 0, ACK | PSH, i1, mac=False)                 # Init1 (with 45 02 in reality)
+    send(True, 0, 0, ACK | PSH, i1, mac=False)                 # retransmitted Init1
+    send(True, 75, 0, ACK, mac=False)                          # dataless, before Init2
+    send(False, 0, 75, ACK | PSH, i2, mac=False)               # Init2
+    send(True, 75, 74, ACK)                                    # tagged ACK
+    send(True, 75 + 100, 74, ACK | PSH, ct_ab[100:200])        # out of order
+    send(True, 75, 74, ACK, ct_ab[:100])
+    send(True, 75 + 50, 74, ACK | PSH, ct_ab[50:150])          # overlapping retransmission
+    send(False, 74, 275, ACK | PSH | 0xC0, ct_ba[:64])         # ECE|CWR not covered
+    send(True, 75 + 200, 138, ACK | URG, ct_ab[200:], urp=3)   # URG covered
+    send(False, 74 + 64, 375, ACK | FIN, ct_ba[64:])
+    send(True, 375, 74 + 131, ACK | FIN)
+    send(False, 74 + 131, 376, ACK)
+    esl = bytearray(es)
+    if es_flip:
+        esl[5] ^= 0x01
+    keylog = "TCPCRYPT_ES %s %s\n" % (n_a.hex(), bytes(esl).hex())
+    return pkts, keylog, pt_ab, pt_ba, ks["session_id"].hex()
+
+
+def selftest():
+    import tempfile
+    fails = []
+
+    def run(name, want_ok, want_msg=None, **kw):
+        pkts, keylog, pt_ab, pt_ba, sid = _selftest_flow(**kw)
+        with tempfile.TemporaryDirectory() as d:
+            pc, kl = os.path.join(d, "t.pcap"), os.path.join(d, "k.log")
+            with open(pc, "wb") as f:
+                f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, LINKTYPE_RAW))
+                for i, p in enumerate(pkts):
+                    f.write(struct.pack("<IIII", i, 0, len(p), len(p)) + p)
+            with open(kl, "w") as f:
+                f.write(keylog)
+            try:
+                res = analyse(read_pcap(pc), read_keylog(kl), 5001)
+            except VerifyError as e:
+                if want_ok:
+                    fails.append("%s: unexpected failure: %s" % (name, e))
+                elif want_msg and want_msg not in str(e):
+                    fails.append("%s: failure without %r: %s" % (name, want_msg, e))
+                return
+        if not want_ok:
+            fails.append("%s: passed, want a failure" % name)
+        elif (res["ab"], res["ba"], res["session_id"]) != (pt_ab, pt_ba, sid):
+            fails.append("%s: wrong plaintext or session id" % name)
+        elif (res["verified"], res["untagged_prekey"], res["overlapping"]) != (9, 1, 3):
+            fails.append("%s: verified %d, prekey %d, overlapping %d; want 9, 1, 3"
+                         % (name, res["verified"], res["untagged_prekey"], res["overlapping"]))
+
+    run("good (ISN wrap)", True)
+    run("good (no wrap)", True, isn_a=1000, isn_b=M32 - 2)
+    run("ES flipped", False, "MAC mismatch", es_flip=True)
+    run("payload byte flipped", False, "MAC mismatch", tamper=7)
+    run("tagged ACK without MAC", False, "no MAC option", drop_mac=6)
+    run("B data without MAC", False, "no MAC option", drop_mac=10)
+    for f in fails:
+        print("keylog_decrypt selftest: FAIL %s" % f, file=sys.stderr)
+    if not fails:
+        print("keylog_decrypt selftest: ok")
+    return 1 if fails else 0
+
+
+def main(argv):
+    if argv[1:] == ["selftest"]:
+        return selftest()
+    args, out_ab, out_ba = [], None, None
+    it = iter(argv[1:])
+    for a in it:
+        if a == "--out-ab":
+            out_ab = next(it, None)
+        elif a == "--out-ba":
+            out_ba = next(it, None)
+        else:
+            args.append(a)
+    if len(args) != 3 or not args[2].isdigit():
+        sys.stderr.write(__doc__)
+        return 2
+    pcap, keylog_path, port = args[0], args[1], int(args[2])
+    try:
+        segs = read_pcap(pcap)
+        keylog = read_keylog(keylog_path)
+        res = analyse(segs, keylog, port)
+    except CaptureError as e:
+        print("keylog_decrypt: %s" % e, file=sys.stderr)
+        return 2
+    except VerifyError as e:
+        print("keylog_decrypt: FAIL: %s" % e, file=sys.stderr)
+        return 1
+    report(res, out_ab, out_ba)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
