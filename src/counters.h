@@ -9,7 +9,7 @@
 #define TC_COUNTERS(X) \
 	X(packets_in, "segments received from the peer")		\
 	X(packets_out, "segments sent by the local kernel")		\
-	X(malformed, "unparseable packets passed unchanged")		\
+	X(malformed, "segments that could not be parsed")		\
 	X(encrypted_flows, "connections that switched to encrypted")	\
 	X(plaintext_flows, "connections that run in plaintext")	\
 	X(eno_fallback, "plaintext because ENO failed (any reason)")	\

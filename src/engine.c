@@ -257,6 +257,26 @@ static int inject(struct engine *e, const struct flow *f, const struct inject_sp
 	return 0;
 }
 
+/* A's non-SYN ENO option (45 02), padded, for the segments A sends before
+ * it has heard a non-SYN segment from B. */
+static const uint8_t eno_ack_padded[4] = { 0x45, 0x02, TCPOPT_NOP, TCPOPT_NOP };
+
+/* Appends 45 02 to a segment's options; -1 if there is no room. */
+static int add_eno_ack(struct pkt *p)
+{
+	uint8_t newopts[TCP_MAX_OPT_LEN];
+	struct tcpopt_info info;
+	int olen;
+
+	if (tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) < 0)
+		return -1;
+	olen = tcpopt_append(newopts, pkt_opts(p), pkt_opts_len(p), &info, eno_ack_padded,
+			     sizeof(eno_ack_padded), NULL);
+	if (olen < 0)
+		return -1;
+	return pkt_set_options(p, newopts, (size_t)olen);
+}
+
 /* PROTOCOL.md section 2 "Abort": RST to the peer (tagged once we have
  * keys) and RST to our own socket so the application sees ECONNRESET. */
 static void flow_abort(struct engine *e, struct flow *f, uint64_t now, const char *why)
@@ -272,6 +292,10 @@ static void flow_abort(struct engine *e, struct flow *f, uint64_t now, const cha
 
 	log_warn("abort %s: %s", flow_name(&f->key, name, sizeof(name)), why);
 	e->ctr.aborts++;
+	if (f->role == ROLE_A && !f->keyed) {
+		peer.opts = eno_ack_padded;
+		peer.opts_len = sizeof(eno_ack_padded);
+	}
 	inject(e, f, &peer, f->state == FLOW_ENCRYPTED);
 	inject(e, f, &local, false);
 	linger(e, f, now, FLOW_ABORTED);
@@ -462,8 +486,6 @@ static int install_keys(struct engine *e, struct flow *f, const uint8_t *peer_pu
 	return 0;
 }
 
-static const uint8_t eno_ack_padded[4] = { 0x45, 0x02, TCPOPT_NOP, TCPOPT_NOP };
-
 /* A: (re)sends Init1 as its own segment (retransmission). */
 static void a_inject_init1(struct engine *e, struct flow *f)
 {
@@ -503,9 +525,6 @@ static enum engine_verdict a_send_init1(struct engine *e, struct flow *f, struct
 					uint64_t now)
 {
 	struct flow_hs *hs = f->hs;
-	uint8_t newopts[TCP_MAX_OPT_LEN];
-	struct tcpopt_info info;
-	int olen;
 
 	if (!hs->own_init_len) {
 		uint8_t nonce[KX_NONCE_LEN];
@@ -518,12 +537,7 @@ static enum engine_verdict a_send_init1(struct engine *e, struct flow *f, struct
 		seqmap_advance(&f->snd, hs->own_init_len);
 		start_rtx_timer(hs, now);
 	}
-		if (tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) < 0)
-		return EV_DROP;
-	olen = tcpopt_append(newopts, pkt_opts(p), pkt_opts_len(p), &info, eno_ack_padded,
-			     sizeof(eno_ack_padded), NULL);
-	if (olen < 0 || pkt_set_options(p, newopts, (size_t)olen) < 0 ||
-	    pkt_set_payload(p, hs->own_init, hs->own_init_len) < 0) {
+	if (add_eno_ack(p) < 0 || pkt_set_payload(p, hs->own_init, hs->own_init_len) < 0) {
 		/* Cannot happen with a kernel ACK; the timer resends Init1. */
 		e->ctr.oversize_drop++;
 		return EV_DROP;
@@ -793,6 +807,12 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 			*modified = true;
 		return EV_ACCEPT;
 	}
+	if (f && f->role == ROLE_A && f->state == FLOW_SYN_SENT) {
+		/* Simultaneous open: both ends are b=0, which version 1 does
+		 * not resolve (RFC 8547: equal roles mean no encryption). */
+		e->ctr.eno_fallback++;
+		return go_plaintext(e, f, eno_result_str(ENO_SAME_ROLE));
+	}
 	if (f)
 		flow_destroy(e, f);
 	r = eno_check_syn(pkt_opts(p), pkt_opts_len(p), pkt_payload_len(p) > 0, &a_opt, &a_len);
@@ -872,6 +892,8 @@ static enum engine_verdict handle_outgoing(struct engine *e, struct flow *f, uin
 		if (flags & TCP_RST) {
 			/* The application gave up: pass its reset and forget. */
 			pkt_set_seq(p, seqmap_to_wire(&f->snd, pkt_seq(p)));
+			if (f->role == ROLE_A)
+				(void)add_eno_ack(p);	/* no room: the RST matters more */
 			pkt_fix_checksums(p);
 			*modified = true;
 			linger(e, f, now, FLOW_CLOSED);
@@ -894,9 +916,11 @@ static enum engine_verdict handle_outgoing(struct engine *e, struct flow *f, uin
 			f->linger_until = now + e->cfg.linger_us;
 		return v;
 	case FLOW_CLOSED:
-		/* Stragglers of a finished connection still need protection. */
+		/* Stragglers of a finished connection still need protection.
+		 * Closed before keys existed: our kernel reset it, and nothing
+		 * of it may leave unprotected. */
 		if (!f->keyed)
-			return EV_ACCEPT;
+			return (flags & TCP_RST) ? EV_ACCEPT : EV_DROP;
 		v = seal_outgoing(e, f, p);
 		*modified = v == EV_ACCEPT;
 		return v;
@@ -918,20 +942,17 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
 	if (flags & TCP_SYN)
 		return EV_DROP;
 
+	/* An RST before keys exist cannot be authenticated.  The kernel
+	 * judges it (unchanged, untranslated); the flow keeps its state, so a
+	 * forged RST that the kernel ignores cannot switch encryption off.  A
+	 * real one ends the socket and the flow expires. */
+	if ((flags & TCP_RST) && !f->keyed)
+		return (e->cfg.rst_authenticated && f->state == FLOW_KX) ? EV_DROP : EV_ACCEPT;
 	switch (f->state) {
 	case FLOW_SYN_SENT:
 	case FLOW_SYN_RCVD:
-		/* e.g. an RST answering our SYN: connection refused. */
-		if (flags & TCP_RST)
-			flow_destroy(e, f);
 		return EV_ACCEPT;
 	case FLOW_KX:
-		if (flags & TCP_RST) {
-			if (e->cfg.rst_authenticated && f->role == ROLE_A)
-				return EV_DROP;
-			linger(e, f, now, FLOW_CLOSED);
-			return EV_ACCEPT;
-		}
 		if (f->role == ROLE_A) {
 			if (pkt_seq(p) == f->rcv.isn + 1 && starts_with_magic(p, KX_INIT2_MAGIC))
 				return a_on_init2(e, f, p, now);
@@ -954,7 +975,7 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
 		return EV_DROP;
 	case FLOW_CLOSED:
 		if (!f->keyed)
-			return EV_ACCEPT;
+			return EV_DROP;
 		/* fall through */
 	case FLOW_ENCRYPTED:
 		if (plen && pkt_seq(p) == f->rcv.isn + 1) {
@@ -1061,6 +1082,9 @@ static bool flow_expired(const struct engine *e, const struct flow *f, uint64_t 
 			return true;
 		return now - f->last_seen > e->cfg.idle_us;
 	default:
+		/* A running Init timer ends in an abort with RSTs: let it. */
+		if (f->hs && f->hs->rtx_deadline)
+			return false;
 		return now - f->last_seen > e->cfg.handshake_idle_us;
 	}
 }

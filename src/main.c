@@ -142,7 +142,7 @@ static void usage(FILE *out)
 		"      --idle-timeout S   forget established flows idle for S seconds (default 7200)\n"
 		"      --max-flows N      size of the flow table (default 65536)\n"
 		"      --rst-authenticated  drop RSTs without a valid MAC on encrypted flows\n"
-		"  -v, --verbose          log more (twice: debug)\n"
+		"  -v, --verbose          also log debug messages\n"
 		"  -h, --help             show this help and exit\n"
 		"  -V, --version          show the version and exit\n",
 		DEFAULT_QUEUE);
@@ -322,7 +322,7 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
-	log_init(o.verbose >= 2 ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	log_init(o.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
 	if (sodium_init() < 0) {
 		log_err("libsodium failed to initialise");
 		return EX_SOFTWARE;
