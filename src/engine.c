@@ -978,7 +978,9 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
 			return EV_DROP;
 		/* fall through */
 	case FLOW_ENCRYPTED:
-		if (plen && pkt_seq(p) == f->rcv.isn + 1) {
+		/* The 64-bit offset, not the 32-bit number: after 4 GiB data
+		 * comes round to ISN + 1 again. */
+		if (plen && seqmap_offset(&f->rcv, pkt_seq(p)) == 0) {
 			/* A retransmitted Init message: the peer missed our
 			 * answer.  Answer again with identical bytes. */
 			if (f->role == ROLE_B && f->hs && starts_with_magic(p, KX_INIT1_MAGIC)) {

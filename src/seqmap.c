@@ -17,8 +17,8 @@ void seqmap_advance(struct seqdir *d, uint64_t end)
 
 uint32_t seqmap_to_wire(const struct seqdir *d, uint32_t kernel_seq)
 {
-	if (kernel_seq == d->isn)
-		return kernel_seq;
+	/* No special case for the SYN's own number: callers never translate
+	 * SYNs, and after 4 GiB the number comes round again as data. */
 	return kernel_seq + d->init_len;
 }
 
@@ -26,8 +26,6 @@ uint32_t seqmap_to_kernel(const struct seqdir *d, uint32_t wire_seq)
 {
 	uint32_t rel = wire_seq - d->isn - 1;
 
-	if (wire_seq == d->isn)
-		return wire_seq;
 	/* rel counts from the first byte after the SYN; once the stream has
 	 * wrapped it is meaningless as a distance, but a number inside the Init
 	 * message can only occur at the start, where rel is exact. */

@@ -23,7 +23,7 @@ uint64_t seqmap_offset(const struct seqdir *d, uint32_t seq);
 /* Records that the stream reached offset end (exclusive). */
 void seqmap_advance(struct seqdir *d, uint64_t end);
 
-/* Kernel -> wire: numbers after the ISN move up by init_len. */
+/* Kernel -> wire: numbers move up by init_len (never used on SYNs). */
 uint32_t seqmap_to_wire(const struct seqdir *d, uint32_t kernel_seq);
 
 /* Wire -> kernel: down by init_len, but never below isn + 1 (a peer that
