@@ -1,0 +1,1655 @@
+/* The protocol engine end to end: two engines (host A = client, host B =
+ * server) wired together in memory.  The tests play both kernels, crafting
+ * the segments Linux would send, and move every segment through
+ * A outgoing -> wire -> B incoming (or the reverse), checking what reaches
+ * the wire and what each kernel is handed against PROTOCOL.md.
+ *
+ * The fake engine_io is deterministic: random bytes come from a counter
+ * (different per host), injected packets and verdicts for held packets are
+ * recorded, key-log lines are kept. */
+#include "unit.h"
+
+#include <sodium.h>
+#include <sys/socket.h>
+
+#include "engine.h"
+#include "eno.h"
+#include "kx.h"
+#include "log.h"
+#include "tcpopt.h"
+
+#define US_MS  UINT64_C(1000)
+#define US_SEC UINT64_C(1000000)
+#define SEG_BUF 4096
+#define OUT true
+#define IN false
+
+/* ------------------------------------------------------------------------ */
+/* The fake world */
+
+struct rec {
+	uint32_t id;
+	bool accept;
+	size_t len;
+	uint8_t *data;
+};
+
+struct io_log {
+	uint64_t rng;			/* counter behind the "random" bytes */
+	struct rec *inj;		/* packets the engine injected */
+	size_t ninj;
+	struct rec *rel;		/* verdicts for held packets */
+	size_t nrel;
+	unsigned nkeylog;
+	uint8_t n_a[32], es[32];	/* the last key-log line */
+};
+
+struct host {
+	struct engine e;
+	struct io_log log;
+	int family;
+	uint8_t addr[16];
+	uint16_t port;
+	uint32_t isn;
+};
+
+/* One segment with room for the engine's rewrites. */
+struct seg {
+	uint8_t buf[SEG_BUF];
+	struct pkt p;
+};
+
+static struct host A, B;
+static uint64_t now;
+static uint64_t hop = 10 * US_MS;	/* one-way delay between the hosts */
+static uint32_t next_id;
+
+static void push(struct rec **arr, size_t *n, uint32_t id, bool accept, const uint8_t *d,
+		 size_t len)
+{
+	struct rec *r = realloc(*arr, (*n + 1) * sizeof(**arr));
+
+	ck_assert_ptr_nonnull(r);
+	*arr = r;
+	r += *n;
+	r->id = id;
+	r->accept = accept;
+	r->len = len;
+	r->data = malloc(len ? len : 1);
+	ck_assert_ptr_nonnull(r->data);
+	if (len)
+		memcpy(r->data, d, len);
+	(*n)++;
+}
+
+static int io_inject(void *ctx, const uint8_t *pkt, size_t len)
+{
+	struct io_log *l = ctx;
+
+	push(&l->inj, &l->ninj, 0, true, pkt, len);
+	return 0;
+}
+
+static void io_release(void *ctx, uint32_t id, bool accept, const uint8_t *pkt, size_t len)
+{
+	struct io_log *l = ctx;
+
+	push(&l->rel, &l->nrel, id, accept, pkt, accept ? len : 0);
+}
+
+static void io_random(void *ctx, uint8_t *buf, size_t len)
+{
+	struct io_log *l = ctx;
+
+	for (size_t i = 0; i < len; i++) {
+		l->rng = l->rng * 6364136223846793005u + 1442695040888963407u;
+		buf[i] = (uint8_t)(l->rng >> 56);
+	}
+}
+
+static void io_keylog(void *ctx, const uint8_t n_a[32], const uint8_t es[32])
+{
+	struct io_log *l = ctx;
+
+	memcpy(l->n_a, n_a, 32);
+	memcpy(l->es, es, 32);
+	l->nkeylog++;
+}
+
+static void host_init(struct host *h, int family, unsigned which, uint32_t isn,
+		      const struct engine_config *cfg)
+{
+	struct engine_io io = {
+		.ctx = &h->log, .inject = io_inject, .release = io_release,
+		.random = io_random, .keylog = io_keylog,
+	};
+	struct engine_config c;
+
+	memset(h, 0, sizeof(*h));
+	h->log.rng = which * 0x9e3779b97f4a7c15u;
+	h->family = family;
+	h->isn = isn;
+	if (family == AF_INET) {
+		static const uint8_t a4[2][4] = { { 192, 0, 2, 1 }, { 198, 51, 100, 2 } };
+		memcpy(h->addr, a4[which], 4);
+	} else {
+		static const uint8_t a6[2][16] = {
+			{ 0x20, 0x01, 0x0d, 0xb8, [15] = 1 },
+			{ 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0xbb, [15] = 2 },
+		};
+		memcpy(h->addr, a6[which], 16);
+	}
+	h->port = which ? 80 : 40000;
+	if (cfg)
+		c = *cfg;
+	else
+		engine_config_defaults(&c);
+	ck_assert_int_eq(engine_init(&h->e, &c, &io), 0);
+}
+
+static void world_cfg(int family, uint32_t isn_a, uint32_t isn_b, const struct engine_config *cfg)
+{
+	now = 1000 * US_SEC;
+	hop = 10 * US_MS;
+	next_id = 0;
+	host_init(&A, family, 0, isn_a, cfg);
+	host_init(&B, family, 1, isn_b, cfg);
+}
+
+static void world(int family)
+{
+	world_cfg(family, 0x11223344u, 0xaabbccddu, NULL);
+}
+
+static void log_free(struct io_log *l)
+{
+	for (size_t i = 0; i < l->ninj; i++)
+		free(l->inj[i].data);
+	for (size_t i = 0; i < l->nrel; i++)
+		free(l->rel[i].data);
+	free(l->inj);
+	free(l->rel);
+}
+
+static void teardown(void)
+{
+	engine_free(&A.e);
+	engine_free(&B.e);
+	log_free(&A.log);
+	log_free(&B.log);
+}
+
+static size_t alen(const struct host *h)
+{
+	return h->family == AF_INET ? 4 : 16;
+}
+
+/* h's flow with peer, as engine_handle keys it (local side first). */
+static struct flow *flow_of(struct host *h, const struct host *peer)
+{
+	struct flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.family = (uint8_t)h->family;
+	k.lport = h->port;
+	k.rport = peer->port;
+	memcpy(k.laddr, h->addr, alen(h));
+	memcpy(k.raddr, peer->addr, alen(peer));
+	return flow_lookup(&h->e.flows, &k);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Segments */
+
+/* Linux SYN options: MSS 1460, SACK permitted, TS, NOP, WS 7. */
+static const uint8_t syn_opts[20] = {
+	2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0x00, 0x10, 0x20, 0x30, 0, 0, 0, 0, 1, 3, 3, 7,
+};
+static const uint8_t synack_opts[20] = {
+	2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0x00, 0x50, 0x60, 0x70, 0x00, 0x10, 0x20, 0x30, 1, 3, 3, 7,
+};
+/* Linux non-SYN segments: NOP NOP TS. */
+static const uint8_t ts_opts[12] = { 1, 1, 8, 10, 0x00, 0x10, 0x20, 0x40, 0x00, 0x50, 0x60, 0x80 };
+
+/* A segment as from's kernel would send it to to. */
+static void kseg(struct seg *s, const struct host *from, const struct host *to, uint32_t seq,
+		 uint32_t ack, uint8_t flags, const uint8_t *opts, size_t olen,
+		 const void *payload, size_t plen)
+{
+	struct pkt_build b = {
+		.family = from->family, .saddr = from->addr, .daddr = to->addr,
+		.sport = from->port, .dport = to->port, .seq = seq, .ack = ack,
+		.flags = flags, .window = (flags & TCP_SYN) ? 64240 : 502,
+		.opts = opts, .opts_len = olen, .payload = payload, .payload_len = plen,
+	};
+
+	ck_assert_uint_gt(pkt_build(s->buf, sizeof(s->buf), &b, &s->p), 0);
+}
+
+static void seg_load(struct seg *s, const uint8_t *data, size_t len)
+{
+	ck_assert_uint_le(len, sizeof(s->buf) - ENGINE_HEADROOM);
+	memcpy(s->buf, data, len);
+	ck_assert_int_eq(pkt_parse(&s->p, s->buf, len, sizeof(s->buf)), PKT_OK);
+}
+
+/* The network delivers a copy. */
+static void wire(struct seg *dst, const struct seg *src)
+{
+	seg_load(dst, src->p.buf, src->p.len);
+}
+
+static bool passes(enum engine_verdict v)
+{
+	return v == EV_ACCEPT || v == EV_ACCEPT_ENCRYPTED || v == EV_ACCEPT_PLAIN;
+}
+
+static enum engine_verdict handle_ce(struct host *h, bool outgoing, bool conn_enc, struct seg *s,
+				     bool *modified)
+{
+	bool m = false;
+	enum engine_verdict v = engine_handle(&h->e, now, outgoing, conn_enc, ++next_id, &s->p, &m);
+
+	if (modified)
+		*modified = m;
+	/* Whatever the engine lets through must be a well-formed packet. */
+	if (passes(v))
+		ck_assert(pkt_checksums_ok(&s->p));
+	return v;
+}
+
+static enum engine_verdict handle(struct host *h, bool outgoing, struct seg *s, bool *modified)
+{
+	return handle_ce(h, outgoing, false, s, modified);
+}
+
+static struct tcpopt_info scan(const struct seg *s)
+{
+	struct tcpopt_info info;
+
+	ck_assert_int_eq(tcpopt_scan(pkt_opts(&s->p), pkt_opts_len(&s->p), &info), 0);
+	return info;
+}
+
+/* Position of needle in the segment's options, or -1. */
+static int opt_find(const struct seg *s, const uint8_t *needle, size_t n)
+{
+	const uint8_t *o = pkt_opts(&s->p);
+	size_t len = pkt_opts_len(&s->p);
+
+	for (size_t i = 0; i + n <= len; i++)
+		if (memcmp(o + i, needle, n) == 0)
+			return (int)i;
+	return -1;
+}
+
+static unsigned mss_of(const struct seg *s)
+{
+	struct tcpopt_info info = scan(s);
+
+	ck_assert_int_ge(info.mss, 0);
+	return get_be16(pkt_opts(&s->p) + info.mss + 2);
+}
+
+static bool has_mac(const struct seg *s)
+{
+	return scan(s).mac >= 0;
+}
+
+static bool starts_with(const struct seg *s, uint32_t magic)
+{
+	return pkt_payload_len(&s->p) >= 4 && get_be32(pkt_payload(&s->p)) == magic;
+}
+
+static void inj_seg(struct seg *s, const struct host *h, size_t i)
+{
+	ck_assert_uint_lt(i, h->log.ninj);
+	seg_load(s, h->log.inj[i].data, h->log.inj[i].len);
+}
+
+static const uint8_t eno_a_opt[] = { 0x45, 0x05, 0xa0, 0x74, 0x31 };
+static const uint8_t eno_b_opt[] = { 0x45, 0x06, 0x01, 0xa0, 0x74, 0x31 };
+static const uint8_t eno_ack_opt[] = { 0x45, 0x02 };
+
+/* ------------------------------------------------------------------------ */
+/* The handshake, step by step.  T keeps every segment for inspection:
+ * x = as the sending kernel made it and then the sending daemon rewrote it
+ * (= on the wire), x_rx = as the receiving kernel is handed it. */
+
+static struct {
+	struct seg syn, syn_rx;
+	struct seg synack, synack_rx;
+	struct seg ack3, ack3_rx;	/* A's third segment: the Init1 carrier */
+	struct seg init2;		/* B's injected Init2 */
+	struct seg ack4, ack4_rx;	/* A's injected tagged ACK */
+	enum engine_verdict v_syn_a, v_syn_b, v_synack_b, v_synack_a;
+	enum engine_verdict v_ack3_a, v_ack3_b, v_init2_a, v_ack4_b;
+	bool m_syn_a, m_syn_b, m_synack_b, m_synack_a, m_ack3_a, m_ack3_b;
+	size_t b_inj_before_ack3, b_inj_during_ack3;
+} T;
+
+static void step_syn(void)
+{
+	kseg(&T.syn, &A, &B, A.isn, 0, TCP_SYN, syn_opts, sizeof(syn_opts), NULL, 0);
+	T.v_syn_a = handle(&A, OUT, &T.syn, &T.m_syn_a);
+	now += hop;
+	wire(&T.syn_rx, &T.syn);
+	T.v_syn_b = handle(&B, IN, &T.syn_rx, &T.m_syn_b);
+}
+
+static void step_synack(void)
+{
+	kseg(&T.synack, &B, &A, B.isn, A.isn + 1, TCP_SYN | TCP_ACK, synack_opts,
+	     sizeof(synack_opts), NULL, 0);
+	T.v_synack_b = handle(&B, OUT, &T.synack, &T.m_synack_b);
+	now += hop;
+	wire(&T.synack_rx, &T.synack);
+	T.v_synack_a = handle(&A, IN, &T.synack_rx, &T.m_synack_a);
+}
+
+/* A's kernel completes its handshake; the daemons turn that ACK into the
+ * Init1 carrier and answer with Init2. */
+static void step_init1(void)
+{
+	kseg(&T.ack3, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, sizeof(ts_opts), NULL, 0);
+	T.v_ack3_a = handle(&A, OUT, &T.ack3, &T.m_ack3_a);
+	now += hop;
+	wire(&T.ack3_rx, &T.ack3);
+	T.b_inj_before_ack3 = B.log.ninj;
+	T.v_ack3_b = handle(&B, IN, &T.ack3_rx, &T.m_ack3_b);
+	T.b_inj_during_ack3 = B.log.ninj - T.b_inj_before_ack3;
+}
+
+static void step_init2(void)
+{
+	ck_assert_uint_ge(B.log.ninj, 1);
+	now += hop;
+	inj_seg(&T.init2, &B, B.log.ninj - 1);
+	T.v_init2_a = handle(&A, IN, &T.init2, NULL);
+}
+
+static void step_ack4(void)
+{
+	ck_assert_uint_ge(A.log.ninj, 1);
+	now += hop;
+	inj_seg(&T.ack4, &A, A.log.ninj - 1);
+	wire(&T.ack4_rx, &T.ack4);
+	T.v_ack4_b = handle(&B, IN, &T.ack4_rx, NULL);
+}
+
+static void handshake_to_init1(void)
+{
+	step_syn();
+	ck_assert(passes(T.v_syn_a) && passes(T.v_syn_b));
+	step_synack();
+	ck_assert(passes(T.v_synack_b) && passes(T.v_synack_a));
+	step_init1();
+	ck_assert(passes(T.v_ack3_a) && passes(T.v_ack3_b));
+	ck_assert_uint_eq(T.b_inj_during_ack3, 1);
+}
+
+static void full_handshake(void)
+{
+	handshake_to_init1();
+	step_init2();
+	ck_assert_int_eq(T.v_init2_a, EV_DROP);
+	step_ack4();
+	ck_assert(passes(T.v_ack4_b));
+	ck_assert_ptr_nonnull(flow_of(&A, &B));
+	ck_assert_ptr_nonnull(flow_of(&B, &A));
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_ENCRYPTED);
+	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_ENCRYPTED);
+}
+
+/* from's kernel sends a segment; it crosses both daemons.  on_wire (may
+ * be NULL) gets the protected segment, rx what the peer's kernel sees. */
+static void xfer(struct host *from, struct host *to, uint32_t seq, uint32_t ack, uint8_t flags,
+		 const uint8_t *opts, size_t olen, const void *data, size_t len,
+		 struct seg *on_wire, struct seg *rx)
+{
+	static struct seg s;
+	enum engine_verdict v;
+
+	kseg(&s, from, to, seq, ack, flags, opts, olen, data, len);
+	v = handle(from, OUT, &s, NULL);
+	ck_assert_msg(passes(v), "sender verdict %d", v);
+	/* Every segment of an encrypted connection carries the MAC. */
+	ck_assert(has_mac(&s));
+	if (on_wire)
+		wire(on_wire, &s);
+	wire(rx, &s);
+	v = handle(to, IN, rx, NULL);
+	ck_assert_msg(passes(v), "receiver verdict %d", v);
+}
+
+/* Runs from's daemon timers, as the daemon's loop would, until cond holds
+ * or the time limit passes. */
+static void run_timers(struct host *h, uint64_t limit, bool (*cond)(void))
+{
+	uint64_t end = now + limit;
+
+	for (int i = 0; i < 100000 && now <= end && !(cond && cond()); i++) {
+		uint64_t next = engine_tick(&h->e, now);
+		ck_assert_uint_gt(next, now);
+		now = next;
+	}
+}
+
+static size_t count_init_injected(const struct host *h, uint32_t magic)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->log.ninj; i++) {
+		struct seg s;
+		inj_seg(&s, h, i);
+		n += starts_with(&s, magic);
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* ENO negotiation */
+
+START_TEST(test_syn_gets_eno_and_lower_mss)
+{
+	world(AF_INET);
+	step_syn();
+	ck_assert_int_eq(T.v_syn_a, EV_ACCEPT);
+	ck_assert(T.m_syn_a);
+	/* The kernel's options stay, then exactly A's ENO option. */
+	ck_assert_int_eq(opt_find(&T.syn, eno_a_opt, sizeof(eno_a_opt)), 20);
+	ck_assert_uint_eq(pkt_opts_len(&T.syn.p), 28);
+	ck_assert_mem_eq(pkt_opts(&T.syn.p) + 4, syn_opts + 4, 16);
+	ck_assert_uint_eq(scan(&T.syn).eno_count, 1);
+	ck_assert_uint_eq(mss_of(&T.syn), 1460 - 16);
+	ck_assert_uint_eq(pkt_seq(&T.syn.p), A.isn);
+	ck_assert_uint_eq(pkt_payload_len(&T.syn.p), 0);
+	ck_assert_uint_eq(A.e.flows.count, 1);
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_SYN_SENT);
+	/* B keeps state for it and lowers the MSS its kernel sees as well. */
+	ck_assert(passes(T.v_syn_b));
+	ck_assert_uint_eq(B.e.flows.count, 1);
+	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_SYN_RCVD);
+	ck_assert_uint_le(mss_of(&T.syn_rx), 1460 - 16);
+}
+END_TEST
+
+START_TEST(test_synack_gets_eno)
+{
+	world(AF_INET);
+	step_syn();
+	step_synack();
+	ck_assert(passes(T.v_synack_b));
+	ck_assert(T.m_synack_b);
+	ck_assert_int_eq(opt_find(&T.synack, eno_b_opt, sizeof(eno_b_opt)), 20);
+	ck_assert_uint_eq(pkt_opts_len(&T.synack.p), 28);
+	ck_assert_uint_eq(scan(&T.synack).eno_count, 1);
+	ck_assert_uint_eq(mss_of(&T.synack), 1460 - 16);
+	ck_assert_uint_eq(pkt_seq(&T.synack.p), B.isn);
+	ck_assert_uint_eq(pkt_ack(&T.synack.p), A.isn + 1);
+	/* A accepts, switches ENO on and marks the connection. */
+	ck_assert_int_eq(T.v_synack_a, EV_ACCEPT_ENCRYPTED);
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_KX);
+	ck_assert_uint_le(mss_of(&T.synack_rx), 1460 - 16);
+}
+END_TEST
+
+START_TEST(test_third_segment_carries_init1)
+{
+	const uint8_t *pl;
+
+	world(AF_INET);
+	step_syn();
+	step_synack();
+	step_init1();
+	ck_assert(passes(T.v_ack3_a));
+	ck_assert(T.m_ack3_a);
+	ck_assert_int_ge(opt_find(&T.ack3, eno_ack_opt, sizeof(eno_ack_opt)), 12);
+	ck_assert_uint_eq(scan(&T.ack3).eno_count, 1);
+	ck_assert_mem_eq(pkt_opts(&T.ack3.p), ts_opts, sizeof(ts_opts));
+	ck_assert_uint_eq(pkt_opts_len(&T.ack3.p) % 4, 0);
+	ck_assert_uint_eq(pkt_flags(&T.ack3.p), TCP_ACK | TCP_PSH);
+	ck_assert_uint_eq(pkt_seq(&T.ack3.p), A.isn + 1);
+	ck_assert_uint_eq(pkt_ack(&T.ack3.p), B.isn + 1);
+	ck_assert_uint_eq(pkt_payload_len(&T.ack3.p), KX_INIT1_LEN);
+	pl = pkt_payload(&T.ack3.p);
+	ck_assert_uint_eq(get_be32(pl), KX_INIT1_MAGIC);
+	ck_assert_uint_eq(get_be32(pl + 4), 75);
+	ck_assert_uint_eq(pl[8], 1);
+	ck_assert_uint_eq(get_be16(pl + 9), KX_SUITE_V1);
+	/* Init1 carriers are never tagged. */
+	ck_assert(!has_mac(&T.ack3));
+}
+END_TEST
+
+START_TEST(test_b_injects_init2_before_passing_ack)
+{
+	struct seg init2;
+
+	world(AF_INET);
+	handshake_to_init1();
+	/* Init2 went out while B handled the Init1 carrier, i.e. before the
+	 * verdict let B's kernel complete its handshake. */
+	ck_assert_uint_eq(T.b_inj_during_ack3, 1);
+	inj_seg(&init2, &B, 0);
+	ck_assert_mem_eq(pkt_saddr(&init2.p), B.addr, alen(&B));
+	ck_assert_mem_eq(pkt_daddr(&init2.p), A.addr, alen(&A));
+	ck_assert_uint_eq(pkt_sport(&init2.p), 80);
+	ck_assert_uint_eq(pkt_dport(&init2.p), 40000);
+	ck_assert_uint_eq(pkt_seq(&init2.p), B.isn + 1);
+	ck_assert_uint_eq(pkt_ack(&init2.p), A.isn + 1 + 75);
+	ck_assert_uint_eq(pkt_flags(&init2.p), TCP_ACK | TCP_PSH);
+	ck_assert_uint_eq(pkt_payload_len(&init2.p), KX_INIT2_LEN);
+	ck_assert_uint_eq(get_be32(pkt_payload(&init2.p)), KX_INIT2_MAGIC);
+	ck_assert_uint_eq(get_be32(pkt_payload(&init2.p) + 4), 74);
+	ck_assert(!has_mac(&init2));
+	ck_assert(pkt_checksums_ok(&init2.p));
+	/* B's kernel gets the bare handshake ACK in its own sequence space. */
+	ck_assert_int_eq(T.v_ack3_b, EV_ACCEPT_ENCRYPTED);
+	ck_assert(T.m_ack3_b);
+	ck_assert_uint_eq(pkt_payload_len(&T.ack3_rx.p), 0);
+	ck_assert_uint_eq(pkt_seq(&T.ack3_rx.p), A.isn + 1);
+	ck_assert_uint_eq(pkt_ack(&T.ack3_rx.p), B.isn + 1);
+	ck_assert_uint_eq(pkt_flags(&T.ack3_rx.p) & (TCP_SYN | TCP_RST | TCP_FIN | TCP_ACK),
+			  TCP_ACK);
+}
+END_TEST
+
+START_TEST(test_init2_dropped_and_keys_agree)
+{
+	struct flow *fa, *fb;
+
+	world(AF_INET);
+	handshake_to_init1();
+	ck_assert_uint_eq(A.log.nkeylog, 0);
+	ck_assert_uint_eq(B.log.nkeylog, 1);
+	step_init2();
+	/* A's kernel never sees Init2. */
+	ck_assert_int_eq(T.v_init2_a, EV_DROP);
+	fa = flow_of(&A, &B);
+	fb = flow_of(&B, &A);
+	ck_assert_ptr_nonnull(fa);
+	ck_assert_ptr_nonnull(fb);
+	ck_assert(fa->keyed && fb->keyed);
+	ck_assert_int_eq(fa->state, FLOW_ENCRYPTED);
+	ck_assert_uint_eq(fa->session_id[0], 0xa0);
+	ck_assert_mem_eq(fa->session_id, fb->session_id, KX_SESSID_LEN);
+	/* The key log agrees on both sides; N_A is Init1's nonce. */
+	ck_assert_uint_eq(A.log.nkeylog, 1);
+	ck_assert_mem_eq(A.log.n_a, B.log.n_a, 32);
+	ck_assert_mem_eq(A.log.es, B.log.es, 32);
+	ck_assert_mem_eq(A.log.n_a, pkt_payload(&T.ack3.p) + 11, 32);
+	ck_assert_uint_eq(A.e.ctr.encrypted_flows, 1);
+	ck_assert_uint_eq(B.e.ctr.encrypted_flows, 1);
+	/* Nothing was held, so A acknowledges Init2 with a tagged pure ACK. */
+	ck_assert_uint_eq(A.log.ninj, 1);
+	step_ack4();
+	ck_assert(has_mac(&T.ack4));
+	ck_assert_uint_eq(pkt_payload_len(&T.ack4.p), 0);
+	ck_assert_uint_eq(pkt_seq(&T.ack4.p), A.isn + 1 + 75);
+	ck_assert_uint_eq(pkt_ack(&T.ack4.p), B.isn + 1 + 74);
+	ck_assert(passes(T.v_ack4_b));
+	ck_assert_uint_eq(pkt_seq(&T.ack4_rx.p), A.isn + 1);
+	ck_assert_uint_eq(pkt_ack(&T.ack4_rx.p), B.isn + 1);
+	ck_assert(fb->peer_tagged);
+	/* Init2 is acknowledged: B stops retransmitting it. */
+	ck_assert_ptr_null(fb->hs);
+	now += 10 * US_SEC;
+	engine_tick(&B.e, now);
+	ck_assert_uint_eq(B.log.ninj, 1);
+}
+END_TEST
+
+START_TEST(test_data_held_until_init2)
+{
+	static const char msg[] = "GET / HTTP/1.1\r\nHost: example\r\n\r\n";
+	struct seg data, rx;
+	enum engine_verdict v;
+	uint32_t id;
+
+	world(AF_INET);
+	handshake_to_init1();
+	/* A's kernel sends data before Init2 has arrived. */
+	kseg(&data, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, msg,
+	     sizeof(msg));
+	v = handle(&A, OUT, &data, NULL);
+	id = next_id;
+	ck_assert_int_eq(v, EV_HOLD);
+	ck_assert_uint_eq(A.e.ctr.held, 1);
+	ck_assert_uint_eq(A.log.nrel, 0);
+	step_init2();
+	ck_assert_int_eq(T.v_init2_a, EV_DROP);
+	/* Released, sealed; and then no separate ACK is needed. */
+	ck_assert_uint_eq(A.log.nrel, 1);
+	ck_assert_uint_eq(A.log.rel[0].id, id);
+	ck_assert(A.log.rel[0].accept);
+	ck_assert_uint_eq(A.log.ninj, 0);
+	seg_load(&data, A.log.rel[0].data, A.log.rel[0].len);
+	ck_assert(has_mac(&data));
+	ck_assert(pkt_checksums_ok(&data.p));
+	ck_assert_uint_eq(pkt_seq(&data.p), A.isn + 1 + 75);
+	ck_assert_uint_eq(pkt_ack(&data.p), B.isn + 1 + 74);
+	ck_assert_uint_eq(pkt_payload_len(&data.p), sizeof(msg));
+	ck_assert(memcmp(pkt_payload(&data.p), msg, sizeof(msg)) != 0);
+	/* B decrypts it into its kernel's sequence space. */
+	wire(&rx, &data);
+	v = handle(&B, IN, &rx, NULL);
+	ck_assert(passes(v));
+	ck_assert_uint_eq(pkt_seq(&rx.p), A.isn + 1);
+	ck_assert_uint_eq(pkt_ack(&rx.p), B.isn + 1);
+	ck_assert_uint_eq(pkt_payload_len(&rx.p), sizeof(msg));
+	ck_assert_mem_eq(pkt_payload(&rx.p), msg, sizeof(msg));
+	ck_assert_ptr_null(flow_of(&B, &A)->hs);	/* it acknowledged Init2 */
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Established traffic */
+
+/* _i = 0: IPv4, 1: IPv6. */
+START_TEST(test_data_round_trip)
+{
+	static uint8_t a2b[3000], b2a[5000];
+	struct seg w, rx;
+	uint32_t a_nxt, b_nxt;
+
+	world(_i ? AF_INET6 : AF_INET);
+	full_handshake();
+	for (size_t i = 0; i < sizeof(a2b); i++)
+		a2b[i] = (uint8_t)(i * 3);
+	for (size_t i = 0; i < sizeof(b2a); i++)
+		b2a[i] = (uint8_t)(i * 5 + 1);
+	a_nxt = A.isn + 1;
+	b_nxt = B.isn + 1;
+	for (size_t off = 0; off < sizeof(a2b); off += 1000) {
+		xfer(&A, &B, a_nxt, b_nxt, TCP_ACK | TCP_PSH, ts_opts, 12, a2b + off, 1000, &w, &rx);
+		ck_assert_uint_eq(pkt_seq(&w.p), a_nxt + 75);
+		ck_assert_uint_eq(pkt_ack(&w.p), b_nxt + 74);
+		ck_assert(memcmp(pkt_payload(&w.p), a2b + off, 1000) != 0);
+		ck_assert_uint_eq(pkt_seq(&rx.p), a_nxt);
+		ck_assert_uint_eq(pkt_ack(&rx.p), b_nxt);
+		ck_assert_uint_eq(pkt_payload_len(&rx.p), 1000);
+		ck_assert_mem_eq(pkt_payload(&rx.p), a2b + off, 1000);
+		a_nxt += 1000;
+	}
+	for (size_t off = 0; off < sizeof(b2a); off += 1250) {
+		xfer(&B, &A, b_nxt, a_nxt, TCP_ACK | TCP_PSH, ts_opts, 12, b2a + off, 1250, &w, &rx);
+		ck_assert_uint_eq(pkt_seq(&w.p), b_nxt + 74);
+		ck_assert_uint_eq(pkt_ack(&w.p), a_nxt + 75);
+		ck_assert_uint_eq(pkt_seq(&rx.p), b_nxt);
+		ck_assert_uint_eq(pkt_ack(&rx.p), a_nxt);
+		ck_assert_mem_eq(pkt_payload(&rx.p), b2a + off, 1250);
+		b_nxt += 1250;
+	}
+	ck_assert_uint_eq(A.e.ctr.segments_sealed, 3);
+	ck_assert_uint_eq(B.e.ctr.segments_opened, 3 + 1);	/* + A's tagged ACK */
+	ck_assert_uint_eq(B.e.ctr.segments_sealed, 4);
+	ck_assert_uint_eq(A.e.ctr.segments_opened, 4);
+	ck_assert_uint_eq(flow_of(&A, &B)->bytes_out, sizeof(a2b));
+	ck_assert_uint_eq(flow_of(&B, &A)->bytes_in, sizeof(a2b));
+	ck_assert_uint_eq(A.e.ctr.mac_fail + B.e.ctr.mac_fail, 0);
+}
+END_TEST
+
+/* A retransmission cut at other boundaries carries the same ciphertext
+ * and still verifies (ciphertext depends only on the offset). */
+START_TEST(test_retransmission_resegmented)
+{
+	static uint8_t data[2000];
+	struct seg w1, w2, rx;
+
+	world(AF_INET);
+	full_handshake();
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i ^ 0x5a);
+	xfer(&A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, 12, data, 2000, &w1, &rx);
+	xfer(&A, &B, A.isn + 1 + 500, B.isn + 1, TCP_ACK, ts_opts, 12, data + 500, 700, &w2, &rx);
+	ck_assert_mem_eq(pkt_payload(&w2.p), pkt_payload(&w1.p) + 500, 700);
+	ck_assert_uint_eq(pkt_seq(&rx.p), A.isn + 1 + 500);
+	ck_assert_mem_eq(pkt_payload(&rx.p), data + 500, 700);
+}
+END_TEST
+
+/* _i selects the tampering: every one must be dropped and counted, and
+ * the untouched segment must still pass afterwards. */
+START_TEST(test_tampered_segment_dropped)
+{
+	static const char msg[] = "attack at dawn";
+	struct seg s, bad;
+	struct tcpopt_info info;
+	enum engine_verdict v;
+
+	world(AF_INET);
+	full_handshake();
+	kseg(&s, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, msg, sizeof(msg));
+	ck_assert(passes(handle(&A, OUT, &s, NULL)));
+	info = scan(&s);
+	ck_assert_int_ge(info.mac, 0);
+	wire(&bad, &s);
+	switch (_i) {
+	case 0:		/* flipped ciphertext bit */
+		pkt_payload(&bad.p)[3] ^= 0x10;
+		break;
+	case 1:		/* flipped tag bit */
+		pkt_opts(&bad.p)[info.mac + 4 + 11] ^= 0x01;
+		break;
+	case 2:		/* moved in the stream */
+		pkt_set_seq(&bad.p, pkt_seq(&bad.p) + 1);
+		break;
+	case 3:		/* different acknowledgment */
+		pkt_set_ack(&bad.p, pkt_ack(&bad.p) + 1000);
+		break;
+	case 4:		/* FIN added */
+		pkt_set_flags(&bad.p, pkt_flags(&bad.p) | TCP_FIN);
+		break;
+	case 5:		/* truncated by a byte */
+		ck_assert_int_eq(pkt_set_payload(&bad.p, pkt_payload(&bad.p), sizeof(msg) - 1), 0);
+		break;
+	default:	/* the MAC option removed: untagged data */
+		ck_assert_int_eq(pkt_set_options(&bad.p, ts_opts, 12), 0);
+		break;
+	}
+	pkt_fix_checksums(&bad.p);
+	v = handle(&B, IN, &bad, NULL);
+	ck_assert_int_eq(v, EV_DROP);
+	ck_assert_uint_eq(B.e.ctr.mac_fail, 1);
+	ck_assert_uint_eq(B.e.ctr.segments_opened, 1);	/* only A's ACK */
+	wire(&bad, &s);
+	ck_assert(passes(handle(&B, IN, &bad, NULL)));
+	ck_assert_mem_eq(pkt_payload(&bad.p), msg, sizeof(msg));
+}
+END_TEST
+
+/* B takes A's untagged pure ACKs until the first tagged segment from A;
+ * afterwards it needs a tag on everything. */
+START_TEST(test_untagged_pure_ack_at_b)
+{
+	struct seg ack, rx;
+	enum engine_verdict v;
+	bool mod;
+
+	world(AF_INET);
+	handshake_to_init1();
+	kseg(&ack, &A, &B, A.isn + 1 + 75, B.isn + 1, TCP_ACK, ts_opts, 12, NULL, 0);
+	wire(&rx, &ack);
+	v = handle(&B, IN, &rx, &mod);
+	ck_assert(passes(v));
+	ck_assert(mod);
+	ck_assert_uint_eq(pkt_seq(&rx.p), A.isn + 1);	/* translated */
+	ck_assert_uint_eq(B.e.ctr.mac_fail, 0);
+	/* Untagged data is never fine. */
+	kseg(&rx, &A, &B, A.isn + 1 + 75, B.isn + 1, TCP_ACK, ts_opts, 12, "x", 1);
+	ck_assert_int_eq(handle(&B, IN, &rx, NULL), EV_DROP);
+	ck_assert_uint_eq(B.e.ctr.mac_fail, 1);
+	step_init2();
+	step_ack4();
+	ck_assert(passes(T.v_ack4_b));
+	ck_assert(flow_of(&B, &A)->peer_tagged);
+	wire(&rx, &ack);
+	ck_assert_int_eq(handle(&B, IN, &rx, NULL), EV_DROP);
+	ck_assert_uint_eq(B.e.ctr.mac_fail, 2);
+}
+END_TEST
+
+/* A requires a tag on every segment from B once it has keys. */
+START_TEST(test_untagged_pure_ack_at_a)
+{
+	struct seg ack;
+
+	world(AF_INET);
+	full_handshake();
+	kseg(&ack, &B, &A, B.isn + 1 + 74, A.isn + 1 + 75, TCP_ACK, ts_opts, 12, NULL, 0);
+	ck_assert_int_eq(handle(&A, IN, &ack, NULL), EV_DROP);
+	ck_assert_uint_eq(A.e.ctr.mac_fail, 1);
+}
+END_TEST
+
+START_TEST(test_untagged_rst_passes_by_default)
+{
+	struct seg rst, orig;
+	enum engine_verdict v;
+
+	world(AF_INET);
+	full_handshake();
+	/* The kernel judges it as the peer sent it: not translated (the
+	 * modified flag may be set; the bytes are what counts). */
+	kseg(&rst, &B, &A, B.isn + 1 + 74, 0, TCP_RST, NULL, 0, NULL, 0);
+	wire(&orig, &rst);
+	v = handle(&A, IN, &rst, NULL);
+	ck_assert(passes(v));
+	ck_assert_uint_eq(rst.p.len, orig.p.len);
+	ck_assert_mem_eq(rst.p.buf, orig.p.buf, orig.p.len);
+	ck_assert_uint_eq(A.e.ctr.untagged_rst, 1);
+	/* The same at B. */
+	kseg(&rst, &A, &B, A.isn + 1 + 75, 0, TCP_RST, NULL, 0, NULL, 0);
+	wire(&orig, &rst);
+	ck_assert(passes(handle(&B, IN, &rst, NULL)));
+	ck_assert_mem_eq(rst.p.buf, orig.p.buf, orig.p.len);
+	ck_assert_uint_eq(B.e.ctr.untagged_rst, 1);
+}
+END_TEST
+
+START_TEST(test_untagged_rst_dropped_when_authenticated)
+{
+	struct engine_config c;
+	struct seg rst, rx;
+
+	engine_config_defaults(&c);
+	c.rst_authenticated = true;
+	world_cfg(AF_INET, 0x11223344u, 0xaabbccddu, &c);
+	full_handshake();
+	kseg(&rst, &B, &A, B.isn + 1 + 74, 0, TCP_RST, NULL, 0, NULL, 0);
+	ck_assert_int_eq(handle(&A, IN, &rst, NULL), EV_DROP);
+	ck_assert_uint_eq(A.e.ctr.mac_fail, 1);
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_ENCRYPTED);
+	/* A tagged RST from B's kernel is honoured. */
+	xfer(&B, &A, B.isn + 1, A.isn + 1, TCP_RST | TCP_ACK, NULL, 0, NULL, 0, NULL, &rx);
+	ck_assert_uint_eq(pkt_seq(&rx.p), B.isn + 1);
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_CLOSED);
+	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_CLOSED);
+}
+END_TEST
+
+/* Segments of a connection whose keys were lost must not pass. */
+START_TEST(test_lost_flow_dropped)
+{
+	struct seg s;
+
+	world(AF_INET);
+	full_handshake();
+	kseg(&s, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, 12, "abc", 3);
+	ck_assert(passes(handle(&A, OUT, &s, NULL)));
+	/* B restarted: no flow, but the MAC option gives it away. */
+	engine_free(&B.e);
+	log_free(&B.log);
+	host_init(&B, AF_INET, 1, B.isn, NULL);
+	ck_assert_int_eq(handle(&B, IN, &s, NULL), EV_DROP);
+	ck_assert_uint_eq(B.e.ctr.lost_flow_drop, 1);
+	/* Its kernel's segments: the connmark says encrypted. */
+	kseg(&s, &B, &A, B.isn + 1, A.isn + 1, TCP_ACK, ts_opts, 12, "abc", 3);
+	ck_assert_int_eq(handle_ce(&B, OUT, true, &s, NULL), EV_DROP);
+	ck_assert_uint_eq(B.e.ctr.lost_flow_drop, 2);
+}
+END_TEST
+
+START_TEST(test_sack_translated)
+{
+	struct seg w, rx;
+	uint8_t sack[24];
+	uint32_t l, r;
+
+	world(AF_INET);
+	full_handshake();
+	/* B's kernel got A's kernel bytes [0,1000) and [2000,3000): it
+	 * acknowledges 1000 and SACKs the second range. */
+	l = A.isn + 1 + 2000;
+	r = A.isn + 1 + 3000;
+	memcpy(sack, ts_opts, 12);
+	sack[12] = 1;
+	sack[13] = 1;
+	sack[14] = 5;
+	sack[15] = 10;
+	put_be32(sack + 16, l);
+	put_be32(sack + 20, r);
+	xfer(&B, &A, B.isn + 1, A.isn + 1 + 1000, TCP_ACK, sack, 24, NULL, 0, &w, &rx);
+	ck_assert_uint_eq(pkt_ack(&w.p), A.isn + 1 + 1000 + 75);
+	ck_assert_int_eq(scan(&w).sack, 14);
+	ck_assert_uint_eq(get_be32(pkt_opts(&w.p) + 16), l + 75);
+	ck_assert_uint_eq(get_be32(pkt_opts(&w.p) + 20), r + 75);
+	ck_assert_uint_eq(pkt_opts_len(&w.p), 40);
+	ck_assert_uint_eq(pkt_ack(&rx.p), A.isn + 1 + 1000);
+	ck_assert_uint_eq(get_be32(pkt_opts(&rx.p) + 16), l);
+	ck_assert_uint_eq(get_be32(pkt_opts(&rx.p) + 20), r);
+	/* And the other way: A's kernel SACKs B's data. */
+	l = B.isn + 1 + 500;
+	r = B.isn + 1 + 900;
+	put_be32(sack + 16, l);
+	put_be32(sack + 20, r);
+	xfer(&A, &B, A.isn + 1, B.isn + 1 + 100, TCP_ACK, sack, 24, NULL, 0, &w, &rx);
+	ck_assert_uint_eq(pkt_ack(&w.p), B.isn + 1 + 100 + 74);
+	ck_assert_uint_eq(get_be32(pkt_opts(&w.p) + 16), l + 74);
+	ck_assert_uint_eq(get_be32(pkt_opts(&w.p) + 20), r + 74);
+	ck_assert_uint_eq(pkt_ack(&rx.p), B.isn + 1 + 100);
+	ck_assert_uint_eq(get_be32(pkt_opts(&rx.p) + 16), l);
+	ck_assert_uint_eq(get_be32(pkt_opts(&rx.p) + 20), r);
+}
+END_TEST
+
+/* TS + two SACK blocks + MAC do not fit: the older block goes. */
+START_TEST(test_sack_trimmed_for_mac)
+{
+	struct seg w, rx;
+	uint8_t sack[32];
+	struct tcpopt_info info;
+
+	world(AF_INET);
+	full_handshake();
+	memcpy(sack, ts_opts, 12);
+	sack[12] = 1;
+	sack[13] = 1;
+	sack[14] = 5;
+	sack[15] = 18;
+	put_be32(sack + 16, A.isn + 1 + 5000);	/* newest block first */
+	put_be32(sack + 20, A.isn + 1 + 6000);
+	put_be32(sack + 24, A.isn + 1 + 2000);
+	put_be32(sack + 28, A.isn + 1 + 3000);
+	xfer(&B, &A, B.isn + 1, A.isn + 1 + 1000, TCP_ACK, sack, 32, NULL, 0, &w, &rx);
+	ck_assert_uint_eq(B.e.ctr.sack_trimmed, 1);
+	ck_assert_uint_eq(pkt_opts_len(&w.p), 40);
+	info = scan(&rx);
+	ck_assert_int_ge(info.sack, 0);
+	ck_assert_uint_eq(pkt_opts(&rx.p)[info.sack + 1], 10);
+	ck_assert_uint_eq(get_be32(pkt_opts(&rx.p) + info.sack + 2), A.isn + 1 + 5000);
+	ck_assert_uint_eq(get_be32(pkt_opts(&rx.p) + info.sack + 6), A.isn + 1 + 6000);
+}
+END_TEST
+
+/* Both ISNs just below 2^32: the Init messages themselves straddle the
+ * wrap, then 1 MB flows A -> B and 256 kB back. */
+START_TEST(test_sequence_wrap_1mb)
+{
+	static uint8_t buf[1448];
+	struct seg rx;
+	uint32_t a_nxt, b_nxt;
+	uint64_t total = 0;
+
+	world_cfg(AF_INET, 0xffffffe0u, 0xfffffff0u, NULL);
+	full_handshake();
+	a_nxt = A.isn + 1;
+	b_nxt = B.isn + 1;
+	while (total < (1u << 20)) {
+		for (size_t i = 0; i < sizeof(buf); i++)
+			buf[i] = (uint8_t)((total + i) * 7 + ((total + i) >> 11));
+		xfer(&A, &B, a_nxt, b_nxt, TCP_ACK, ts_opts, 12, buf, sizeof(buf), NULL, &rx);
+		ck_assert_uint_eq(pkt_seq(&rx.p), a_nxt);
+		ck_assert_uint_eq(pkt_ack(&rx.p), b_nxt);
+		ck_assert_mem_eq(pkt_payload(&rx.p), buf, sizeof(buf));
+		a_nxt += sizeof(buf);
+		total += sizeof(buf);
+	}
+	for (total = 0; total < (1u << 18); total += sizeof(buf)) {
+		memset(buf, (int)(total >> 10), sizeof(buf));
+		xfer(&B, &A, b_nxt, a_nxt, TCP_ACK, ts_opts, 12, buf, sizeof(buf), NULL, &rx);
+		ck_assert_uint_eq(pkt_seq(&rx.p), b_nxt);
+		ck_assert_uint_eq(pkt_ack(&rx.p), a_nxt);
+		ck_assert_mem_eq(pkt_payload(&rx.p), buf, sizeof(buf));
+		b_nxt += sizeof(buf);
+	}
+	ck_assert_uint_eq(A.e.ctr.mac_fail + B.e.ctr.mac_fail, 0);
+}
+END_TEST
+
+/* A retransmitted Init message is recognised by its 64-bit stream offset,
+ * not by its 32-bit sequence number: after 2^32 bytes the stream comes back
+ * to ISN + 1 (offset 2^32), and data starting there must be delivered.
+ * The 4 GB are simulated by advancing both ends' stream positions.
+ * _i = 0: A -> B, 1: B -> A. */
+START_TEST(test_data_at_offset_2_32_delivered)
+{
+	static const char msg[] = "bytes at stream offset 2^32";
+	struct host *from = _i ? &B : &A, *to = _i ? &A : &B;
+	uint32_t own_init = _i ? 74 : 75;
+	struct seg w, rx;
+	uint64_t pos = (UINT64_C(1) << 32) - 1000;
+
+	world(AF_INET);
+	full_handshake();
+	flow_of(from, to)->snd.high = pos;
+	flow_of(to, from)->rcv.high = pos;
+	/* The kernel sequence number of wire offset 2^32 is ISN + 1 - Init. */
+	kseg(&w, from, to, from->isn + 1 - own_init, to->isn + 1, TCP_ACK, ts_opts, 12, msg,
+	     sizeof(msg));
+	ck_assert(passes(handle(from, OUT, &w, NULL)));
+	ck_assert_uint_eq(pkt_seq(&w.p), from->isn + 1);
+	wire(&rx, &w);
+	ck_assert_msg(passes(handle(to, IN, &rx, NULL)), "data at offset 2^32 dropped");
+	ck_assert_uint_eq(pkt_seq(&rx.p), from->isn + 1 - own_init);
+	ck_assert_mem_eq(pkt_payload(&rx.p), msg, sizeof(msg));
+}
+END_TEST
+
+/* After 2^32 bytes the kernel's sequence number of its byte 2^32 - 1
+ * equals the ISN again.  It must still be translated: left alone, the
+ * segment would go out 75 bytes early, encrypted under stream offset
+ * 2^32 - 1 instead of 2^32 + 74, reusing keystream (a two-time pad). */
+START_TEST(test_kernel_seq_equal_to_isn_after_wrap)
+{
+	static const char msg[] = "kernel byte 2^32 - 1 and on";
+	struct seg w, rx;
+	uint64_t pos = (UINT64_C(1) << 32) - 1000;
+
+	world(AF_INET);
+	full_handshake();
+	flow_of(&A, &B)->snd.high = pos;
+	flow_of(&B, &A)->rcv.high = pos;
+	kseg(&w, &A, &B, A.isn, B.isn + 1, TCP_ACK, ts_opts, 12, msg, sizeof(msg));
+	ck_assert(passes(handle(&A, OUT, &w, NULL)));
+	wire(&rx, &w);
+	ck_assert(passes(handle(&B, IN, &rx, NULL)));
+	ck_assert_mem_eq(pkt_payload(&rx.p), msg, sizeof(msg));
+	ck_assert_msg(pkt_seq(&w.p) == A.isn + 75,
+		      "kernel seq ISN sent as wire seq %#x, expected ISN + 75 = %#x",
+		      pkt_seq(&w.p), A.isn + 75);
+}
+END_TEST
+
+/* An RST before keys exist cannot be authenticated: the kernel judges it
+ * unchanged, and the flow keeps its state, so a forged one the kernel
+ * ignores cannot switch encryption off. */
+START_TEST(test_rst_before_keys_keeps_flow)
+{
+	struct seg rst, orig;
+
+	world(AF_INET);
+	handshake_to_init1();
+	kseg(&rst, &B, &A, B.isn + 1 + 4000, 0, TCP_RST, NULL, 0, NULL, 0);
+	wire(&orig, &rst);
+	ck_assert(passes(handle(&A, IN, &rst, NULL)));
+	ck_assert_mem_eq(rst.p.buf, orig.p.buf, orig.p.len);
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_KX);
+	step_init2();
+	ck_assert(flow_of(&A, &B)->keyed);
+	/* Plaintext from A's kernel still cannot leave unprotected. */
+	kseg(&rst, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, 12, "secret", 6);
+	ck_assert(passes(handle(&A, OUT, &rst, NULL)));
+	ck_assert(has_mac(&rst));
+	ck_assert(memcmp(pkt_payload(&rst.p), "secret", 6) != 0);
+}
+END_TEST
+
+/* A's application resets during the key exchange: the RST is shifted
+ * past Init1, carries 45 02, and afterwards nothing leaves in the clear. */
+START_TEST(test_kernel_rst_during_kx)
+{
+	struct seg rst, data;
+
+	world(AF_INET);
+	handshake_to_init1();
+	kseg(&rst, &A, &B, A.isn + 1, B.isn + 1, TCP_RST | TCP_ACK, NULL, 0, NULL, 0);
+	ck_assert(passes(handle(&A, OUT, &rst, NULL)));
+	ck_assert_uint_eq(pkt_seq(&rst.p), A.isn + 1 + 75);
+	ck_assert_int_ge(opt_find(&rst, eno_ack_opt, 2), 0);
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_CLOSED);
+	kseg(&data, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, "late", 4);
+	ck_assert_int_eq(handle(&A, OUT, &data, NULL), EV_DROP);
+}
+END_TEST
+
+/* B's sealed data overtakes Init2: A has no keys yet and drops it (B's
+ * kernel retransmits). */
+START_TEST(test_data_before_keys_dropped_at_a)
+{
+	struct seg s;
+
+	world(AF_INET);
+	handshake_to_init1();
+	kseg(&s, &B, &A, B.isn + 1, A.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, "early", 5);
+	ck_assert(passes(handle(&B, OUT, &s, NULL)));
+	ck_assert(has_mac(&s));
+	ck_assert_uint_eq(pkt_seq(&s.p), B.isn + 1 + 74);
+	ck_assert_int_eq(handle(&A, IN, &s, NULL), EV_DROP);
+	ck_assert_uint_eq(A.e.ctr.no_keys_drop, 1);
+	step_init2();
+	kseg(&s, &B, &A, B.isn + 1, A.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, "early", 5);
+	ck_assert(passes(handle(&B, OUT, &s, NULL)));
+	ck_assert(passes(handle(&A, IN, &s, NULL)));
+	ck_assert_mem_eq(pkt_payload(&s.p), "early", 5);
+	ck_assert_uint_eq(pkt_seq(&s.p), B.isn + 1);
+}
+END_TEST
+
+START_TEST(test_hold_limit)
+{
+	struct engine_config c;
+	struct seg s;
+
+	engine_config_defaults(&c);
+	c.max_held = 2;
+	world_cfg(AF_INET, 0x11223344u, 0xaabbccddu, &c);
+	handshake_to_init1();
+	for (uint32_t i = 0; i < 3; i++) {
+		kseg(&s, &A, &B, A.isn + 1 + 10 * i, B.isn + 1, TCP_ACK, ts_opts, 12, "0123456789",
+		     10);
+		ck_assert_int_eq(handle(&A, OUT, &s, NULL), i < 2 ? EV_HOLD : EV_DROP);
+	}
+	ck_assert_uint_eq(A.e.ctr.held, 2);
+	ck_assert_uint_eq(A.e.ctr.held_overflow, 1);
+	step_init2();
+	ck_assert_uint_eq(A.log.nrel, 2);
+	ck_assert(A.log.rel[0].accept && A.log.rel[1].accept);
+}
+END_TEST
+
+/* Simultaneous open: both ends are b=0, which version 1 cannot resolve. */
+START_TEST(test_simultaneous_open_plaintext)
+{
+	struct seg syn;
+
+	world(AF_INET);
+	step_syn();
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_SYN_SENT);
+	/* B's kernel also sends a SYN (with ENO from B's daemon as A-role). */
+	kseg(&syn, &B, &A, B.isn, 0, TCP_SYN, syn_opts, 20, NULL, 0);
+	ck_assert(passes(handle(&B, OUT, &syn, NULL)));
+	ck_assert_int_eq(handle(&A, IN, &syn, NULL), EV_ACCEPT_PLAIN);
+	ck_assert_ptr_null(flow_of(&A, &B));
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Fallback to plaintext */
+
+START_TEST(test_synack_without_eno)
+{
+	struct seg synack, data;
+	bool mod;
+
+	world(AF_INET);
+	step_syn();
+	/* B runs no daemon: its kernel's SYN-ACK reaches A unchanged. */
+	kseg(&synack, &B, &A, B.isn, A.isn + 1, TCP_SYN | TCP_ACK, synack_opts, 20, NULL, 0);
+	ck_assert_int_eq(handle(&A, IN, &synack, NULL), EV_ACCEPT_PLAIN);
+	ck_assert_uint_eq(A.e.flows.count, 0);
+	ck_assert_ptr_null(flow_of(&A, &B));
+	ck_assert_uint_eq(A.e.ctr.eno_fallback, 1);
+	ck_assert_uint_eq(A.e.ctr.plaintext_flows, 1);
+	/* Later segments pass untouched, without state. */
+	kseg(&data, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, 12, "plain", 5);
+	ck_assert_int_eq(handle(&A, OUT, &data, &mod), EV_ACCEPT_PLAIN);
+	ck_assert(!mod);
+	ck_assert_mem_eq(pkt_payload(&data.p), "plain", 5);
+}
+END_TEST
+
+START_TEST(test_syn_without_eno_at_b)
+{
+	struct seg syn, orig;
+	bool mod = true;
+
+	world(AF_INET);
+	kseg(&syn, &A, &B, A.isn, 0, TCP_SYN, syn_opts, 20, NULL, 0);
+	wire(&orig, &syn);
+	ck_assert_int_eq(handle(&B, IN, &syn, &mod), EV_ACCEPT_PLAIN);
+	ck_assert(!mod);
+	ck_assert_mem_eq(syn.p.buf, orig.p.buf, orig.p.len);
+	ck_assert_uint_eq(B.e.flows.count, 0);
+	ck_assert_uint_eq(B.e.ctr.plaintext_flows, 1);
+	/* A peer without ENO is no failure of ENO. */
+	ck_assert_uint_eq(B.e.ctr.eno_fallback, 0);
+}
+END_TEST
+
+START_TEST(test_syn_with_tfo_plaintext)
+{
+	/* Linux SYN with a Fast Open cookie (kind 34). */
+	static const uint8_t tfo_syn[32] = {
+		2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 1, 2, 3, 0, 0, 0, 0, 1, 3, 3, 7,
+		34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 1,
+	};
+	static const uint8_t exp_tfo[8] = { 254, 6, 0xf9, 0x89, 1, 1, 1, 1 };
+	uint8_t opts[40];
+	struct seg syn, orig;
+	bool mod = true;
+
+	world(AF_INET);
+	kseg(&syn, &A, &B, A.isn, 0, TCP_SYN, tfo_syn, sizeof(tfo_syn), NULL, 0);
+	wire(&orig, &syn);
+	ck_assert_int_eq(handle(&A, OUT, &syn, &mod), EV_ACCEPT_PLAIN);
+	ck_assert(!mod);
+	ck_assert_mem_eq(syn.p.buf, orig.p.buf, orig.p.len);
+	ck_assert_uint_eq(A.e.flows.count, 0);
+	/* At B: a SYN with ENO and the experimental TFO option. */
+	memcpy(opts, eno_a_opt, 5);
+	opts[5] = 1;
+	opts[6] = 1;
+	opts[7] = 1;
+	memcpy(opts + 8, exp_tfo, 8);
+	kseg(&syn, &A, &B, A.isn, 0, TCP_SYN, opts, 16, NULL, 0);
+	ck_assert_int_eq(handle(&B, IN, &syn, NULL), EV_ACCEPT_PLAIN);
+	ck_assert_uint_eq(B.e.flows.count, 0);
+	ck_assert_uint_eq(B.e.ctr.eno_fallback, 1);
+}
+END_TEST
+
+START_TEST(test_third_segment_without_eno_at_b)
+{
+	struct seg ack;
+
+	world(AF_INET);
+	step_syn();
+	step_synack();
+	/* Something stripped ENO from A's third segment (or A lost state). */
+	kseg(&ack, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, 12, NULL, 0);
+	ck_assert_int_eq(handle(&B, IN, &ack, NULL), EV_ACCEPT_PLAIN);
+	ck_assert_uint_eq(B.e.flows.count, 0);
+	ck_assert_uint_eq(B.e.ctr.eno_fallback, 1);
+	ck_assert_uint_eq(B.log.ninj, 0);
+}
+END_TEST
+
+/* PROTOCOL.md section 6: the first SYN and two retransmissions carry ENO,
+ * the third retransmission goes without (the MSS is still lowered). */
+START_TEST(test_third_syn_retransmission_without_eno)
+{
+	struct seg syn;
+
+	world(AF_INET);
+	for (int n = 1; n <= 5; n++) {
+		kseg(&syn, &A, &B, A.isn, 0, TCP_SYN, syn_opts, 20, NULL, 0);
+		ck_assert(passes(handle(&A, OUT, &syn, NULL)));
+		ck_assert_uint_eq(mss_of(&syn), 1444);
+		if (n <= 3)
+			ck_assert_int_eq(opt_find(&syn, eno_a_opt, 5), 20);
+		else
+			ck_assert_uint_eq(scan(&syn).eno_count, 0);
+		now += US_SEC << n;
+	}
+	ck_assert_uint_eq(A.e.ctr.eno_syn_without, 2);
+	ck_assert_uint_eq(A.e.flows.count, 1);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Retransmissions and aborts */
+
+START_TEST(test_init2_lost_b_retransmits)
+{
+	struct seg first, again;
+
+	world(AF_INET);
+	handshake_to_init1();
+	inj_seg(&first, &B, 0);
+	/* Init2 is lost; B's timer (about one handshake RTT) fires. */
+	engine_tick(&B.e, now);
+	ck_assert_uint_eq(B.log.ninj, 1);
+	now += 2 * hop + 1;
+	engine_tick(&B.e, now);
+	ck_assert_uint_eq(B.log.ninj, 2);
+	ck_assert_uint_eq(B.e.ctr.init_retransmit, 1);
+	inj_seg(&again, &B, 1);
+	ck_assert_uint_eq(again.p.len, first.p.len);
+	ck_assert_mem_eq(again.p.buf, first.p.buf, first.p.len);
+	/* The retransmission completes the exchange. */
+	step_init2();
+	ck_assert_int_eq(T.v_init2_a, EV_DROP);
+	ck_assert(flow_of(&A, &B)->keyed);
+	ck_assert_mem_eq(flow_of(&A, &B)->session_id, flow_of(&B, &A)->session_id, KX_SESSID_LEN);
+}
+END_TEST
+
+START_TEST(test_duplicate_init1_same_init2)
+{
+	struct seg dup, first, again;
+
+	world(AF_INET);
+	handshake_to_init1();
+	inj_seg(&first, &B, 0);
+	now += 5 * US_MS;
+	wire(&dup, &T.ack3);
+	ck_assert_int_eq(handle(&B, IN, &dup, NULL), EV_DROP);
+	ck_assert_uint_eq(B.log.ninj, 2);
+	inj_seg(&again, &B, 1);
+	ck_assert_mem_eq(again.p.buf, first.p.buf, first.p.len);
+	ck_assert_uint_eq(B.log.nkeylog, 1);	/* no second key exchange */
+	ck_assert_uint_eq(B.e.ctr.aborts, 0);
+}
+END_TEST
+
+START_TEST(test_init1_retransmission_identical)
+{
+	struct seg r1, r2, rx;
+
+	world(AF_INET);
+	step_syn();
+	step_synack();
+	/* A's kernel completes its handshake; the Init1 carrier is lost. */
+	kseg(&T.ack3, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, 12, NULL, 0);
+	ck_assert(passes(handle(&A, OUT, &T.ack3, NULL)));
+	ck_assert_uint_eq(pkt_payload_len(&T.ack3.p), KX_INIT1_LEN);
+	ck_assert_uint_eq(A.log.ninj, 0);
+	now += 100 * US_MS;
+	engine_tick(&A.e, now);
+	ck_assert_uint_eq(A.log.ninj, 1);
+	inj_seg(&r1, &A, 0);
+	ck_assert_uint_eq(pkt_seq(&r1.p), A.isn + 1);
+	ck_assert_uint_eq(pkt_ack(&r1.p), B.isn + 1);
+	ck_assert_uint_eq(pkt_flags(&r1.p), TCP_ACK | TCP_PSH);
+	ck_assert_int_ge(opt_find(&r1, eno_ack_opt, 2), 0);
+	ck_assert_uint_eq(pkt_payload_len(&r1.p), KX_INIT1_LEN);
+	ck_assert_mem_eq(pkt_payload(&r1.p), pkt_payload(&T.ack3.p), KX_INIT1_LEN);
+	ck_assert(pkt_checksums_ok(&r1.p));
+	now += 10 * US_SEC;
+	engine_tick(&A.e, now);
+	ck_assert_uint_eq(A.log.ninj, 2);
+	inj_seg(&r2, &A, 1);
+	ck_assert_uint_eq(r2.p.len, r1.p.len);
+	ck_assert_mem_eq(r2.p.buf, r1.p.buf, r1.p.len);
+	ck_assert_uint_eq(A.e.ctr.init_retransmit, 2);
+	/* B takes the retransmission as A's Init1 and answers. */
+	wire(&rx, &r2);
+	ck_assert(passes(handle(&B, IN, &rx, NULL)));
+	ck_assert_uint_eq(B.log.ninj, 1);
+	step_init2();
+	ck_assert(flow_of(&A, &B)->keyed);
+	ck_assert_mem_eq(flow_of(&A, &B)->session_id, flow_of(&B, &A)->session_id, KX_SESSID_LEN);
+}
+END_TEST
+
+static bool a_aborted(void)
+{
+	return A.e.ctr.aborts > 0 || A.e.flows.count == 0;
+}
+
+static bool b_aborted(void)
+{
+	return B.e.ctr.aborts > 0 || B.e.flows.count == 0;
+}
+
+/* The two RSTs of an abort: one to the peer, one to the local kernel
+ * from the peer's address at the sequence number the kernel expects. */
+static void check_abort_rsts(const struct host *h, const struct host *peer, uint32_t peer_seq,
+			     uint32_t peer_ack, bool peer_tagged, uint32_t local_seq)
+{
+	struct seg to_peer, to_local;
+
+	ck_assert_uint_ge(h->log.ninj, 2);
+	inj_seg(&to_peer, h, h->log.ninj - 2);
+	inj_seg(&to_local, h, h->log.ninj - 1);
+
+	ck_assert_uint_eq(pkt_flags(&to_peer.p), TCP_RST | TCP_ACK);
+	ck_assert_mem_eq(pkt_saddr(&to_peer.p), h->addr, alen(h));
+	ck_assert_mem_eq(pkt_daddr(&to_peer.p), peer->addr, alen(h));
+	ck_assert_uint_eq(pkt_sport(&to_peer.p), h->port);
+	ck_assert_uint_eq(pkt_dport(&to_peer.p), peer->port);
+	ck_assert_uint_eq(pkt_seq(&to_peer.p), peer_seq);
+	ck_assert_uint_eq(pkt_ack(&to_peer.p), peer_ack);
+	ck_assert(has_mac(&to_peer) == peer_tagged);
+	ck_assert(pkt_checksums_ok(&to_peer.p));
+
+	ck_assert_uint_eq(pkt_flags(&to_local.p) & TCP_RST, TCP_RST);
+	ck_assert_mem_eq(pkt_saddr(&to_local.p), peer->addr, alen(h));
+	ck_assert_mem_eq(pkt_daddr(&to_local.p), h->addr, alen(h));
+	ck_assert_uint_eq(pkt_sport(&to_local.p), peer->port);
+	ck_assert_uint_eq(pkt_dport(&to_local.p), h->port);
+	ck_assert_uint_eq(pkt_seq(&to_local.p), local_seq);
+	ck_assert(!has_mac(&to_local));
+	ck_assert(pkt_checksums_ok(&to_local.p));
+	ck_assert_uint_eq(h->e.ctr.aborts, 1);
+}
+
+/* A's Init1 is never answered: 8 retransmissions, then the abort; data
+ * held meanwhile is dropped, not leaked. */
+START_TEST(test_init1_unanswered_aborts)
+{
+	struct seg data;
+
+	world(AF_INET);
+	handshake_to_init1();
+	kseg(&data, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, "hi", 2);
+	ck_assert_int_eq(handle(&A, OUT, &data, NULL), EV_HOLD);
+	run_timers(&A, 120 * US_SEC, a_aborted);
+	ck_assert_uint_eq(A.e.ctr.aborts, 1);
+	ck_assert_uint_eq(count_init_injected(&A, KX_INIT1_MAGIC), 8);
+	ck_assert_uint_eq(A.e.ctr.init_retransmit, 8);
+	ck_assert_uint_eq(A.log.ninj, 8 + 2);
+	/* A's kernel expects B's ISN + 1 next; A has no keys: no tag. */
+	check_abort_rsts(&A, &B, A.isn + 1 + 75, B.isn + 1, false, B.isn + 1);
+	/* Before Init2, everything A sends carries 45 02, its RST too. */
+	inj_seg(&data, &A, A.log.ninj - 2);
+	ck_assert_int_ge(opt_find(&data, eno_ack_opt, 2), 0);
+	ck_assert_uint_eq(A.log.nrel, 1);
+	ck_assert(!A.log.rel[0].accept);
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_ABORTED);
+	/* Stragglers of the aborted connection go nowhere. */
+	kseg(&data, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, 12, "hi", 2);
+	ck_assert_int_eq(handle(&A, OUT, &data, NULL), EV_DROP);
+}
+END_TEST
+
+/* B's Init2 is never acknowledged: B has keys, so its RST is tagged. */
+START_TEST(test_init2_unacknowledged_aborts)
+{
+	world(AF_INET);
+	handshake_to_init1();
+	run_timers(&B, 120 * US_SEC, b_aborted);
+	ck_assert_uint_eq(B.e.ctr.aborts, 1);
+	ck_assert_uint_eq(count_init_injected(&B, KX_INIT2_MAGIC), 1 + 8);
+	ck_assert_uint_eq(B.log.ninj, 1 + 8 + 2);
+	check_abort_rsts(&B, &A, B.isn + 1 + 74, A.isn + 1 + 75, true, A.isn + 1);
+	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_ABORTED);
+}
+END_TEST
+
+/* With a 1 s handshake RTT the eight doubling retransmissions take 511 s,
+ * far beyond the 150 s handshake idle limit: the running Init timer must
+ * still end in the abort with RSTs (PROTOCOL.md section 6), not in a
+ * silent expiry that leaves the application with a dead connection. */
+START_TEST(test_slow_path_init1_unanswered_aborts)
+{
+	world(AF_INET);
+	hop = 500 * US_MS;		/* 1 s round trip */
+	handshake_to_init1();
+	ck_assert_uint_eq(A.e.flows.count, 1);
+	run_timers(&A, 1000 * US_SEC, a_aborted);
+	ck_assert_uint_eq(count_init_injected(&A, KX_INIT1_MAGIC), 8);
+	ck_assert_msg(A.e.ctr.aborts == 1, "flow expired after %u retransmissions, no abort",
+		      (unsigned)A.e.ctr.init_retransmit);
+	check_abort_rsts(&A, &B, A.isn + 1 + 75, B.isn + 1, false, B.isn + 1);
+}
+END_TEST
+
+/* _i: 0 bad magic, 1 truncated Init1, 2 no supported suite, 3 len past the
+ * segment. */
+START_TEST(test_malformed_init1_aborts)
+{
+	struct seg bad;
+	uint8_t *pl;
+
+	world(AF_INET);
+	step_syn();
+	step_synack();
+	kseg(&T.ack3, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, 12, NULL, 0);
+	ck_assert(passes(handle(&A, OUT, &T.ack3, NULL)));
+	wire(&bad, &T.ack3);
+	pl = pkt_payload(&bad.p);
+	switch (_i) {
+	case 0:
+		pl[0] ^= 0xff;
+		break;
+	case 1:
+		ck_assert_int_eq(pkt_set_payload(&bad.p, pl, 40), 0);
+		break;
+	case 2:
+		put_be16(pl + 9, 0x7402);
+		break;
+	default:
+		put_be32(pl + 4, 200);
+		break;
+	}
+	pkt_fix_checksums(&bad.p);
+	now += hop;
+	ck_assert_int_eq(handle(&B, IN, &bad, NULL), EV_DROP);
+	ck_assert_uint_eq(B.e.ctr.init_bad, 1);
+	ck_assert_uint_eq(B.log.nkeylog, 0);
+	/* Never plaintext once ENO is on: reset both ways, untagged (no keys). */
+	check_abort_rsts(&B, &A, B.isn + 1, A.isn + 1, false, A.isn + 1);
+	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_ABORTED);
+	ck_assert_uint_eq(B.e.ctr.plaintext_flows, 0);
+}
+END_TEST
+
+/* A malformed Init2 makes A abort too. */
+START_TEST(test_malformed_init2_aborts)
+{
+	struct seg bad;
+
+	world(AF_INET);
+	handshake_to_init1();
+	inj_seg(&bad, &B, 0);
+	put_be16(pkt_payload(&bad.p) + 8, 0x7402);	/* a suite A never offered */
+	pkt_fix_checksums(&bad.p);
+	ck_assert_int_eq(handle(&A, IN, &bad, NULL), EV_DROP);
+	ck_assert_uint_eq(A.e.ctr.init_bad, 1);
+	check_abort_rsts(&A, &B, A.isn + 1 + 75, B.isn + 1, false, B.isn + 1);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Flow lifetime */
+
+START_TEST(test_idle_expiry)
+{
+	world(AF_INET);
+	full_handshake();
+	engine_tick(&A.e, now);
+	engine_tick(&B.e, now);
+	now += 3600 * US_SEC;
+	engine_tick(&A.e, now);
+	ck_assert_uint_eq(A.e.flows.count, 1);	/* idle, not yet too long */
+	now += 3601 * US_SEC;
+	engine_tick(&A.e, now);
+	engine_tick(&B.e, now);
+	ck_assert_uint_eq(A.e.flows.count, 0);
+	ck_assert_uint_eq(B.e.flows.count, 0);
+	ck_assert_uint_eq(A.e.ctr.flows_expired, 1);
+	ck_assert_uint_eq(B.e.ctr.flows_expired, 1);
+}
+END_TEST
+
+/* A SYN that is never answered: the handshake limit applies. */
+START_TEST(test_handshake_idle_expiry)
+{
+	world(AF_INET);
+	step_syn();
+	ck_assert_uint_eq(A.e.flows.count, 1);
+	ck_assert_uint_eq(B.e.flows.count, 1);
+	now += 151 * US_SEC;
+	engine_tick(&A.e, now);
+	engine_tick(&B.e, now);
+	ck_assert_uint_eq(A.e.flows.count, 0);
+	ck_assert_uint_eq(B.e.flows.count, 0);
+}
+END_TEST
+
+START_TEST(test_fin_linger)
+{
+	struct seg rx;
+
+	world(AF_INET);
+	full_handshake();
+	xfer(&A, &B, A.isn + 1, B.isn + 1, TCP_ACK | TCP_FIN, ts_opts, 12, "bye", 3, NULL, &rx);
+	ck_assert_uint_eq(pkt_flags(&rx.p) & TCP_FIN, TCP_FIN);
+	ck_assert_mem_eq(pkt_payload(&rx.p), "bye", 3);
+	xfer(&B, &A, B.isn + 1, A.isn + 1 + 4, TCP_ACK | TCP_FIN, ts_opts, 12, NULL, 0, NULL, &rx);
+	ck_assert_uint_eq(pkt_ack(&rx.p), A.isn + 1 + 4);
+	/* A's last ACK covers B's FIN. */
+	xfer(&A, &B, A.isn + 1 + 4, B.isn + 2, TCP_ACK, ts_opts, 12, NULL, 0, NULL, &rx);
+	ck_assert_uint_eq(pkt_ack(&rx.p), B.isn + 2);
+	engine_tick(&A.e, now);
+	engine_tick(&B.e, now);
+	ck_assert_uint_eq(A.e.flows.count, 1);
+	ck_assert_uint_eq(B.e.flows.count, 1);
+	now += 61 * US_SEC;
+	engine_tick(&A.e, now);
+	engine_tick(&B.e, now);
+	ck_assert_uint_eq(A.e.flows.count, 0);
+	ck_assert_uint_eq(B.e.flows.count, 0);
+}
+END_TEST
+
+START_TEST(test_rst_linger)
+{
+	struct seg rx;
+
+	world(AF_INET);
+	full_handshake();
+	xfer(&A, &B, A.isn + 1, B.isn + 1, TCP_ACK | TCP_RST, NULL, 0, NULL, 0, NULL, &rx);
+	ck_assert_uint_eq(pkt_flags(&rx.p) & TCP_RST, TCP_RST);
+	ck_assert_uint_eq(pkt_seq(&rx.p), A.isn + 1);
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_CLOSED);
+	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_CLOSED);
+	now += 61 * US_SEC;
+	engine_tick(&A.e, now);
+	engine_tick(&B.e, now);
+	ck_assert_uint_eq(A.e.flows.count, 0);
+	ck_assert_uint_eq(B.e.flows.count, 0);
+	ck_assert_uint_eq(A.e.ctr.flows_expired + B.e.ctr.flows_expired, 0);
+}
+END_TEST
+
+static Suite *engine_suite(void)
+{
+	Suite *s = suite_create("engine");
+	TCase *eno = tcase_create("eno");
+	TCase *data = tcase_create("data");
+	TCase *fb = tcase_create("fallback");
+	TCase *rtx = tcase_create("retransmit");
+	TCase *life = tcase_create("lifetime");
+	TCase *wrap = tcase_create("wrap");
+	TCase *all[] = { eno, data, fb, rtx, life, wrap };
+
+	if (sodium_init() < 0)
+		abort();
+	log_init(LOG_LVL_ERR);
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		tcase_add_checked_fixture(all[i], NULL, teardown);
+		tcase_set_timeout(all[i], 60);
+	}
+
+	tcase_add_test(eno, test_syn_gets_eno_and_lower_mss);
+	tcase_add_test(eno, test_synack_gets_eno);
+	tcase_add_test(eno, test_third_segment_carries_init1);
+	tcase_add_test(eno, test_b_injects_init2_before_passing_ack);
+	tcase_add_test(eno, test_init2_dropped_and_keys_agree);
+	tcase_add_test(eno, test_data_held_until_init2);
+	suite_add_tcase(s, eno);
+
+	tcase_add_loop_test(data, test_data_round_trip, 0, 2);
+	tcase_add_test(data, test_retransmission_resegmented);
+	tcase_add_loop_test(data, test_tampered_segment_dropped, 0, 7);
+	tcase_add_test(data, test_untagged_pure_ack_at_b);
+	tcase_add_test(data, test_untagged_pure_ack_at_a);
+	tcase_add_test(data, test_untagged_rst_passes_by_default);
+	tcase_add_test(data, test_untagged_rst_dropped_when_authenticated);
+	tcase_add_test(data, test_lost_flow_dropped);
+	tcase_add_test(data, test_sack_translated);
+	tcase_add_test(data, test_sack_trimmed_for_mac);
+	tcase_add_test(data, test_sequence_wrap_1mb);
+	tcase_add_test(data, test_rst_before_keys_keeps_flow);
+	tcase_add_test(data, test_kernel_rst_during_kx);
+	tcase_add_test(data, test_data_before_keys_dropped_at_a);
+	tcase_add_test(data, test_hold_limit);
+	suite_add_tcase(s, data);
+
+	tcase_add_test(fb, test_synack_without_eno);
+	tcase_add_test(fb, test_syn_without_eno_at_b);
+	tcase_add_test(fb, test_syn_with_tfo_plaintext);
+	tcase_add_test(fb, test_third_segment_without_eno_at_b);
+	tcase_add_test(fb, test_third_syn_retransmission_without_eno);
+	tcase_add_test(fb, test_simultaneous_open_plaintext);
+	suite_add_tcase(s, fb);
+
+	tcase_add_test(rtx, test_init2_lost_b_retransmits);
+	tcase_add_test(rtx, test_duplicate_init1_same_init2);
+	tcase_add_test(rtx, test_init1_retransmission_identical);
+	tcase_add_test(rtx, test_init1_unanswered_aborts);
+	tcase_add_test(rtx, test_init2_unacknowledged_aborts);
+	tcase_add_test(rtx, test_slow_path_init1_unanswered_aborts);
+	tcase_add_loop_test(rtx, test_malformed_init1_aborts, 0, 4);
+	tcase_add_test(rtx, test_malformed_init2_aborts);
+	suite_add_tcase(s, rtx);
+
+	tcase_add_test(life, test_idle_expiry);
+	tcase_add_test(life, test_handshake_idle_expiry);
+	tcase_add_test(life, test_fin_linger);
+	tcase_add_test(life, test_rst_linger);
+	suite_add_tcase(s, life);
+
+	/* Sequence numbers that come round after 4 GiB. */
+	tcase_add_loop_test(wrap, test_data_at_offset_2_32_delivered, 0, 2);
+	tcase_add_test(wrap, test_kernel_seq_equal_to_isn_after_wrap);
+	suite_add_tcase(s, wrap);
+	return s;
+}
+
+UNIT_MAIN(engine_suite)
