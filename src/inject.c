@@ -20,6 +20,16 @@ static int open_raw(int family, uint32_t mark)
 		close(fd);
 		return -1;
 	}
+	/* Check sizes against the device MTU, not the path MTU cached for the
+	 * route: segments grown by the MAC option after an ICMP error are
+	 * exactly path-MTU sized, 16 bytes over what the kernel was told. */
+	if (family == AF_INET) {
+		int probe = IP_PMTUDISC_PROBE;
+		setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof(probe));
+	} else {
+		int probe = IPV6_PMTUDISC_PROBE;
+		setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &probe, sizeof(probe));
+	}
 	return fd;
 }
 

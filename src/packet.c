@@ -202,7 +202,7 @@ int pkt_set_payload(struct pkt *p, const uint8_t *data, size_t len)
 }
 
 /* One's-complement sum in a 64-bit accumulator, eight bytes at a time. */
-static uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t len)
+uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t len)
 {
 	while (len >= 8) {
 		uint64_t w;
@@ -232,7 +232,7 @@ static uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t len)
 	return sum;
 }
 
-static uint16_t csum_fold(uint64_t sum)
+uint16_t csum_fold(uint64_t sum)
 {
 	sum = (sum & 0xffffffff) + (sum >> 32);
 	sum = (sum & 0xffffffff) + (sum >> 32);

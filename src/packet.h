@@ -78,6 +78,11 @@ size_t pkt_addr_len(const struct pkt *p);
 int pkt_set_options(struct pkt *p, const uint8_t *opts, size_t opts_len);
 int pkt_set_payload(struct pkt *p, const uint8_t *data, size_t len);
 
+/* Internet checksum pieces: add bytes (starting at an even offset of the
+ * summed data) to a running sum, then fold and complement. */
+uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t len);
+uint16_t csum_fold(uint64_t sum);
+
 /* Recomputes the IPv4 header checksum and the TCP checksum. */
 void pkt_fix_checksums(struct pkt *p);
 /* True when the TCP checksum (and IPv4 header checksum) are correct. */
