@@ -15,7 +15,7 @@ builddir=$("$top/scripts/build.sh" | tail -n 1)
 export TCPCRYPTD=$builddir/tcpcryptd
 
 # The system tests' plumbing: topology, daemons, capture, cleanup trap.
-# shellcheck source=../tests/netns/lib.sh
+# shellcheck source=SCRIPTDIR/../tests/netns/lib.sh
 . "$top/tests/netns/lib.sh"
 
 echo

@@ -24,12 +24,15 @@
 	X(init_retransmit, "Init messages retransmitted")		\
 	X(init_bad, "invalid Init messages (abort)")			\
 	X(aborts, "connections aborted with RST")			\
+	X(policy_refused, "connections refused by policy private")	\
 	X(held, "segments held until keys existed")			\
 	X(held_overflow, "segments dropped: hold queue full")		\
 	X(injected, "packets injected through the raw socket")		\
 	X(inject_fail, "raw socket sends that failed")			\
 	X(flows_evicted, "flows evicted because the table was full")	\
 	X(flows_expired, "flows removed after the idle limit")		\
+	X(icmp_translated, "ICMP errors rewritten for a translated flow")	\
+	X(pmtu_injected, "segments sent by raw socket to fit the path MTU") \
 	X(lost_flow_drop, "segments of encrypted connections without state") \
 	X(queue_enobufs, "netlink ENOBUFS (kernel dropped queue messages)")
 

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "eno.h"
+#include "icmp.h"
 #include "kx.h"
 #include "log.h"
 #include "seal.h"
@@ -351,6 +352,19 @@ static enum engine_verdict seal_outgoing(struct engine *e, struct flow *f, struc
 	pkt_fix_checksums(p);
 	f->bytes_out += plen;
 	e->ctr.segments_sealed++;
+	/* After an ICMP error the kernel sizes segments to the path MTU we
+	 * told it (16 less than the real one), and its route would refuse
+	 * them once the MAC option makes them 16 bytes longer.  The raw
+	 * socket checks only the device MTU: send such segments there. */
+	if (f->pmtu && p->len > (size_t)f->pmtu - MAC_OPT_LEN && p->len <= f->pmtu) {
+		if (e->io.inject(e->io.ctx, p->buf, p->len) < 0) {
+			e->ctr.inject_fail++;
+		} else {
+			e->ctr.injected++;
+			e->ctr.pmtu_injected++;
+		}
+		return EV_DROP;
+	}
 	return EV_ACCEPT;
 }
 
@@ -723,6 +737,64 @@ static uint16_t scaled_window(const struct pkt *p)
 	return shift > 14 ? 1 : (uint16_t)(pkt_window(p) >> shift);
 }
 
+static enum policy_action decide_policy(const struct engine *e, const struct flow_key *k,
+					 bool active)
+{
+	if (!e->policy)
+		return POLICY_PRIVATE_OR_CLEAR;
+	/* The service port: the peer's for connections we open, ours for
+	 * connections we accept. */
+	return policy_decide(e->policy, k->family, k->raddr, active ? k->rport : k->lport);
+}
+
+/* A under "private": B's SYN-ACK did not negotiate.  The SYN-ACK never
+ * reaches our kernel; instead it gets an RST that fails connect() with
+ * ECONNREFUSED, and B's half-open connection gets one too. */
+static enum engine_verdict refuse_active(struct engine *e, struct flow *f, struct pkt *p,
+					 const char *why)
+{
+	char name[FLOW_NAME_LEN];
+	struct inject_spec peer = {
+		.seq = f->snd.isn + 1, .flags = TCP_RST,
+	};
+	struct inject_spec local = {
+		.seq = pkt_seq(p) + 1, .ack = f->snd.isn + 1, .flags = TCP_RST | TCP_ACK,
+		.to_local = true,
+	};
+
+	log_warn("refused %s: peer did not negotiate encryption (%s), policy private",
+		 flow_name(&f->key, name, sizeof(name)), why);
+	e->ctr.policy_refused++;
+	inject(e, f, &peer, false);
+	inject(e, f, &local, false);
+	flow_destroy(e, f);
+	return EV_DROP;
+}
+
+/* B under "private": a SYN that does not negotiate is answered with an RST
+ * and never reaches our kernel. */
+static enum engine_verdict refuse_passive(struct engine *e, const struct flow_key *k,
+					  struct pkt *p, const char *why)
+{
+	char name[FLOW_NAME_LEN];
+	struct flow tmp = { .key = *k };
+	struct inject_spec rst = {
+		.ack = pkt_seq(p) + 1 + (uint32_t)pkt_payload_len(p),
+		.flags = TCP_RST | TCP_ACK,
+	};
+
+	log_warn("refused %s: peer did not offer encryption (%s), policy private",
+		 flow_name(k, name, sizeof(name)), why);
+	e->ctr.policy_refused++;
+	inject(e, &tmp, &rst, false);
+	return EV_DROP;
+}
+
+void engine_set_policy(struct engine *e, const struct policy *p)
+{
+	e->policy = p;
+}
+
 /* A: our kernel opens a connection. */
 static enum engine_verdict out_syn(struct engine *e, struct flow *f, const struct flow_key *k,
 				   struct pkt *p, uint64_t now, bool *modified)
@@ -740,18 +812,37 @@ static enum engine_verdict out_syn(struct engine *e, struct flow *f, const struc
 			return EV_DROP;	/* out of memory: the kernel retries */
 		f->snd.isn = pkt_seq(p);
 		f->hs->syn_count = 1;
+		f->policy = (uint8_t)decide_policy(e, k, true);
+		if (f->policy == POLICY_CLEAR)
+			return go_plaintext(e, f, "policy-clear");
 		if (tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) < 0 || info.tfo ||
-		    pkt_payload_len(p))
+		    pkt_payload_len(p)) {
+			/* A SYN with TFO or data cannot carry ENO.  Under
+			 * "private" its data must not leave: drop it, the
+			 * kernel retries with a plain SYN. */
+			if (f->policy == POLICY_PRIVATE) {
+				e->ctr.policy_refused++;
+				flow_destroy(e, f);
+				return EV_DROP;
+			}
 			return go_plaintext(e, f, info.tfo ? "tfo" : "syn-data");
+		}
 	}
 	f->hs->syn_time = now;
 	/* PROTOCOL.md section 6: after two unanswered retransmissions, try
-	 * without ENO in case a middlebox drops unknown options. */
-	with_eno = f->hs->syn_count <= ENO_SYN_RETRIES_WITH_ENO;
+	 * without ENO in case a middlebox drops unknown options -- unless the
+	 * policy requires encryption. */
+	with_eno = f->policy == POLICY_PRIVATE || f->hs->syn_count <= ENO_SYN_RETRIES_WITH_ENO;
 	if (!with_eno)
 		e->ctr.eno_syn_without++;
-	if (syn_rewrite(p, with_eno ? eno_syn_a : NULL, ENO_SYN_A_LEN) < 0)
+	if (syn_rewrite(p, with_eno ? eno_syn_a : NULL, ENO_SYN_A_LEN) < 0) {
+		if (f->policy == POLICY_PRIVATE) {
+			e->ctr.policy_refused++;
+			flow_destroy(e, f);
+			return EV_DROP;
+		}
 		return go_plaintext(e, f, "no-option-space");
+	}
 	if (with_eno && !f->hs->sent_eno) {
 		memcpy(f->hs->transcript, eno_syn_a, ENO_SYN_A_LEN);
 		f->hs->a_opt_len = ENO_SYN_A_LEN;
@@ -783,6 +874,8 @@ static enum engine_verdict in_synack(struct engine *e, struct flow *f, struct pk
 		r = ENO_ABSENT;		/* cannot happen: B answers ENO only to ENO */
 	if (r != ENO_OK) {
 		e->ctr.eno_fallback++;
+		if (f->policy == POLICY_PRIVATE)
+			return refuse_active(e, f, p, eno_result_str(r));
 		return go_plaintext(e, f, eno_result_str(r));
 	}
 	memcpy(f->hs->transcript + f->hs->a_opt_len, b_opt, b_len);
@@ -801,6 +894,7 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 	const uint8_t *a_opt;
 	size_t a_len;
 	enum eno_result r;
+	enum policy_action pol;
 
 	if (f && f->state == FLOW_SYN_RCVD && f->rcv.isn == pkt_seq(p)) {
 		if (syn_rewrite(p, NULL, 0) == 0)	/* retransmitted SYN */
@@ -815,10 +909,21 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 	}
 	if (f)
 		flow_destroy(e, f);
+	pol = decide_policy(e, k, false);
 	r = eno_check_syn(pkt_opts(p), pkt_opts_len(p), pkt_payload_len(p) > 0, &a_opt, &a_len);
 	/* TFO or SYN data without ENO is just a peer without ENO. */
 	if (r != ENO_OK && eno_find(pkt_opts(p), pkt_opts_len(p), NULL, NULL) == 0)
 		r = ENO_ABSENT;
+	if (pol == POLICY_PRIVATE && r != ENO_OK)
+		return refuse_passive(e, k, p, eno_result_str(r));
+	if (pol == POLICY_CLEAR) {
+		char name[FLOW_NAME_LEN];
+
+		e->ctr.plaintext_flows++;
+		log_msg(r == ENO_ABSENT ? LOG_LVL_DEBUG : LOG_LVL_INFO, "plaintext %s reason=policy-clear",
+			flow_name(k, name, sizeof(name)));
+		return EV_ACCEPT_PLAIN;
+	}
 	if (r != ENO_OK) {
 		/* Most peers simply do not speak ENO: no flow state at all. */
 		e->ctr.plaintext_flows++;
@@ -837,6 +942,7 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 	f = flow_new(e, k, now, ROLE_B, FLOW_SYN_RCVD);
 	if (!f)
 		return EV_DROP;
+	f->policy = (uint8_t)pol;
 	f->rcv.isn = pkt_seq(p);
 	memcpy(f->hs->transcript, a_opt, a_len);
 	f->hs->a_opt_len = (uint8_t)a_len;
@@ -851,8 +957,15 @@ static enum engine_verdict out_synack(struct engine *e, struct flow *f, struct p
 {
 	if (f->state != FLOW_SYN_RCVD && f->state != FLOW_KX)
 		return EV_ACCEPT;
-	if (syn_rewrite(p, eno_syn_b, ENO_SYN_B_LEN) < 0)
+	if (syn_rewrite(p, eno_syn_b, ENO_SYN_B_LEN) < 0) {
+		if (f->policy == POLICY_PRIVATE) {
+			f->snd.isn = pkt_seq(p);
+			e->ctr.policy_refused++;
+			flow_abort(e, f, now, "no room for ENO under policy private");
+			return EV_DROP;
+		}
 		return go_plaintext(e, f, "no-option-space");
+	}
 	if (!f->hs->b_opt_len) {
 		memcpy(f->hs->transcript + f->hs->a_opt_len, eno_syn_b, ENO_SYN_B_LEN);
 		f->hs->b_opt_len = ENO_SYN_B_LEN;
@@ -962,6 +1075,11 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
 		/* B: A's first non-SYN segment must carry ENO (RFC 8547). */
 		if (!eno_present(pkt_opts(p), pkt_opts_len(p))) {
 			e->ctr.eno_fallback++;
+			if (f->policy == POLICY_PRIVATE) {
+				e->ctr.policy_refused++;
+				flow_abort(e, f, now, "peer did not confirm ENO (policy private)");
+				return EV_DROP;
+			}
 			return go_plaintext(e, f, "no-eno-on-ack");
 		}
 		if (plen && pkt_seq(p) == f->rcv.isn + 1) {
@@ -1050,6 +1168,48 @@ enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
 	if (v == EV_ACCEPT && (f = flow_lookup(&e->flows, &k)) && committed(f))
 		v = EV_ACCEPT_ENCRYPTED;
 	return v;
+}
+
+/* ------------------------------------------------------------------------ */
+/* ICMP errors (PROTOCOL.md section 5) */
+
+enum engine_verdict engine_handle_icmp(struct engine *e, uint8_t *buf, size_t len,
+				       bool *modified)
+{
+	struct icmp_quote q;
+	struct flow_key k;
+	struct flow *f;
+	size_t alen;
+
+	*modified = false;
+	if (!icmp_parse(&q, buf, len))
+		return EV_ACCEPT;
+	/* The quote is a segment we sent: its source is our side. */
+	alen = q.family == AF_INET ? 4 : 16;
+	memset(&k, 0, sizeof(k));
+	k.family = (uint8_t)q.family;
+	memcpy(k.laddr, q.q_saddr, alen);
+	memcpy(k.raddr, q.q_daddr, alen);
+	k.lport = q.q_sport;
+	k.rport = q.q_dport;
+	f = flow_lookup(&e->flows, &k);
+	if (!f)
+		return EV_ACCEPT;
+	/* The kernel checks that the quoted sequence number is one it sent. */
+	put_be32(q.q_seq, seqmap_to_kernel(&f->snd, get_be32(q.q_seq)));
+	if (q.too_big) {
+		/* Leave room for the MAC option.  IPv6 cannot go below 1280:
+		 * a narrower path needs the MSS lowered at the handshake. */
+		uint32_t mtu = icmp_mtu(&q), floor = q.family == AF_INET ? 68 : 1280;
+
+		if (mtu >= floor && mtu <= 0xffff && (!f->pmtu || mtu < f->pmtu))
+			f->pmtu = (uint16_t)mtu;
+		icmp_set_mtu(&q, mtu >= floor + MAC_OPT_LEN ? mtu - MAC_OPT_LEN : floor);
+	}
+	icmp_fix_checksum(&q);
+	e->ctr.icmp_translated++;
+	*modified = true;
+	return EV_ACCEPT;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -15,6 +15,7 @@
 #include "counters.h"
 #include "flow.h"
 #include "packet.h"
+#include "policy.h"
 
 /* Packet marks shared with scripts/tcpcrypt-firewall. */
 #define TC_MARK_INJECTED  0x10000000u	/* our raw-socket packets: never queued */
@@ -68,6 +69,7 @@ struct engine {
 	struct flow_hs *handshakes;	/* flows with handshake state */
 	uint8_t kp_priv[32], kp_pub[32];
 	uint64_t kp_born;		/* 0: no key pair yet */
+	const struct policy *policy;	/* owned by the caller; NULL: default */
 	uint64_t next_scan;
 	uint8_t scratch[IPV6_HDR_LEN + TCP_HDR_LEN + TCP_MAX_OPT_LEN + KX_INIT_MAX_LEN];
 };
@@ -82,6 +84,17 @@ void engine_free(struct engine *e);
  * ENGINE_HEADROOM. */
 enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
 				  bool conn_encrypted, uint32_t id, struct pkt *p, bool *modified);
+
+/* Handles an incoming packet that is not TCP: ICMP(v6) errors quoting a
+ * segment of a connection we translate get the quoted sequence number
+ * translated and a reported MTU lowered by the MAC option's size.  buf is
+ * rewritten in place (same length) when *modified. */
+enum engine_verdict engine_handle_icmp(struct engine *e, uint8_t *buf, size_t len,
+				       bool *modified);
+
+/* Installs the policy for connections that start from now on (those
+ * already open keep theirs).  The caller keeps p alive until replaced. */
+void engine_set_policy(struct engine *e, const struct policy *p);
 
 /* Runs due timers (Init retransmission, idle expiry).  Returns the time
  * of the next deadline. */

@@ -98,7 +98,7 @@ struct flow *flow_insert(struct flow_table *t, const struct flow_key *k, uint64_
 	if (!f)
 		return NULL;
 	f->key = *k;
-	f->last_seen = now;
+	f->created = f->last_seen = now;
 	b = bucket_of(t, k);
 	f->hnext = t->buckets[b];
 	t->buckets[b] = f;

@@ -65,6 +65,7 @@ struct flow {
 	struct flow *older, *newer;		/* activity order */
 	uint8_t role;				/* enum flow_role */
 	uint8_t state;				/* enum flow_state */
+	uint8_t policy;				/* enum policy_action, fixed at the SYN */
 	bool keyed;				/* traffic keys installed */
 	bool have_peer_init;			/* peer's Init received */
 	bool peer_tagged;			/* B: a valid tag from A seen */
@@ -72,8 +73,11 @@ struct flow {
 	struct seqdir snd, rcv;			/* our stream, the peer's */
 	struct seal_key tx, rx;
 	uint8_t session_id[KX_SESSID_LEN];
+	uint16_t pmtu;				/* path MTU an ICMP error reported
+						 * (0: none), see seal_outgoing */
 	uint16_t window;			/* last window field our kernel sent,
 						 * for the segments we inject */
+	uint64_t created;			/* us: first seen (control socket's age) */
 	uint64_t last_seen;			/* us */
 	uint64_t linger_until;			/* CLOSED/ABORTED removal time */
 	uint64_t bytes_out, bytes_in;		/* application bytes */

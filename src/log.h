@@ -1,12 +1,19 @@
-/* Levelled logging to stderr (journald picks it up under systemd). */
+/* Levelled logging to stderr (journald picks it up under systemd), or to
+ * syslog once the daemon has detached. */
 #ifndef TC_LOG_H
 #define TC_LOG_H
+
+#include <stdbool.h>
 
 enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 /* Called once at start-up; messages above lvl are discarded.  Under
  * systemd (JOURNAL_STREAM set) lines get syslog priority prefixes. */
 void log_init(enum log_level lvl);
+/* From now on send messages to syslog (facility daemon, tagged ident[pid])
+ * instead of stderr: for a daemon that detached from its terminal. */
+void log_use_syslog(const char *ident);
+bool log_is_syslog(void);
 enum log_level log_get_level(void);
 
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

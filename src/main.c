@@ -1,9 +1,12 @@
-/* tcpcryptd: wires the engine to NFQUEUE, the raw socket, the clock, the
- * RNG and signals, in one epoll loop. */
+/* tcpcryptd: wires the engine to NFQUEUE, the raw socket, the control
+ * socket, the clock, the RNG and signals, in one epoll loop; detaches or
+ * stays in the foreground, and tells systemd when it is ready. */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <linux/netfilter.h>
 #include <signal.h>
 #include <sodium.h>
@@ -12,17 +15,24 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "engine.h"
 #include "inject.h"
 #include "keylog.h"
 #include "log.h"
 #include "nfq.h"
+#include "conf.h"
+#include "policy.h"
 
 #define DEFAULT_QUEUE 666
+#define DEFAULT_CONFIG SYSCONFDIR "/tcpcryptd.conf"
 #define QUEUE_MAXLEN 4096
 #define PKT_BUF_SIZE (65535 + ENGINE_HEADROOM)
 
@@ -31,13 +41,26 @@ struct daemon {
 	struct nfqio nfq;
 	struct injector inj;
 	FILE *keylog;
+	struct ctl_server ctl;
+	bool ctl_on;
+	const char *config_path;
+	bool config_explicit;		/* -c given: the file must exist */
+	struct policy cli_policy;	/* --policy rules, always first */
+	struct policy policy;		/* in force: cli_policy + the file's */
 	uint8_t pkt_buf[PKT_BUF_SIZE];
 };
 
 struct options {
+	const char *config_path;
+	bool config_explicit;
+	struct policy cli_policy;
+	bool queue_set, idle_set, max_flows_set, rst_set, socket_set;
 	uint16_t queue;
 	const char *keylog_path;
 	int verbose;
+	bool foreground;
+	const char *socket_path;	/* NULL: control socket off */
+	const char *socket_group;
 	struct engine_config ecfg;
 };
 
@@ -87,12 +110,22 @@ static void on_packet(void *ctx, const struct nfqio_packet *np)
 	struct daemon *d = ctx;
 	enum engine_verdict v;
 	struct pkt p;
+	enum pkt_status st;
 	bool modified = false;
 	bool outgoing = np->hook == NF_INET_LOCAL_OUT || np->hook == NF_INET_POST_ROUTING;
 	size_t len = np->len < 65535 ? np->len : 65535;
 
 	memcpy(d->pkt_buf, np->data, len);
-	if (pkt_parse(&p, d->pkt_buf, len, sizeof(d->pkt_buf)) != PKT_OK) {
+	st = pkt_parse(&p, d->pkt_buf, len, sizeof(d->pkt_buf));
+	if (st == PKT_NOT_TCP && !outgoing) {
+		/* ICMP errors quoting our segments (the rules queue no other
+		 * protocol). */
+		v = engine_handle_icmp(&d->engine, d->pkt_buf, len, &modified);
+		nfqio_verdict(&d->nfq, np->id, v == EV_DROP ? NF_DROP : NF_ACCEPT, false, 0,
+			      modified ? d->pkt_buf : NULL, modified ? len : 0);
+		return;
+	}
+	if (st != PKT_OK) {
 		/* Not a TCP segment we can read: the kernel decides. */
 		d->engine.ctr.malformed++;
 		nfqio_verdict(&d->nfq, np->id, NF_ACCEPT, false, 0, NULL, 0);
@@ -136,16 +169,29 @@ static void usage(FILE *out)
 		"Encrypt TCP connections transparently (TCP-ENO + tcpcrypt) on packets\n"
 		"that the firewall rules (tcpcrypt-firewall up) send to NFQUEUE.\n"
 		"\n"
+		"  -c, --config FILE      configuration file (default %s;\n"
+		"                         a missing default file means built-in defaults)\n"
+		"  -P, --policy RULE      policy rule ahead of the file's, e.g. \"private port 22\"\n"
+		"                         (repeatable; ACTION [addr PREFIX] [port N[-M]])\n"
 		"  -q, --queue N          NFQUEUE number to bind (default %u)\n"
 		"  -k, --keylog FILE      append per-connection secrets to FILE (debugging\n"
 		"                         only: it defeats the encryption of those connections)\n"
 		"      --idle-timeout S   forget established flows idle for S seconds (default 7200)\n"
 		"      --max-flows N      size of the flow table (default 65536)\n"
 		"      --rst-authenticated  drop RSTs without a valid MAC on encrypted flows\n"
+		"      --socket PATH      control socket for tcnetstat and libtcpcrypt\n"
+		"                         (default %s; \"none\": no socket)\n"
+		"      --socket-group NAME  group that may use the control socket (mode 0660)\n"
+		"  -f, --foreground       stay in the foreground and log to stderr (default:\n"
+		"                         detach once ready and log to syslog)\n"
 		"  -v, --verbose          also log debug messages\n"
 		"  -h, --help             show this help and exit\n"
-		"  -V, --version          show the version and exit\n",
-		DEFAULT_QUEUE);
+		"  -V, --version          show the version and exit\n"
+		"\n"
+		"Signals: TERM/INT stop (counters are logged), USR1 logs the counters,\n"
+		"HUP reloads the configuration.  Under systemd (NOTIFY_SOCKET) readiness\n"
+		"is reported with sd_notify.\n",
+		DEFAULT_CONFIG, DEFAULT_QUEUE, CTL_DEFAULT_PATH);
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -163,13 +209,18 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_IDLE = 256, OPT_MAX_FLOWS, OPT_RST_AUTH };
+	enum { OPT_IDLE = 256, OPT_MAX_FLOWS, OPT_RST_AUTH, OPT_SOCKET, OPT_SOCKET_GROUP };
 	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "policy", required_argument, NULL, 'P' },
 		{ "queue", required_argument, NULL, 'q' },
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 		{ "rst-authenticated", no_argument, NULL, OPT_RST_AUTH },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -179,15 +230,34 @@ static int parse_args(int argc, char **argv, struct options *o)
 	int c;
 
 	o->queue = DEFAULT_QUEUE;
+	o->socket_path = CTL_DEFAULT_PATH;
+	o->config_path = DEFAULT_CONFIG;
 	engine_config_defaults(&o->ecfg);
-	while ((c = getopt_long(argc, argv, "q:k:vhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:P:q:k:fvhV", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'c':
+			o->config_path = optarg;
+			o->config_explicit = true;
+			break;
+		case 'P': {
+			struct policy_rule r;
+			char why[160];
+
+			if (policy_parse_rule(optarg, &r, why, sizeof(why)) < 0) {
+				fprintf(stderr, "tcpcryptd: --policy '%s': %s\n", optarg, why);
+				return EX_CONFIG;
+			}
+			if (policy_add(&o->cli_policy, &r) < 0)
+				return EX_OSERR;
+			break;
+		}
 		case 'q':
 			if (parse_uint(optarg, 65535, &v) < 0) {
 				fprintf(stderr, "tcpcryptd: --queue: not a queue number: %s\n", optarg);
 				return EX_USAGE;
 			}
 			o->queue = (uint16_t)v;
+			o->queue_set = true;
 			break;
 		case 'k':
 			o->keylog_path = optarg;
@@ -199,6 +269,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return EX_USAGE;
 			}
 			o->ecfg.idle_us = (uint64_t)v * 1000000u;
+			o->idle_set = true;
 			break;
 		case OPT_MAX_FLOWS:
 			if (parse_uint(optarg, 1UL << 24, &v) < 0 || v < 16) {
@@ -206,9 +277,29 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return EX_USAGE;
 			}
 			o->ecfg.max_flows = v;
+			o->max_flows_set = true;
 			break;
 		case OPT_RST_AUTH:
 			o->ecfg.rst_authenticated = true;
+			o->rst_set = true;
+			break;
+		case OPT_SOCKET:
+			if (!*optarg) {
+				fprintf(stderr, "tcpcryptd: --socket: empty path (\"none\" disables it)\n");
+				return EX_USAGE;
+			}
+			o->socket_path = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			o->socket_set = true;
+			break;
+		case OPT_SOCKET_GROUP:
+			if (!*optarg) {
+				fprintf(stderr, "tcpcryptd: --socket-group: empty group name\n");
+				return EX_USAGE;
+			}
+			o->socket_group = optarg;
+			break;
+		case 'f':
+			o->foreground = true;
 			break;
 		case 'v':
 			o->verbose++;
@@ -231,6 +322,173 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* --- systemd, detaching, logging -------------------------------------- */
+
+/* sd_notify(3) by hand: one datagram to $NOTIFY_SOCKET, a path or an
+ * abstract address written with a leading '@'. */
+static void notify_systemd(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len;
+	int fd;
+
+	if (!path || !*path)
+		return;
+	len = strlen(path);
+	if ((path[0] != '/' && path[0] != '@') || len < 2 || len >= sizeof(sa.sun_path)) {
+		log_warn("NOTIFY_SOCKET=%s: not a unix socket address, not notifying", path);
+		return;
+	}
+	memcpy(sa.sun_path, path, len);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		log_warn("sd_notify %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Forks; the parent waits until the child reports readiness (one byte
+ * through the pipe: exit 0) or exits (exit with its status).  Returns in
+ * the child with the pipe's write end in *ready_fd. */
+static void detach_start(int *ready_fd)
+{
+	int p[2], status;
+	pid_t pid;
+	char b;
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		fprintf(stderr, "tcpcryptd: pipe: %s\n", strerror(errno));
+		exit(EX_OSERR);
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "tcpcryptd: fork: %s\n", strerror(errno));
+		exit(EX_OSERR);
+	}
+	if (pid == 0) {
+		close(p[0]);
+		setsid();
+		*ready_fd = p[1];
+		return;
+	}
+	close(p[1]);
+	do
+		n = read(p[0], &b, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 1)
+		_exit(EX_OK);
+	/* The child failed before it was ready: it said why on stderr. */
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			_exit(EX_OSERR);
+	}
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status) ? WEXITSTATUS(status) : EX_SOFTWARE);
+	fprintf(stderr, "tcpcryptd: the daemon died of signal %d before it was ready\n",
+		WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	_exit(EX_SOFTWARE);
+}
+
+/* Ready: from now on log to syslog, tell the waiting parent, let go of the
+ * terminal. */
+static void detach_finish(int ready_fd)
+{
+	int fd;
+
+	if (write(ready_fd, "R", 1) != 1)
+		log_warn("telling the parent we are ready: %s", strerror(errno));
+	close(ready_fd);
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	if (chdir("/") < 0)
+		log_warn("chdir /: %s", strerror(errno));
+}
+
+/* "counter NAME VALUE" lines: on stderr in the foreground (the tests and
+ * the launcher read them there), to syslog once detached. */
+static void log_counters(const struct counters *c)
+{
+	if (!log_is_syslog()) {
+		counters_print(c, stderr);
+		return;
+	}
+#define TC_COUNTER_LOG(name, desc) log_info("counter %s %" PRIu64, #name, c->name);
+	TC_COUNTERS(TC_COUNTER_LOG)
+#undef TC_COUNTER_LOG
+}
+
+/* --- control socket hooks ---------------------------------------------- */
+
+/* The "reload" command and SIGHUP.  Returns the number of policy rules in
+ * force, or -1 with a message in err. */
+static int reload_config(void *ctx, char *err, size_t errlen)
+{
+	struct daemon *d = ctx;
+	struct tc_config c;
+	struct policy np = { 0 };
+	size_t i;
+
+	if (conf_load(d->config_path, !d->config_explicit, &c, err, errlen) < 0)
+		return -1;
+	for (i = 0; i < d->cli_policy.n; i++)
+		if (policy_add(&np, &d->cli_policy.rules[i]) < 0)
+			goto oom;
+	for (i = 0; i < c.policy.n; i++)
+		if (policy_add(&np, &c.policy.rules[i]) < 0)
+			goto oom;
+	conf_free(&c);
+	/* Connections keep the action they were opened under (it is copied
+	 * into each flow), so replacing the rules affects new ones only. */
+	policy_free(&d->policy);
+	d->policy = np;
+	engine_set_policy(&d->engine, &d->policy);
+	return (int)d->policy.n;
+oom:
+	policy_free(&np);
+	conf_free(&c);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+/* Settings from the file apply where the command line said nothing. */
+static void apply_config(struct options *o, struct tc_config *c)
+{
+	if (c->queue_set && !o->queue_set)
+		o->queue = c->queue;
+	if (c->keylog_path && !o->keylog_path)
+		o->keylog_path = c->keylog_path;
+	if (c->socket_path && !o->socket_set)
+		o->socket_path = strcmp(c->socket_path, "none") == 0 ? NULL : c->socket_path;
+	if (c->socket_group && !o->socket_group)
+		o->socket_group = c->socket_group;
+	if (c->idle_timeout_set && !o->idle_set)
+		o->ecfg.idle_us = c->idle_timeout_s * 1000000u;
+	if (c->max_flows_set && !o->max_flows_set)
+		o->ecfg.max_flows = c->max_flows;
+	if (c->rst_set && !o->rst_set)
+		o->ecfg.rst_authenticated = c->rst_authenticated;
+}
+
+/* The policy a flow was opened under. */
+static const char *flow_policy(void *ctx, const struct flow *f)
+{
+	(void)ctx;
+	return policy_action_str((enum policy_action)f->policy);
+}
+
 /* --- main loop --------------------------------------------------------- */
 
 static int make_signalfd(void)
@@ -251,15 +509,25 @@ static int make_signalfd(void)
 static bool on_signal(struct daemon *d, int sfd)
 {
 	struct signalfd_siginfo si;
+	char err[256];
+	int rules;
 
 	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		switch (si.ssi_signo) {
 		case SIGTERM:
 		case SIGINT:
+			notify_systemd("STOPPING=1");
 			log_info("signal %u: shutting down", si.ssi_signo);
 			return true;
 		case SIGUSR1:
-			counters_print(&d->engine.ctr, stderr);
+			log_counters(&d->engine.ctr);
+			break;
+		case SIGHUP:
+			rules = reload_config(d, err, sizeof(err));
+			if (rules < 0)
+				log_warn("SIGHUP: reload failed, configuration unchanged: %s", err);
+			else
+				log_info("SIGHUP: configuration reloaded, %d policy rules", rules);
 			break;
 		default:
 			break;
@@ -271,22 +539,34 @@ static bool on_signal(struct daemon *d, int sfd)
 static int run(struct daemon *d, int sfd)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int nfd = nfqio_fd(&d->nfq), cfd = d->ctl_on ? ctl_fd(&d->ctl) : -1;
 	struct epoll_event ev = { .events = EPOLLIN };
 
 	if (ep < 0)
 		return EX_OSERR;
-	ev.data.fd = nfqio_fd(&d->nfq);
-	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = nfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, nfd, &ev);
 	ev.data.fd = sfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	if (cfd >= 0) {
+		ev.data.fd = cfd;
+		epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
+	}
 
 	for (;;) {
 		struct epoll_event events[4];
 		uint64_t now = now_us();
 		uint64_t next = engine_tick(&d->engine, now);
-		int timeout = next > now ? (int)((next - now + 999) / 1000) : 0;
-		int i, n;
+		int timeout, i, n;
+		bool ctl_due = false;
 
+		if (d->ctl_on) {
+			uint64_t c = ctl_next_deadline(&d->ctl);
+
+			if (c < next)
+				next = c;
+		}
+		timeout = next > now ? (int)((next - now + 999) / 1000) : 0;
 		nfqio_flush(&d->nfq);
 		n = epoll_wait(ep, events, 4, timeout);
 		if (n < 0 && errno != EINTR) {
@@ -300,12 +580,20 @@ static int run(struct daemon *d, int sfd)
 					close(ep);
 					return EX_OK;
 				}
+			} else if (events[i].data.fd == cfd) {
+				ctl_due = true;
 			} else if (nfqio_receive(&d->nfq, on_packet, d) < 0) {
 				close(ep);
 				return EX_OSERR;
 			}
 		}
 		d->engine.ctr.queue_enobufs = d->nfq.enobufs;
+		/* After the packets: a client never delays a verdict. */
+		if (d->ctl_on) {
+			now = now_us();
+			if (ctl_due || now >= ctl_next_deadline(&d->ctl))
+				ctl_handle(&d->ctl, now);
+		}
 	}
 }
 
@@ -317,12 +605,31 @@ int main(int argc, char **argv)
 		.ctx = &d, .inject = io_inject, .release = io_release,
 		.random = io_random, .keylog = io_keylog,
 	};
-	int rc, sfd;
+	struct ctl_ops ops = { .ctx = &d, .reload = reload_config, .policy = flow_policy };
+	struct tc_config cfg;
+	char err[512];
+	int rc, sfd, ready_fd = -1;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
 	log_init(o.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	/* The file is read once here for everything, and again on reload for
+	 * the policy.  Its strings stay alive for the daemon's lifetime. */
+	if (conf_load(o.config_path, !o.config_explicit, &cfg, err, sizeof(err)) < 0) {
+		log_err("configuration: %s", err);
+		return EX_CONFIG;
+	}
+	apply_config(&o, &cfg);
+	d.config_path = o.config_path;
+	d.config_explicit = o.config_explicit;
+	d.cli_policy = o.cli_policy;
+	if (reload_config(&d, err, sizeof(err)) < 0) {
+		log_err("configuration: %s", err);
+		return EX_CONFIG;
+	}
+	if (!o.foreground)
+		detach_start(&ready_fd);
 	if (sodium_init() < 0) {
 		log_err("libsodium failed to initialise");
 		return EX_SOFTWARE;
@@ -347,20 +654,46 @@ int main(int argc, char **argv)
 		log_err("out of memory for the flow table");
 		return EX_OSERR;
 	}
+	engine_set_policy(&d.engine, &d.policy);
 	if (nfqio_open(&d.nfq, o.queue, QUEUE_MAXLEN) < 0)
 		return EX_UNAVAILABLE;
-	log_info("tcpcryptd %s ready queue=%u", PACKAGE_VERSION, o.queue);
+	if (o.socket_path) {
+		if (ctl_open(&d.ctl, o.socket_path, o.socket_group, &d.engine, &ops, err,
+			     sizeof(err)) < 0) {
+			log_err("control socket: %s", err);
+			return EX_CANTCREAT;
+		}
+		d.ctl_on = true;
+	}
+	if (!o.foreground)
+		log_use_syslog("tcpcryptd");
+	log_info("tcpcryptd %s ready queue=%u socket=%s", PACKAGE_VERSION, o.queue,
+		 d.ctl_on ? d.ctl.path : "none");
+	if (!o.foreground) {
+		char msg[64];
+
+		detach_finish(ready_fd);
+		snprintf(msg, sizeof(msg), "READY=1\nMAINPID=%ld", (long)getpid());
+		notify_systemd(msg);
+	} else {
+		notify_systemd("READY=1");
+	}
 
 	rc = run(&d, sfd);
 
+	if (d.ctl_on)
+		ctl_close(&d.ctl);
 	nfqio_flush(&d.nfq);
 	engine_free(&d.engine);
 	nfqio_flush(&d.nfq);
-	counters_print(&d.engine.ctr, stderr);
+	log_counters(&d.engine.ctr);
 	nfqio_close(&d.nfq);
 	injector_close(&d.inj);
 	if (d.keylog)
 		fclose(d.keylog);
 	close(sfd);
+	policy_free(&d.policy);
+	policy_free(&d.cli_policy);
+	conf_free(&cfg);
 	return rc;
 }

@@ -308,7 +308,7 @@ tc_start() {
 	else
 		# -v -v: the daemon logs the passive side's "SYN without ENO"
 		# fallback only at debug level, and the tests check for it.
-		ip netns exec "$ns" "$TC_DAEMON" --queue "$TC_QUEUE" -v -v "$@" 2>>"$log" &
+		ip netns exec "$ns" "$TC_DAEMON" --foreground --queue "$TC_QUEUE" --config /dev/null --socket "$TC_WORK/ctl-$TC_DSEQ.sock" -v "$@" 2>>"$log" &
 	fi
 	pid=$!
 	tc_track "$pid"

@@ -23,6 +23,9 @@ or unreadable capture):
                             byte stream (so also not across segments)
   present PCAP STRING...    every STRING occurs in some stream (the negative
                             control that proves "absent" can see plaintext)
+  no-payload PCAP PORT      no segment to or from PORT carries payload (a
+                            refused connection sent nothing), and at least
+                            one segment (the SYN) was seen
   count-syn-with-opt PCAP KIND [--synack]
                             print how many SYNs (or SYN-ACKs) carry option KIND
   summary PCAP              one line per connection, for diagnostics
@@ -434,6 +437,16 @@ def cmd_present(segs, args):
     return errs
 
 
+def cmd_no_payload(segs, args):
+    if len(args) != 1:
+        raise SystemExit("no-payload: give PORT")
+    port = int(args[0])
+    mine = [s for s in segs if port in (s.sport, s.dport)]
+    errs = need(mine, "no segment to or from port %d in the capture" % port)
+    errs += ["%s carries %d payload bytes" % (s.describe(), s.plen) for s in mine if s.plen > 0]
+    return errs
+
+
 def cmd_count_syn_with_opt(segs, args):
     if not args:
         raise SystemExit("count-syn-with-opt: give KIND")
@@ -552,6 +565,7 @@ COMMANDS = {
     "no-mac": cmd_no_mac,
     "absent": cmd_absent,
     "present": cmd_present,
+    "no-payload": cmd_no_payload,
     "count-syn-with-opt": cmd_count_syn_with_opt,
     "summary": cmd_summary,
 }

@@ -1,0 +1,35 @@
+/* The configuration file tcpcryptd.conf (see tcpcryptd.conf(5)): one
+ * directive per line, '#' starts a comment.  Errors name FILE:LINE. */
+#ifndef TC_CONF_H
+#define TC_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy.h"
+
+struct tc_config {
+	/* Each *_set flag says the file gave the value (the command line
+	 * overrides the file, the file overrides built-in defaults). */
+	bool queue_set;
+	uint16_t queue;			/* queue N */
+	char *keylog_path;		/* keylog FILE */
+	char *socket_path;		/* socket PATH ("none" disables) */
+	char *socket_group;		/* socket-group NAME */
+	bool idle_timeout_set;
+	uint64_t idle_timeout_s;	/* idle-timeout SECONDS (1..2592000) */
+	bool max_flows_set;
+	size_t max_flows;		/* max-flows N (16..16777216) */
+	bool rst_set;
+	bool rst_authenticated;		/* rst authenticated|kernel */
+	struct policy policy;		/* policy ACTION [addr P] [port N[-M]], in order */
+};
+
+/* Reads path into out (zeroed first).  A missing file is not an error when
+ * missing_ok (out stays empty).  Returns 0, or -1 with err set to
+ * "FILE:LINE: reason" (or "FILE: strerror") and out left empty. */
+int conf_load(const char *path, bool missing_ok, struct tc_config *out, char *err, size_t errlen);
+void conf_free(struct tc_config *c);
+
+#endif
