@@ -672,17 +672,18 @@ static enum engine_verdict b_on_init1(struct engine *e, struct flow *f, struct p
 	memcpy(hs->priv, e->kp_priv, sizeof(hs->priv));
 	e->io.random(e->io.ctx, nonce, sizeof(nonce));
 	hs->own_init_len = (uint8_t)kx_init2_encode(hs->own_init, nonce, e->kp_pub);
-	f->snd.init_len = hs->own_init_len;
 	f->rcv.init_len = m.len;
 	f->have_peer_init = true;
 	seqmap_advance(&f->rcv, m.len);
-	seqmap_advance(&f->snd, hs->own_init_len);
 	if (install_keys(e, f, m.pub, pkt_payload(p), m.len, hs->own_init,
 			 hs->own_init_len) < 0) {
+		/* Init2 was never sent: the abort RST must not count it. */
 		e->ctr.init_bad++;
 		flow_abort(e, f, now, "all-zero X25519 result");
 		return EV_DROP;
 	}
+	f->snd.init_len = hs->own_init_len;
+	seqmap_advance(&f->snd, hs->own_init_len);
 	/* Init2 goes out before our kernel completes its handshake. */
 	b_inject_init2(e, f);
 	start_rtx_timer(hs, now);
