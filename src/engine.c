@@ -101,9 +101,19 @@ static uint32_t snd_nxt_wire(const struct flow *f)
 	return f->snd.isn + 1 + (uint32_t)f->snd.high;
 }
 
+/* What our kernel has received in order, as a wire ACK number: its last
+ * ACK translated, and never less than the peer's Init.  Not rcv.high:
+ * that includes out-of-order data the kernel may still be missing, and
+ * acknowledging it would make the peer never send the hole again. */
 static uint32_t rcv_nxt_wire(const struct flow *f)
 {
-	return f->rcv.isn + 1 + (uint32_t)f->rcv.high;
+	uint32_t floor = f->rcv.isn + 1 + f->rcv.init_len;
+	uint32_t ack;
+
+	if (!f->kack_valid)
+		return floor;
+	ack = f->have_peer_init ? seqmap_to_wire(&f->rcv, f->kack) : f->kack;
+	return (int32_t)(ack - floor) < 0 ? floor : ack;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -994,6 +1004,10 @@ static enum engine_verdict handle_outgoing(struct engine *e, struct flow *f, uin
 		return EV_DROP;		/* SYN on an existing flow other than a retry */
 
 	f->window = pkt_window(p);
+	if (flags & TCP_ACK) {
+		f->kack = pkt_ack(p);
+		f->kack_valid = true;
+	}
 	switch (f->state) {
 	case FLOW_SYN_SENT:
 	case FLOW_SYN_RCVD:

@@ -73,6 +73,10 @@ struct flow {
 	struct seqdir snd, rcv;			/* our stream, the peer's */
 	struct seal_key tx, rx;
 	uint8_t session_id[KX_SESSID_LEN];
+	bool kack_valid;
+	uint32_t kack;				/* last ACK number our kernel sent
+						 * (kernel space): what it really
+						 * received, holes included */
 	uint16_t pmtu;				/* path MTU an ICMP error reported
 						 * (0: none), see seal_outgoing */
 	uint16_t window;			/* last window field our kernel sent,
