@@ -129,6 +129,8 @@ static struct flow_hs *hs_new(struct engine *e, struct flow *f)
 	hs->next = e->handshakes;
 	if (e->handshakes)
 		e->handshakes->prev = hs;
+	else
+		e->handshakes_oldest = hs;
 	e->handshakes = hs;
 	f->hs = hs;
 	return hs;
@@ -154,6 +156,8 @@ static void hs_free(struct engine *e, struct flow *f)
 		e->handshakes = hs->next;
 	if (hs->next)
 		hs->next->prev = hs->prev;
+	else
+		e->handshakes_oldest = hs->prev;
 	sodium_memzero(hs, sizeof(*hs));
 	free(hs);
 	f->hs = NULL;
@@ -165,10 +169,21 @@ static void flow_destroy(struct engine *e, struct flow *f)
 	flow_remove(&e->flows, f);
 }
 
+/* The table is full.  Half-open flows go first, oldest first: a SYN flood
+ * must not push out established connections (whose next segments would
+ * then be dropped as lost).  f is the least recently active flow. */
 static void evict_cb(void *ctx, struct flow *f)
 {
 	struct engine *e = ctx;
+	struct flow_hs *hs = e->handshakes_oldest;
+	int look = 16;
 
+	/* Skip the few keyed flows still waiting for their Init2 to be
+	 * acknowledged: they are established. */
+	while (hs && hs->flow->keyed && --look > 0)
+		hs = hs->prev;
+	if (hs && !hs->flow->keyed)
+		f = hs->flow;
 	e->ctr.flows_evicted++;
 	flow_destroy(e, f);
 }

@@ -66,7 +66,8 @@ struct engine {
 	struct engine_io io;
 	struct counters ctr;
 	struct flow_table flows;
-	struct flow_hs *handshakes;	/* flows with handshake state */
+	struct flow_hs *handshakes;	/* flows with handshake state, newest first */
+	struct flow_hs *handshakes_oldest;
 	uint8_t kp_priv[32], kp_pub[32];
 	uint64_t kp_born;		/* 0: no key pair yet */
 	const struct policy *policy;	/* owned by the caller; NULL: default */

@@ -1497,6 +1497,46 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* Flow lifetime */
 
+/* A SYN flood fills the table: half-open flows are evicted, oldest first,
+ * and the established connection survives on both hosts. */
+START_TEST(test_eviction_spares_established)
+{
+	struct engine_config c;
+	uint16_t port0;
+	int i;
+
+	engine_config_defaults(&c);
+	c.max_flows = 16;
+	world_cfg(AF_INET, 0x11223344u, 0xaabbccddu, &c);
+	full_handshake();
+	port0 = A.port;
+	for (i = 0; i < 100; i++) {
+		struct seg syn, rx;
+
+		A.port = (uint16_t)(50000 + i);
+		kseg(&syn, &A, &B, A.isn + (uint32_t)i, 0, TCP_SYN, syn_opts, sizeof(syn_opts),
+		     NULL, 0);
+		ck_assert(passes(handle(&A, OUT, &syn, NULL)));
+		wire(&rx, &syn);
+		ck_assert(passes(handle(&B, IN, &rx, NULL)));
+		ck_assert_uint_le(A.e.flows.count, 16);
+		ck_assert_uint_le(B.e.flows.count, 16);
+	}
+	ck_assert_uint_ge(B.e.ctr.flows_evicted, 100 + 1 - 16);
+	A.port = port0;
+	ck_assert_ptr_nonnull(flow_of(&A, &B));
+	ck_assert_ptr_nonnull(flow_of(&B, &A));
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_ENCRYPTED);
+	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_ENCRYPTED);
+	/* The newest half-open flow is still there; the oldest is gone. */
+	A.port = 50099;
+	ck_assert_ptr_nonnull(flow_of(&B, &A));
+	A.port = 50000;
+	ck_assert_ptr_null(flow_of(&B, &A));
+	A.port = port0;
+}
+END_TEST
+
 START_TEST(test_idle_expiry)
 {
 	world(AF_INET);
@@ -1639,6 +1679,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(rtx, test_malformed_init2_aborts);
 	suite_add_tcase(s, rtx);
 
+	tcase_add_test(life, test_eviction_spares_established);
 	tcase_add_test(life, test_idle_expiry);
 	tcase_add_test(life, test_handshake_idle_expiry);
 	tcase_add_test(life, test_fin_linger);
