@@ -922,9 +922,20 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 	enum eno_result r;
 	enum policy_action pol;
 
-	if (f && f->state == FLOW_SYN_RCVD && f->rcv.isn == pkt_seq(p)) {
-		if (syn_rewrite(p, NULL, 0) == 0)	/* retransmitted SYN */
+	if (f && f->role == ROLE_B && f->rcv.isn == pkt_seq(p)) {
+		/* A retransmitted SYN (our SYN-ACK was lost or is late).  The
+		 * negotiation goes on; a connection already under way keeps its
+		 * state and its kernel answers with an ACK. */
+		if ((f->state == FLOW_SYN_RCVD || f->state == FLOW_KX) &&
+		    syn_rewrite(p, NULL, 0) == 0)
 			*modified = true;
+		return EV_ACCEPT;
+	}
+	if (f && f->role == ROLE_B && (f->state == FLOW_KX || f->state == FLOW_ENCRYPTED) &&
+	    !(f->fin_in && f->fin_out)) {
+		/* A SYN with another ISN on a live connection: a forgery or a
+		 * confused peer.  The kernel answers with a challenge ACK;
+		 * our state stays. */
 		return EV_ACCEPT;
 	}
 	if (f && f->role == ROLE_A && f->state == FLOW_SYN_SENT) {
@@ -1094,7 +1105,9 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
 	switch (f->state) {
 	case FLOW_SYN_SENT:
 	case FLOW_SYN_RCVD:
-		return EV_ACCEPT;
+		/* Nothing but the handshake (and RSTs, above) can come before
+		 * our SYN-ACK or the peer's: refuse data we cannot judge. */
+		return plen ? EV_DROP : EV_ACCEPT;
 	case FLOW_KX:
 		if (f->role == ROLE_A) {
 			if (pkt_seq(p) == f->rcv.isn + 1 && starts_with_magic(p, KX_INIT2_MAGIC))

@@ -1497,6 +1497,42 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* Flow lifetime */
 
+/* A's SYN retransmission arrives late at B, after the handshake and the
+ * key exchange: B keeps its keys (the kernel answers the SYN itself), and
+ * so does a forged SYN with another ISN.  Data still decrypts. */
+START_TEST(test_late_syn_keeps_state)
+{
+	static const char msg[] = "after a late SYN";
+	struct seg syn, rx;
+
+	world(AF_INET);
+	full_handshake();
+	kseg(&syn, &A, &B, A.isn, 0, TCP_SYN, syn_opts, sizeof(syn_opts), NULL, 0);
+	ck_assert(passes(handle(&B, IN, &syn, NULL)));
+	kseg(&syn, &A, &B, A.isn + 12345, 0, TCP_SYN, syn_opts, sizeof(syn_opts), NULL, 0);
+	ck_assert(passes(handle(&B, IN, &syn, NULL)));
+	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_ENCRYPTED);
+	xfer(&A, &B, A.isn + 1, B.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, msg, sizeof(msg), NULL,
+	     &rx);
+	ck_assert_uint_eq(pkt_seq(&rx.p), A.isn + 1);
+	ck_assert_mem_eq(pkt_payload(&rx.p), msg, sizeof(msg));
+}
+END_TEST
+
+/* Before B has sent its SYN-ACK, nothing with a payload can be genuine. */
+START_TEST(test_data_before_synack_dropped)
+{
+	static const char junk[] = "too early";
+	struct seg d;
+
+	world(AF_INET);
+	step_syn();
+	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_SYN_RCVD);
+	kseg(&d, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, 12, junk, sizeof(junk));
+	ck_assert_int_eq(handle(&B, IN, &d, NULL), EV_DROP);
+}
+END_TEST
+
 /* A SYN flood fills the table: half-open flows are evicted, oldest first,
  * and the established connection survives on both hosts. */
 START_TEST(test_eviction_spares_established)
@@ -1679,6 +1715,8 @@ static Suite *engine_suite(void)
 	tcase_add_test(rtx, test_malformed_init2_aborts);
 	suite_add_tcase(s, rtx);
 
+	tcase_add_test(life, test_late_syn_keeps_state);
+	tcase_add_test(life, test_data_before_synack_dropped);
 	tcase_add_test(life, test_eviction_spares_established);
 	tcase_add_test(life, test_idle_expiry);
 	tcase_add_test(life, test_handshake_idle_expiry);
