@@ -992,8 +992,16 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 static enum engine_verdict out_synack(struct engine *e, struct flow *f, struct pkt *p,
 				      uint64_t now, bool *modified)
 {
-	if (f->state != FLOW_SYN_RCVD && f->state != FLOW_KX)
+	if (f->role != ROLE_B)
 		return EV_ACCEPT;
+	if (f->state != FLOW_SYN_RCVD && f->state != FLOW_KX) {
+		/* The kernel repeats its SYN-ACK for a late SYN after the key
+		 * exchange: the same option, so every SYN-ACK of the
+		 * connection says the same thing. */
+		if (f->snd.isn == pkt_seq(p) && syn_rewrite(p, eno_syn_b, ENO_SYN_B_LEN) == 0)
+			*modified = true;
+		return EV_ACCEPT;
+	}
 	if (syn_rewrite(p, eno_syn_b, ENO_SYN_B_LEN) < 0) {
 		if (f->policy == POLICY_PRIVATE) {
 			f->snd.isn = pkt_seq(p);
