@@ -29,6 +29,7 @@
 	X(held_overflow, "segments dropped: hold queue full")		\
 	X(injected, "packets injected through the raw socket")		\
 	X(inject_fail, "raw socket sends that failed")			\
+	X(flows_active, "flows in the table now (a gauge, not a count)") \
 	X(flows_evicted, "flows evicted because the table was full")	\
 	X(flows_expired, "flows removed after the idle limit")		\
 	X(icmp_translated, "ICMP errors rewritten for a translated flow")	\

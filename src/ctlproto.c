@@ -270,7 +270,8 @@ const char *ctl_flow_state(const struct flow *f)
 	case FLOW_KX:
 		return "negotiating";
 	case FLOW_ENCRYPTED:
-		return "encrypted";
+		/* Both FINs seen: finished, lingering for late segments. */
+		return f->fin_in && f->fin_out ? "closed" : "encrypted";
 	case FLOW_CLOSED:
 		return "closed";
 	case FLOW_ABORTED:

@@ -1215,6 +1215,7 @@ enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
 		v = handle_outgoing(e, f, id, p, now, modified);
 	else
 		v = handle_incoming(e, f, p, now, modified);
+	e->ctr.flows_active = e->flows.count;
 	/* The handlers may have freed f: look again. */
 	if (v == EV_ACCEPT && (f = flow_lookup(&e->flows, &k)) && committed(f))
 		v = EV_ACCEPT_ENCRYPTED;
@@ -1318,11 +1319,14 @@ uint64_t engine_tick(struct engine *e, uint64_t now)
 		for (; f; f = fn) {
 			fn = f->newer;
 			if (flow_expired(e, f, now)) {
-				e->ctr.flows_expired += f->state != FLOW_CLOSED;
+				/* Only idle flows count; finished ones just ended. */
+				e->ctr.flows_expired += f->state != FLOW_CLOSED &&
+							f->state != FLOW_ABORTED && !f->linger_until;
 				flow_destroy(e, f);
 			}
 		}
 		e->next_scan = now + SCAN_INTERVAL;
+		e->ctr.flows_active = e->flows.count;
 		next_deadline = e->next_scan;
 	}
 	for (hs = e->handshakes; hs; hs = hs->next)

@@ -178,6 +178,8 @@ static void usage(FILE *out)
 		"                         only: it defeats the encryption of those connections)\n"
 		"      --idle-timeout S   forget established flows idle for S seconds (default 7200)\n"
 		"      --max-flows N      size of the flow table (default 65536)\n"
+		"      --linger S         keep finished connections S seconds for late\n"
+		"                         segments (default 60)\n"
 		"      --rst-authenticated  drop RSTs without a valid MAC on encrypted flows\n"
 		"      --socket PATH      control socket for tcnetstat and libtcpcrypt\n"
 		"                         (default %s; \"none\": no socket)\n"
@@ -209,7 +211,8 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_IDLE = 256, OPT_MAX_FLOWS, OPT_RST_AUTH, OPT_SOCKET, OPT_SOCKET_GROUP };
+	enum { OPT_IDLE = 256, OPT_MAX_FLOWS, OPT_RST_AUTH, OPT_SOCKET, OPT_SOCKET_GROUP,
+	       OPT_LINGER };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "policy", required_argument, NULL, 'P' },
@@ -217,6 +220,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+		{ "linger", required_argument, NULL, OPT_LINGER },
 		{ "rst-authenticated", no_argument, NULL, OPT_RST_AUTH },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
@@ -278,6 +282,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			o->ecfg.max_flows = v;
 			o->max_flows_set = true;
+			break;
+		case OPT_LINGER:
+			if (parse_uint(optarg, 3600, &v) < 0) {
+				fprintf(stderr, "tcpcryptd: --linger: need 0..3600 seconds: %s\n", optarg);
+				return EX_USAGE;
+			}
+			o->ecfg.linger_us = (uint64_t)v * 1000000u;
 			break;
 		case OPT_RST_AUTH:
 			o->ecfg.rst_authenticated = true;
