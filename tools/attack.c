@@ -360,8 +360,10 @@ static int inject(struct att *at, const struct seg *tmpl, bool reverse, uint32_t
 	t[12] = (uint8_t)((s.tcpl / 4) << 4);
 	t[13] = fl;
 	put16(t + 14, win);
-	memcpy(t + 20, o, olen);
-	memcpy(t + s.tcpl, pl, plen);
+	if (olen)
+		memcpy(t + 20, o, olen);
+	if (plen)
+		memcpy(t + s.tcpl, pl, plen);
 	seg_fix(&s);
 
 	if (s.v6) {

@@ -966,6 +966,7 @@ int main(int argc, char *argv[])
 		}
 	}
 	mnl_socket_close(im.nl);
+	mnl_nlmsg_batch_stop(im.batch);
 	free(im.batch_buf);
 	free(im.heap);
 	free(im.specs);

@@ -287,6 +287,7 @@ int main(int argc, char *argv[])
 	fprintf(stderr, "nfq-passthrough: exiting packets=%lu send_errors=%lu kernel_errors=%lu\n",
 		pt.packets, pt.send_errors, pt.kernel_errors);
 	mnl_socket_close(pt.nl);
+	mnl_nlmsg_batch_stop(pt.batch);
 	free(pt.batch_buf);
 	return rc < 0 ? 1 : 0;
 }

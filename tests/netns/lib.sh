@@ -124,6 +124,14 @@ tc_need_daemon() {
 		fail "tcpcryptd is not built (looked in \$abs_top_builddir, $PWD, $TC_SRCDIR); run: autoreconf -fi && ./configure && make"
 }
 
+# tc_daemon_sanitized: the daemon is an AddressSanitizer build, whose memory
+# figures (redzones, quarantine) say nothing about the daemon's own use;
+# LeakSanitizer checks leaks there instead.
+tc_daemon_sanitized() {
+	[[ -n $TC_DAEMON ]] || tc_need_daemon
+	ldd "$TC_DAEMON" 2>/dev/null | grep -q libasan
+}
+
 # ---------------------------------------------------------------------------
 # Work directory, process bookkeeping and cleanup.
 
