@@ -7,6 +7,7 @@
 
 #include <sys/socket.h>
 
+#include "icmp.h"
 #include "packet.h"
 
 #define CAP 10000
@@ -876,6 +877,122 @@ START_TEST(test_build_refuses)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* ICMP errors quoting a TCP segment */
+
+/* Builds an ICMP(v6) error at buf quoting the first 8 bytes of a TCP
+ * segment from 192.0.2.1:40000 (or 2001:db8:1::1) with sequence 1000;
+ * returns its length. */
+static size_t icmp_error(uint8_t *buf, int family, uint8_t type, uint8_t code, uint32_t mtu,
+			 uint8_t quoted_proto)
+{
+	size_t l3 = family == AF_INET ? 20 : 40, q3 = l3, len = l3 + 8 + q3 + 8;
+	uint8_t *ic = buf + l3, *q = ic + 8, *qt = q + q3;
+
+	memset(buf, 0, len);
+	if (family == AF_INET) {
+		buf[0] = 0x45;
+		put_be16(buf + 2, (uint16_t)len);
+		buf[8] = 64;
+		buf[9] = 1;
+		put_be16(ic + 6, (uint16_t)mtu);
+		q[0] = 0x45;
+		q[9] = quoted_proto;
+		q[12] = 192; q[14] = 2; q[15] = 1;		/* 192.0.2.1 */
+		q[16] = 198; q[17] = 51; q[18] = 100; q[19] = 1;
+	} else {
+		buf[0] = 0x60;
+		put_be16(buf + 4, (uint16_t)(len - 40));
+		buf[6] = 58;
+		buf[7] = 64;
+		put_be32(ic + 4, mtu);
+		q[0] = 0x60;
+		q[6] = quoted_proto;
+		q[8] = 0x20; q[9] = 0x01; q[10] = 0x0d; q[11] = 0xb8; q[13] = 1; q[23] = 1;
+		q[24] = 0x20; q[25] = 0x01; q[26] = 0x0d; q[27] = 0xb8; q[29] = 2; q[39] = 1;
+	}
+	ic[0] = type;
+	ic[1] = code;
+	put_be16(qt, 40000);
+	put_be16(qt + 2, 80);
+	put_be32(qt + 4, 1000);
+	return len;
+}
+
+START_TEST(test_icmp_frag_needed_v4)
+{
+	uint8_t buf[128];
+	size_t len = icmp_error(buf, AF_INET, 3, 4, 1280, 6);
+	struct icmp_quote q;
+
+	ck_assert(icmp_parse(&q, buf, len));
+	ck_assert(q.too_big);
+	ck_assert_uint_eq(icmp_mtu(&q), 1280);
+	ck_assert_uint_eq(q.q_sport, 40000);
+	ck_assert_uint_eq(q.q_dport, 80);
+	ck_assert_uint_eq(get_be32(q.q_seq), 1000);
+	icmp_set_mtu(&q, 1264);
+	icmp_fix_checksum(&q);
+	ck_assert_uint_eq(icmp_mtu(&q), 1264);
+	/* The ICMP checksum over the message now sums to zero. */
+	ck_assert_uint_eq(csum_fold(csum_add(0, buf + 20, len - 20)), 0);
+}
+END_TEST
+
+START_TEST(test_icmp_packet_too_big_v6)
+{
+	uint8_t buf[160];
+	size_t len = icmp_error(buf, AF_INET6, 2, 0, 1400, 6);
+	struct icmp_quote q;
+	uint8_t tail[8] = { 0 };
+	uint64_t sum;
+
+	ck_assert(icmp_parse(&q, buf, len));
+	ck_assert(q.too_big);
+	ck_assert_uint_eq(icmp_mtu(&q), 1400);
+	icmp_fix_checksum(&q);
+	/* ICMPv6 sums a pseudo header too. */
+	sum = csum_add(0, buf + 8, 32);
+	put_be32(tail, (uint32_t)(len - 40));
+	tail[7] = 58;
+	sum = csum_add(sum, tail, 8);
+	ck_assert_uint_eq(csum_fold(csum_add(sum, buf + 40, len - 40)), 0);
+}
+END_TEST
+
+START_TEST(test_icmp_rejects)
+{
+	uint8_t buf[160];
+	struct icmp_quote q;
+	size_t len, cut;
+
+	/* Not an error message (echo request), a quote of UDP, truncation at
+	 * every length, an IPv4 fragment, a length field beyond the buffer. */
+	len = icmp_error(buf, AF_INET, 8, 0, 0, 6);
+	ck_assert(!icmp_parse(&q, buf, len));
+	len = icmp_error(buf, AF_INET, 3, 4, 1280, 17);
+	ck_assert(!icmp_parse(&q, buf, len));
+	len = icmp_error(buf, AF_INET6, 128, 0, 0, 6);
+	ck_assert(!icmp_parse(&q, buf, len));
+	for (int fam = 0; fam < 2; fam++) {
+		len = icmp_error(buf, fam ? AF_INET6 : AF_INET, fam ? 2 : 3, 4, 1280, 6);
+		for (cut = 0; cut < len; cut++) {
+			uint8_t *copy = malloc(cut ? cut : 1);
+
+			memcpy(copy, buf, cut);
+			ck_assert_msg(!icmp_parse(&q, copy, cut), "parsed %zu of %zu bytes", cut, len);
+			free(copy);
+		}
+	}
+	len = icmp_error(buf, AF_INET, 3, 4, 1280, 6);
+	put_be16(buf + 6, 0x2000);	/* MF */
+	ck_assert(!icmp_parse(&q, buf, len));
+	len = icmp_error(buf, AF_INET, 3, 4, 1280, 6);
+	put_be16(buf + 2, (uint16_t)(len + 1));
+	ck_assert(!icmp_parse(&q, buf, len));
+}
+END_TEST
+
 static Suite *packet_suite(void)
 {
 	Suite *s = suite_create("packet");
@@ -921,6 +1038,14 @@ static Suite *packet_suite(void)
 	tcase_add_test(rw, test_build_bare);
 	tcase_add_test(rw, test_build_refuses);
 	suite_add_tcase(s, rw);
+	{
+		TCase *icmp = tcase_create("icmp");
+
+		tcase_add_test(icmp, test_icmp_frag_needed_v4);
+		tcase_add_test(icmp, test_icmp_packet_too_big_v6);
+		tcase_add_test(icmp, test_icmp_rejects);
+		suite_add_tcase(s, icmp);
+	}
 	return s;
 }
 
