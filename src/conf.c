@@ -19,7 +19,7 @@ struct parser {
 	struct tc_config *c;
 	char *err;
 	size_t errlen;
-	unsigned long first_line[8];	/* per directive; 0: not seen yet */
+	unsigned long first_line[16];	/* per directive; 0: not seen yet */
 };
 
 /* A scalar directive takes exactly one argument and may appear once. */
@@ -164,6 +164,24 @@ static int set_rst(struct parser *p, const char *name, const char *arg)
 	return 0;
 }
 
+static int set_linger(struct parser *p, const char *name, const char *arg)
+{
+	uint64_t v;
+
+	if (parse_uint(arg, 0, 3600, &v) < 0)
+		return fail_value(p, name, arg, "0..3600 seconds");
+	p->c->linger_s = v;
+	p->c->linger_set = true;
+	return 0;
+}
+
+static int set_state_file(struct parser *p, const char *name, const char *arg)
+{
+	if (strcmp(arg, "none") != 0 && arg[0] != '/')
+		return fail_value(p, name, arg, "an absolute path or none");
+	return set_string(p, &p->c->state_file, arg);
+}
+
 static const struct directive directives[] = {
 	{ "queue", set_queue },
 	{ "keylog", set_keylog },
@@ -172,6 +190,8 @@ static const struct directive directives[] = {
 	{ "idle-timeout", set_idle_timeout },
 	{ "max-flows", set_max_flows },
 	{ "rst", set_rst },
+	{ "linger", set_linger },
+	{ "state-file", set_state_file },
 };
 
 _Static_assert(sizeof(directives) / sizeof(directives[0]) <=
@@ -338,6 +358,7 @@ void conf_free(struct tc_config *c)
 {
 	free(c->keylog_path);
 	free(c->socket_path);
+	free(c->state_file);
 	free(c->socket_group);
 	policy_free(&c->policy);
 	memset(c, 0, sizeof(*c));

@@ -23,6 +23,9 @@ struct tc_config {
 	size_t max_flows;		/* max-flows N (16..16777216) */
 	bool rst_set;
 	bool rst_authenticated;		/* rst authenticated|kernel */
+	bool linger_set;
+	uint64_t linger_s;		/* linger SECONDS (0..3600) */
+	char *state_file;		/* state-file PATH ("none" disables) */
 	struct policy policy;		/* policy ACTION [addr P] [port N[-M]], in order */
 };
 

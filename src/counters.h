@@ -35,6 +35,8 @@
 	X(icmp_translated, "ICMP errors rewritten for a translated flow")	\
 	X(pmtu_injected, "segments sent by raw socket to fit the path MTU") \
 	X(lost_flow_drop, "segments of encrypted connections without state") \
+	X(lost_flow_reset, "RSTs sent to end such connections")	\
+	X(flows_resumed, "flows taken over from the previous daemon")	\
 	X(queue_enobufs, "netlink ENOBUFS (kernel dropped queue messages)")
 
 struct counters {

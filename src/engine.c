@@ -246,6 +246,19 @@ struct inject_spec {
 	bool to_local;		/* spoof the peer towards our own kernel */
 };
 
+static int send_built(struct engine *e, const struct pkt_build *b)
+{
+	struct pkt p;
+	size_t len = pkt_build(e->scratch, sizeof(e->scratch), b, &p);
+
+	if (!len || e->io.inject(e->io.ctx, e->scratch, len) < 0) {
+		e->ctr.inject_fail++;
+		return -1;
+	}
+	e->ctr.injected++;
+	return 0;
+}
+
 static int inject(struct engine *e, const struct flow *f, const struct inject_spec *s,
 		  bool tag_it)
 {
@@ -260,8 +273,6 @@ static int inject(struct engine *e, const struct flow *f, const struct inject_sp
 		.payload = s->payload, .payload_len = s->payload_len,
 	};
 	uint8_t mac_opt[MAC_OPT_LEN] = { TCPOPT_EXP, MAC_OPT_LEN, 0x74, 0x63 };
-	struct pkt p;
-	size_t len;
 
 	if (tag_it) {
 		struct seal_hdr h = {
@@ -274,13 +285,7 @@ static int inject(struct engine *e, const struct flow *f, const struct inject_sp
 		b.opts = mac_opt;
 		b.opts_len = sizeof(mac_opt);
 	}
-	len = pkt_build(e->scratch, sizeof(e->scratch), &b, &p);
-	if (!len || e->io.inject(e->io.ctx, e->scratch, len) < 0) {
-		e->ctr.inject_fail++;
-		return -1;
-	}
-	e->ctr.injected++;
-	return 0;
+	return send_built(e, &b);
 }
 
 /* A's non-SYN ENO option (45 02), padded, for the segments A sends before
@@ -1169,6 +1174,69 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
 	}
 }
 
+/* A segment of a connection that negotiated encryption, for which we have
+ * no state (the daemon restarted without resuming it, or it expired or was
+ * evicted).  It can never go on, so end it: PROTOCOL.md section 2 wants an
+ * abort to reach both applications, never silence.  Without keys our RSTs
+ * are untagged, which the peer's daemon passes to its kernel unchanged (and
+ * the peer's daemon drops anything else untagged), and without the Init
+ * lengths we do not know how far kernel and wire numbers lie apart.  So:
+ *   - our kernel's segment carries kernel numbers.  Its ACK number is the
+ *     RST that resets our socket.  The peer's kernel expects a number between
+ *     our kernel's oldest unacknowledged byte (this segment, if it is a
+ *     retransmission) and what it sent last; that distance is at most what
+ *     the peer's window allowed in flight, so RSTs at seq + 0 and seq + 2^k
+ *     (k = 10..24) put one inside the peer's window: it is either exact (a
+ *     reset) or earns a challenge ACK (RFC 5961), which comes back to us;
+ *   - the peer's segment carries wire numbers: its ACK number minus our Init
+ *     length is exact for the peer's kernel, and our Init length is 75 (we
+ *     were A) or 74 (we were B), so both are sent.  Towards our kernel we
+ *     send an old duplicate ACK, which it answers with an ACK carrying its
+ *     own numbers: that segment takes the first path.
+ * A wrong number is at worst a challenge ACK or ignored.  Only for
+ * connections the connmark vouches for, so a spoofed segment cannot make
+ * us send RSTs, and our kernel stops sending once its socket is reset. */
+static void lost_flow_reset(struct engine *e, const struct flow_key *k, const struct pkt *p,
+			    bool outgoing)
+{
+	static const uint32_t init_lens[] = { KX_INIT1_LEN, KX_INIT2_LEN };
+	uint8_t flags = pkt_flags(p);
+	struct pkt_build to_peer = {
+		.family = k->family, .saddr = k->laddr, .daddr = k->raddr,
+		.sport = k->lport, .dport = k->rport, .flags = TCP_RST,
+	};
+	struct pkt_build to_local = {
+		.family = k->family, .saddr = k->raddr, .daddr = k->laddr,
+		.sport = k->rport, .dport = k->lport, .flags = TCP_RST,
+	};
+	size_t i;
+
+	if ((flags & TCP_RST) || !(flags & TCP_ACK))
+		return;
+	if (outgoing) {
+		unsigned shift;
+
+		to_local.seq = pkt_ack(p);
+		e->ctr.lost_flow_reset += send_built(e, &to_local) == 0;
+		to_peer.seq = pkt_seq(p);
+		e->ctr.lost_flow_reset += send_built(e, &to_peer) == 0;
+		for (shift = 10; shift <= 24; shift++) {
+			to_peer.seq = pkt_seq(p) + (1u << shift);
+			e->ctr.lost_flow_reset += send_built(e, &to_peer) == 0;
+		}
+		return;
+	}
+	for (i = 0; i < sizeof(init_lens) / sizeof(init_lens[0]); i++) {
+		to_peer.seq = pkt_ack(p) - init_lens[i];
+		e->ctr.lost_flow_reset += send_built(e, &to_peer) == 0;
+	}
+	to_local.flags = TCP_ACK;
+	to_local.seq = pkt_seq(p) - 0x40000000u;
+	to_local.ack = pkt_ack(p) - KX_INIT1_LEN;
+	to_local.window = pkt_window(p);
+	send_built(e, &to_local);
+}
+
 /* Whether the connection is committed to encryption, so that its
  * connection-tracking entry should remember it. */
 static bool committed(const struct flow *f)
@@ -1206,6 +1274,8 @@ enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
 		    (!outgoing && tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) == 0 &&
 		     info.mac >= 0)) {
 			e->ctr.lost_flow_drop++;
+			if (conn_encrypted)
+				lost_flow_reset(e, &k, p, outgoing);
 			return EV_DROP;
 		}
 		return EV_ACCEPT_PLAIN;
@@ -1337,13 +1407,75 @@ uint64_t engine_tick(struct engine *e, uint64_t now)
 
 int engine_init(struct engine *e, const struct engine_config *cfg, const struct engine_io *io)
 {
+	return engine_init_slots(e, cfg, io, NULL, NULL);
+}
+
+int engine_init_slots(struct engine *e, const struct engine_config *cfg,
+		      const struct engine_io *io, struct flow *slots, uint64_t *slots_used)
+{
 	uint8_t hash_key[16];
 
 	memset(e, 0, sizeof(*e));
 	e->cfg = *cfg;
 	e->io = *io;
 	e->io.random(e->io.ctx, hash_key, sizeof(hash_key));
-	return flow_table_init(&e->flows, cfg->max_flows, hash_key);
+	return flow_table_init(&e->flows, cfg->max_flows, hash_key, slots, slots_used);
+}
+
+struct resume_ctx {
+	const struct engine *e;
+	uint64_t now;
+};
+
+/* Which flows a previous daemon left can go on: only keyed ones whose
+ * handshake was over (a handshake's state lived in the old process's heap;
+ * f->hs is that process's pointer and only says whether there was one),
+ * and only while they would not have expired anyway. */
+static bool resumable(void *ctx, const struct flow *f)
+{
+	const struct resume_ctx *rc = ctx;
+	uint64_t now = rc->now;
+
+	if ((f->key.family != AF_INET && f->key.family != AF_INET6) || f->role > ROLE_B ||
+	    !f->keyed || f->hs || f->last_seen > now)
+		return false;
+	switch (f->state) {
+	case FLOW_ENCRYPTED:
+		if (f->linger_until && now >= f->linger_until)
+			return false;
+		return now - f->last_seen <= rc->e->cfg.idle_us;
+	case FLOW_CLOSED:
+	case FLOW_ABORTED:
+		return now < f->linger_until;
+	default:
+		return false;
+	}
+}
+
+size_t engine_resume(struct engine *e, uint64_t now, size_t *discarded)
+{
+	struct resume_ctx rc = { .e = e, .now = now };
+	uint64_t before = *e->flows.slots_used;
+	size_t n, i, in_use = 0;
+
+	for (i = 0; i < before; i++)
+		in_use += e->flows.slots[i].slot_magic == FLOW_SLOT_MAGIC;
+	n = flow_table_adopt(&e->flows, resumable, &rc);
+	if (discarded)
+		*discarded = in_use - n;
+	e->ctr.flows_resumed += n;
+	e->ctr.flows_active = e->flows.count;
+	return n;
+}
+
+void engine_detach(struct engine *e)
+{
+	/* Handshakes cannot be resumed (their state is not in the slots):
+	 * end them here, which also releases their held segments. */
+	while (e->handshakes)
+		flow_destroy(e, e->handshakes->flow);
+	flow_table_detach(&e->flows);
+	sodium_memzero(e->kp_priv, sizeof(e->kp_priv));
 }
 
 void engine_free(struct engine *e)

@@ -76,7 +76,20 @@ struct engine {
 };
 
 int engine_init(struct engine *e, const struct engine_config *cfg, const struct engine_io *io);
+/* The same with the flow slots in the caller's memory (see flow_table_init
+ * and flowstore.h), possibly left by an earlier daemon. */
+int engine_init_slots(struct engine *e, const struct engine_config *cfg,
+		      const struct engine_io *io, struct flow *slots, uint64_t *slots_used);
+/* Adopts the flows an earlier daemon left in the slots that can go on
+ * (keyed, handshake over, not expired by now) and wipes the others, whose
+ * segments then take the lost-flow path.  Returns how many were resumed;
+ * *discarded (if not NULL) gets how many were wiped. */
+size_t engine_resume(struct engine *e, uint64_t now, size_t *discarded);
+/* Wipes and frees everything. */
 void engine_free(struct engine *e);
+/* Ends the flows still in a handshake and frees the engine, but leaves
+ * the established flows in the slots for the next daemon. */
+void engine_detach(struct engine *e);
 
 /* Handles one segment.  outgoing: from the local kernel (LOCAL_OUT), else
  * from the network (LOCAL_IN).  conn_encrypted: the firewall says this

@@ -17,7 +17,8 @@ const char *flow_state_str(enum flow_state s)
 	return "unknown";
 }
 
-int flow_table_init(struct flow_table *t, size_t max, const uint8_t hash_key[16])
+int flow_table_init(struct flow_table *t, size_t max, const uint8_t hash_key[16],
+		    struct flow *slots, uint64_t *slots_used)
 {
 	size_t n = 1024;
 
@@ -28,18 +29,45 @@ int flow_table_init(struct flow_table *t, size_t max, const uint8_t hash_key[16]
 	t->buckets = calloc(n, sizeof(*t->buckets));
 	if (!t->buckets)
 		return -1;
+	if (!slots) {
+		/* calloc of a large array maps fresh zero pages: only the
+		 * slots ever used cost memory. */
+		slots = calloc(max, sizeof(*slots));
+		if (!slots) {
+			free(t->buckets);
+			t->buckets = NULL;
+			return -1;
+		}
+		t->own_slots = true;
+		slots_used = &t->own_used;
+		*slots_used = 0;
+	}
+	t->slots = slots;
+	t->slots_used = slots_used;
 	t->nbuckets = n;
 	t->max = max;
 	memcpy(t->hash_key, hash_key, sizeof(t->hash_key));
 	return 0;
 }
 
+void flow_table_detach(struct flow_table *t)
+{
+	free(t->buckets);
+	t->buckets = NULL;
+	if (t->own_slots) {
+		sodium_memzero(t->slots, (size_t)*t->slots_used * sizeof(*t->slots));
+		free(t->slots);
+	}
+	t->slots = NULL;
+	t->count = 0;
+	t->oldest = t->newest = t->free_slots = NULL;
+}
+
 void flow_table_free(struct flow_table *t)
 {
 	while (t->oldest)
 		flow_remove(t, t->oldest);
-	free(t->buckets);
-	t->buckets = NULL;
+	flow_table_detach(t);
 }
 
 static size_t bucket_of(const struct flow_table *t, const struct flow_key *k)
@@ -94,9 +122,16 @@ struct flow *flow_insert(struct flow_table *t, const struct flow_key *k, uint64_
 
 	while (t->count >= t->max && t->oldest)
 		evict(ctx, t->oldest);
-	f = calloc(1, sizeof(*f));
-	if (!f)
+	if (t->free_slots) {
+		f = t->free_slots;
+		t->free_slots = f->hnext;
+	} else if (*t->slots_used < t->max) {
+		f = &t->slots[(*t->slots_used)++];
+	} else {
 		return NULL;
+	}
+	memset(f, 0, sizeof(*f));
+	f->slot_magic = FLOW_SLOT_MAGIC;
 	f->key = *k;
 	f->created = f->last_seen = now;
 	b = bucket_of(t, k);
@@ -126,8 +161,53 @@ void flow_remove(struct flow_table *t, struct flow *f)
 		*pp = f->hnext;
 	unlink_age(t, f);
 	t->count--;
-	seal_key_wipe(&f->tx);
-	seal_key_wipe(&f->rx);
-	sodium_memzero(f->session_id, sizeof(f->session_id));
-	free(f);
+	/* Keys, session ID and all: nothing of it stays in the slot (which
+	 * may be a file that outlives us). */
+	sodium_memzero(f, sizeof(*f));
+	f->hnext = t->free_slots;
+	t->free_slots = f;
+}
+
+static int by_last_seen(const void *a, const void *b)
+{
+	const struct flow *fa = *(struct flow *const *)a, *fb = *(struct flow *const *)b;
+
+	return fa->last_seen < fb->last_seen ? -1 : fa->last_seen > fb->last_seen;
+}
+
+size_t flow_table_adopt(struct flow_table *t, bool (*keep)(void *ctx, const struct flow *f),
+			void *ctx)
+{
+	struct flow **kept;
+	uint64_t used = *t->slots_used, i;
+	size_t n = 0, j;
+
+	if (used > t->max)
+		used = *t->slots_used = t->max;
+	kept = calloc(used ? used : 1, sizeof(*kept));
+	for (i = used; i-- > 0;) {
+		struct flow *f = &t->slots[i];
+
+		/* A key seen twice can only come from a damaged file. */
+		if (kept && f->slot_magic == FLOW_SLOT_MAGIC && keep(ctx, f) &&
+		    !flow_lookup(t, &f->key)) {
+			size_t b = bucket_of(t, &f->key);
+
+			f->hs = NULL;
+			f->hnext = t->buckets[b];
+			t->buckets[b] = f;
+			kept[n++] = f;
+		} else {
+			sodium_memzero(f, sizeof(*f));
+			f->hnext = t->free_slots;
+			t->free_slots = f;
+		}
+	}
+	/* The eviction order is the order of last activity. */
+	qsort(kept, n, sizeof(*kept), by_last_seen);
+	for (j = 0; j < n; j++)
+		link_newest(t, kept[j]);
+	t->count = n;
+	free(kept);
+	return n;
 }

@@ -1,6 +1,11 @@
 /* Per-connection state and the flow table: a hash table keyed by the
  * connection 4-tuple (local side first), plus a list in order of last
- * activity so the oldest flow can be evicted when the table is full. */
+ * activity so the oldest flow can be evicted when the table is full.
+ *
+ * Flows live in one array of fixed-size slots.  The daemon maps that array
+ * from a file in memory (flowstore.h) so that a restarted daemon can adopt
+ * the flows of the one before: everything a keyed flow needs is inside its
+ * slot, and the pointers in it are rebuilt by flow_table_adopt(). */
 #ifndef TC_FLOW_H
 #define TC_FLOW_H
 
@@ -61,6 +66,7 @@ struct flow_hs {
 
 struct flow {
 	struct flow_key key;
+	uint32_t slot_magic;			/* FLOW_SLOT_MAGIC while in use */
 	struct flow *hnext;			/* hash chain */
 	struct flow *older, *newer;		/* activity order */
 	uint8_t role;				/* enum flow_role */
@@ -88,16 +94,37 @@ struct flow {
 	struct flow_hs *hs;
 };
 
+#define FLOW_SLOT_MAGIC 0x74636631u		/* "tcf1" */
+
 struct flow_table {
 	struct flow **buckets;
 	size_t nbuckets;			/* power of two */
 	size_t count, max;
 	struct flow *oldest, *newest;
 	uint8_t hash_key[16];			/* SipHash key: no flooding */
+	struct flow *slots;			/* max slots */
+	uint64_t *slots_used;			/* slots[0..*slots_used) were handed
+						 * out at least once */
+	uint64_t own_used;
+	struct flow *free_slots;		/* chained through hnext */
+	bool own_slots;				/* slots allocated here */
 };
 
-int flow_table_init(struct flow_table *t, size_t max, const uint8_t hash_key[16]);
+/* slots: max zeroed or previously used slots owned by the caller, with
+ * *slots_used saying how many were ever used; NULL: allocate them here. */
+int flow_table_init(struct flow_table *t, size_t max, const uint8_t hash_key[16],
+		    struct flow *slots, uint64_t *slots_used);
+/* Wipes and removes every flow and frees the table. */
 void flow_table_free(struct flow_table *t);
+/* Frees the table but leaves the flows in the caller's slots, for the
+ * next process to adopt. */
+void flow_table_detach(struct flow_table *t);
+/* Takes over the slots a previous table left: each slot in use for which
+ * keep() says yes is linked into the table (its pointers are stale and
+ * rewritten; keep() must not follow them), every other slot is wiped.
+ * Returns the number of flows kept. */
+size_t flow_table_adopt(struct flow_table *t, bool (*keep)(void *ctx, const struct flow *f),
+			void *ctx);
 
 struct flow *flow_lookup(struct flow_table *t, const struct flow_key *k);
 /* Inserts a new zeroed flow; when the table is full the least recently
@@ -106,7 +133,7 @@ struct flow *flow_lookup(struct flow_table *t, const struct flow_key *k);
 struct flow *flow_insert(struct flow_table *t, const struct flow_key *k, uint64_t now,
 			 void (*evict)(void *ctx, struct flow *f), void *ctx);
 void flow_touch(struct flow_table *t, struct flow *f, uint64_t now);
-/* Unlinks and frees the flow (the caller has freed f->hs first). */
+/* Unlinks, wipes and frees the flow (the caller has freed f->hs first). */
 void flow_remove(struct flow_table *t, struct flow *f);
 
 #endif

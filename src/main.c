@@ -24,6 +24,7 @@
 
 #include "ctl.h"
 #include "engine.h"
+#include "flowstore.h"
 #include "inject.h"
 #include "keylog.h"
 #include "log.h"
@@ -33,6 +34,7 @@
 
 #define DEFAULT_QUEUE 666
 #define DEFAULT_CONFIG SYSCONFDIR "/tcpcryptd.conf"
+#define DEFAULT_STATE_FILE "/run/tcpcrypt/flows"
 #define QUEUE_MAXLEN 4096
 #define PKT_BUF_SIZE (65535 + ENGINE_HEADROOM)
 
@@ -43,6 +45,8 @@ struct daemon {
 	FILE *keylog;
 	struct ctl_server ctl;
 	bool ctl_on;
+	struct flowstore store;
+	bool store_on;
 	const char *config_path;
 	bool config_explicit;		/* -c given: the file must exist */
 	struct policy cli_policy;	/* --policy rules, always first */
@@ -54,13 +58,14 @@ struct options {
 	const char *config_path;
 	bool config_explicit;
 	struct policy cli_policy;
-	bool queue_set, idle_set, max_flows_set, rst_set, socket_set;
+	bool queue_set, idle_set, max_flows_set, rst_set, socket_set, linger_set, state_set;
 	uint16_t queue;
 	const char *keylog_path;
 	int verbose;
 	bool foreground;
 	const char *socket_path;	/* NULL: control socket off */
 	const char *socket_group;
+	const char *state_file;		/* NULL: flows do not survive a restart */
 	struct engine_config ecfg;
 };
 
@@ -181,6 +186,9 @@ static void usage(FILE *out)
 		"      --linger S         keep finished connections S seconds for late\n"
 		"                         segments (default 60)\n"
 		"      --rst-authenticated  drop RSTs without a valid MAC on encrypted flows\n"
+		"      --state-file PATH  keep the flow table in PATH (on tmpfs) so that a\n"
+		"                         restarted daemon resumes the connections\n"
+		"                         (default %s; \"none\": off)\n"
 		"      --socket PATH      control socket for tcnetstat and libtcpcrypt\n"
 		"                         (default %s; \"none\": no socket)\n"
 		"      --socket-group NAME  group that may use the control socket (mode 0660)\n"
@@ -193,7 +201,7 @@ static void usage(FILE *out)
 		"Signals: TERM/INT stop (counters are logged), USR1 logs the counters,\n"
 		"HUP reloads the configuration.  Under systemd (NOTIFY_SOCKET) readiness\n"
 		"is reported with sd_notify.\n",
-		DEFAULT_CONFIG, DEFAULT_QUEUE, CTL_DEFAULT_PATH);
+		DEFAULT_CONFIG, DEFAULT_QUEUE, DEFAULT_STATE_FILE, CTL_DEFAULT_PATH);
 }
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -212,7 +220,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_IDLE = 256, OPT_MAX_FLOWS, OPT_RST_AUTH, OPT_SOCKET, OPT_SOCKET_GROUP,
-	       OPT_LINGER };
+	       OPT_LINGER, OPT_STATE_FILE };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "policy", required_argument, NULL, 'P' },
@@ -222,6 +230,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 		{ "linger", required_argument, NULL, OPT_LINGER },
 		{ "rst-authenticated", no_argument, NULL, OPT_RST_AUTH },
+		{ "state-file", required_argument, NULL, OPT_STATE_FILE },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
 		{ "foreground", no_argument, NULL, 'f' },
@@ -235,6 +244,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 
 	o->queue = DEFAULT_QUEUE;
 	o->socket_path = CTL_DEFAULT_PATH;
+	o->state_file = DEFAULT_STATE_FILE;
 	o->config_path = DEFAULT_CONFIG;
 	engine_config_defaults(&o->ecfg);
 	while ((c = getopt_long(argc, argv, "c:P:q:k:fvhV", longopts, NULL)) != -1) {
@@ -289,6 +299,16 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return EX_USAGE;
 			}
 			o->ecfg.linger_us = (uint64_t)v * 1000000u;
+			o->linger_set = true;
+			break;
+		case OPT_STATE_FILE:
+			if (strcmp(optarg, "none") != 0 && optarg[0] != '/') {
+				fprintf(stderr, "tcpcryptd: --state-file: need an absolute path "
+					"or \"none\": %s\n", optarg);
+				return EX_USAGE;
+			}
+			o->state_file = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			o->state_set = true;
 			break;
 		case OPT_RST_AUTH:
 			o->ecfg.rst_authenticated = true;
@@ -491,6 +511,10 @@ static void apply_config(struct options *o, struct tc_config *c)
 		o->ecfg.max_flows = c->max_flows;
 	if (c->rst_set && !o->rst_set)
 		o->ecfg.rst_authenticated = c->rst_authenticated;
+	if (c->linger_set && !o->linger_set)
+		o->ecfg.linger_us = c->linger_s * 1000000u;
+	if (c->state_file && !o->state_set)
+		o->state_file = strcmp(c->state_file, "none") == 0 ? NULL : c->state_file;
 }
 
 /* The policy a flow was opened under. */
@@ -661,9 +685,29 @@ int main(int argc, char **argv)
 	}
 	if (injector_open(&d.inj, TC_MARK_INJECTED) < 0)
 		return EX_NOPERM;
-	if (engine_init(&d.engine, &o.ecfg, &io) < 0) {
+	if (o.state_file) {
+		rc = flowstore_open(&d.store, o.state_file, o.ecfg.max_flows, err, sizeof(err));
+		if (rc < 0) {
+			log_err("state file: %s", err);
+			return EX_CANTCREAT;
+		}
+		if (rc > 0)
+			log_warn("%s: connections will not survive a restart", err);
+		d.store_on = rc == 0;
+	}
+	if (engine_init_slots(&d.engine, &o.ecfg, &io, d.store_on ? d.store.slots : NULL,
+			      d.store_on ? &d.store.hdr->slots_used : NULL) < 0) {
 		log_err("out of memory for the flow table");
 		return EX_OSERR;
+	}
+	if (d.store_on && d.store.adoptable) {
+		size_t discarded, n = engine_resume(&d.engine, now_us(), &discarded);
+
+		log_info("state file %s: resumed %zu flows, discarded %zu that could not "
+			 "go on", o.state_file, n, discarded);
+	} else if (d.store_on && d.store.why[0]) {
+		log_warn("state file %s: %s; starting with an empty flow table", o.state_file,
+			 d.store.why);
 	}
 	engine_set_policy(&d.engine, &d.policy);
 	if (nfqio_open(&d.nfq, o.queue, QUEUE_MAXLEN) < 0)
@@ -695,7 +739,14 @@ int main(int argc, char **argv)
 	if (d.ctl_on)
 		ctl_close(&d.ctl);
 	nfqio_flush(&d.nfq);
-	engine_free(&d.engine);
+	/* With a state file the established flows stay in it for the next
+	 * daemon; without, they are wiped now. */
+	if (d.store_on) {
+		engine_detach(&d.engine);
+		flowstore_close(&d.store);
+	} else {
+		engine_free(&d.engine);
+	}
 	nfqio_flush(&d.nfq);
 	log_counters(&d.engine.ctr);
 	nfqio_close(&d.nfq);

@@ -40,7 +40,7 @@ TC_SRCDIR=$(cd "$TC_NETNS_DIR/../.." && pwd)
 TC_WIRECHECK="$TC_NETNS_DIR/wirecheck.py"
 # shellcheck disable=SC2034  # used by the tests that source this file
 TC_TCPIO="$TC_NETNS_DIR/tcpio.py"
-TC_FIREWALL="$TC_SRCDIR/scripts/tcpcrypt-firewall"
+TC_FIREWALL=${TC_FIREWALL:-$TC_SRCDIR/scripts/tcpcrypt-firewall}
 TC_QUEUE=${TC_QUEUE:-666}
 # the helpers import wirecheck.py; keep the source tree free of .pyc files
 export PYTHONDONTWRITEBYTECODE=1
@@ -136,6 +136,8 @@ tc_daemon_sanitized() {
 # Work directory, process bookkeeping and cleanup.
 
 TC_WORK=$(mktemp -d "/tmp/tcpcrypt-$TC_TEST.XXXXXX")
+# The daemons' flow state files hold keys: on tmpfs, and always removed.
+TC_STATE_DIR=$(mktemp -d "/dev/shm/tcpcrypt-$TC_TEST.XXXXXX")
 TC_PIDS=()
 TC_FAILED=0
 NS_A="tcpc-a-$$"
@@ -166,6 +168,7 @@ tc_cleanup() {
 		done
 		ip netns del "$ns" 2>/dev/null
 	done
+	rm -rf "$TC_STATE_DIR"
 	if ((rc != 0 || TC_FAILED)) || [[ -n ${TC_KEEP:-} ]]; then
 		echo "$TC_TEST: logs and captures kept in $TC_WORK" >&2
 	else
@@ -316,7 +319,11 @@ tc_start() {
 	else
 		# -v -v: the daemon logs the passive side's "SYN without ENO"
 		# fallback only at debug level, and the tests check for it.
-		ip netns exec "$ns" "$TC_DAEMON" --foreground --queue "$TC_QUEUE" --config /dev/null --socket "$TC_WORK/ctl-$TC_DSEQ.sock" -v "$@" 2>>"$log" &
+		# One state file per host, so a daemon started again in the
+		# same namespace finds its predecessor's flows.
+		ip netns exec "$ns" "$TC_DAEMON" --foreground --queue "$TC_QUEUE" --config /dev/null \
+			--socket "$TC_WORK/ctl-$TC_DSEQ.sock" --state-file "$TC_STATE_DIR/flows-$ns" \
+			-v "$@" 2>>"$log" &
 	fi
 	pid=$!
 	tc_track "$pid"

@@ -167,7 +167,7 @@ log "sockets: mode 660, --socket-group applied, parent created 0750"
 
 # A second daemon on a live socket refuses to start and leaves it alone.
 rc=0
-ns_exec "$NS_A" "$TC_DAEMON" -f --queue $((TC_QUEUE + 1)) --socket "$SOCK_A" \
+ns_exec "$NS_A" "$TC_DAEMON" -f --queue $((TC_QUEUE + 1)) --socket "$SOCK_A" --state-file none \
 	>"$TC_WORK/second.log" 2>&1 || rc=$?
 ((rc != 0)) || fail "a second daemon started on the live socket $SOCK_A"
 grep -q "another tcpcryptd" "$TC_WORK/second.log" || fail "second daemon: $(cat "$TC_WORK/second.log")"

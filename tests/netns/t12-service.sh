@@ -18,7 +18,7 @@
 #       (logs and control socket agree); SIGHUP with a broken policy file
 #       reports FILE:LINE and the daemon goes on.
 #   (c) SIGTERM: exit status 0; "tcpcrypt-firewall down" (ExecStopPost=+)
-#       leaves no rules: "tcpcrypt-firewall status" exits 3.
+#       leaves no queue rules: "tcpcrypt-firewall status" exits 3.
 #   (d) A configuration file with a bad line: exit status 78 and FILE:LINE
 #       in the message.  The installed example configuration with every
 #       directive and example policy uncommented is accepted.
@@ -193,7 +193,7 @@ AS_UNIT=(setpriv --reuid="$RUN_UID" --regid="$RUN_GID" --clear-groups
 	--inh-caps=+net_admin,+net_raw --ambient-caps=+net_admin,+net_raw
 	--bounding-set=-all,+net_admin,+net_raw --no-new-privs)
 
-declare -A NOTIFY_OUT=() CTL_SOCK=() CONF=()
+declare -A NOTIFY_OUT=() CTL_SOCK=() CONF=() STATE_DIR=()
 
 # svc_start NS NAME: firewall up as root, then the daemon as the unit runs
 # it, with its own config file, control socket and notify socket.
@@ -205,10 +205,18 @@ svc_start() {
 	chmod 0750 "$dir"
 	CTL_SOCK[$ns]="$dir/tcpcryptd.sock"
 	CONF[$ns]="$W/tcpcryptd-$name.conf"
+	# The flow state file on tmpfs, in a directory of the service user,
+	# as RuntimeDirectory= makes /run/tcpcrypt.
+	chmod 0711 "$TC_STATE_DIR"
+	STATE_DIR[$ns]="$TC_STATE_DIR/run-$name"
+	mkdir -p "${STATE_DIR[$ns]}"
+	chown "$RUN_UID:$RUN_GID" "${STATE_DIR[$ns]}"
+	chmod 0750 "${STATE_DIR[$ns]}"
 	cat >"${CONF[$ns]}" <<-EOF
 		# t12: host $name
 		queue $TC_QUEUE
 		socket ${CTL_SOCK[$ns]}
+		state-file ${STATE_DIR[$ns]}/flows
 		policy private port 5012
 	EOF
 	chmod 0644 "${CONF[$ns]}"
@@ -249,6 +257,10 @@ svc_start() {
 	local v
 	v=$(ctl "${CTL_SOCK[$ns]}" version) || fail "daemon in $name sent READY=1 but its control socket ${CTL_SOCK[$ns]} does not answer: $v"
 	grep -q '^ok version=' <<<"$v" || fail "control socket in $name: 'version' answered '$v'"
+	# The flow state (keys) is the service user's alone.
+	local fst
+	fst=$(stat -c '%a %u %F' "${STATE_DIR[$ns]}/flows" 2>&1) || fail "daemon in $name made no state file: $fst"
+	[[ $fst == "600 $RUN_UID regular file" ]] || fail "state file in $name is '$fst', want '600 $RUN_UID regular file'"
 	log "(b) daemon in $name ready (pid $pid): READY=1 received, queue $TC_QUEUE bound, control socket answers '$v'"
 }
 
@@ -317,7 +329,7 @@ v=$(ctl "${CTL_SOCK[$NS_A]}" version) || fail "daemon in A stopped answering aft
 log "(b) SIGHUP with a bad line: reported as $(grep -F "${CONF[$NS_A]}:4" "${TC_DLOG[$NS_A]}" | head -n 1 | cut -c1-120); daemon goes on"
 
 # ---------------------------------------------------------------------------
-# (c) Stop: SIGTERM, exit 0, ExecStopPost=+ leaves no rules.
+# (c) Stop: SIGTERM, exit 0, ExecStopPost=+ leaves no queue rules.
 
 for ns in "$NS_A" "$NS_B"; do
 	pid=${TC_DPID[$ns]}
@@ -332,7 +344,7 @@ for ns in "$NS_A" "$NS_B"; do
 $(cat "$W/status.out")"
 	[[ ! -e ${CTL_SOCK[$ns]} ]] || log "(c) note: ${CTL_SOCK[$ns]} left behind after exit (removed at the next start)"
 done
-log "(c) SIGTERM: both daemons exited 0; firewall down leaves no rules (status 3)"
+log "(c) SIGTERM: both daemons exited 0; firewall down leaves no queue rules (status 3)"
 
 # ---------------------------------------------------------------------------
 # (d) Configuration errors: exit 78 and FILE:LINE.
@@ -360,14 +372,15 @@ expect_conf_error "$W/bad3.conf" 1 "max-flows out of range on line 1"
 ex_dir="$W/run-example"
 mkdir -p "$ex_dir"
 chown "$RUN_UID:$RUN_GID" "$ex_dir"
-sed -E -e 's/^# ((queue|socket|socket-group|idle-timeout|max-flows|rst|keylog|policy) )/\1/' \
+sed -E -e 's/^# ((queue|socket|socket-group|idle-timeout|max-flows|linger|state-file|rst|keylog|policy) )/\1/' \
 	-e "s|^socket .*|socket $ex_dir/tcpcryptd.sock|" \
+	-e "s|^state-file .*|state-file $ex_dir/flows|" \
 	-e "s|^socket-group .*|socket-group $(getent group "$RUN_GID" | cut -d: -f1)|" \
 	-e "s|^keylog .*|keylog $ex_dir/keys.log|" \
 	-e "s|^queue .*|queue $TC_QUEUE|" "$EXAMPLE" >"$W/example.conf"
 chmod 0644 "$W/example.conf"
-n=$(grep -cE '^(queue|socket|socket-group|idle-timeout|max-flows|rst|keylog|policy) ' "$W/example.conf")
-((n >= 10)) || fail "the example configuration has only $n directives once uncommented"
+n=$(grep -cE '^(queue|socket|socket-group|idle-timeout|max-flows|linger|state-file|rst|keylog|policy) ' "$W/example.conf")
+((n >= 12)) || fail "the example configuration has only $n directives once uncommented"
 : >"$W/notify-example.txt"
 python3 -c "$NOTIFY_PY" "$W/notify-example.sock" "$W/notify-example.txt" &
 lpid=$!

@@ -872,6 +872,216 @@ START_TEST(test_lost_flow_dropped)
 }
 END_TEST
 
+/* The connection cannot go on: both kernels get RSTs, and at least one of
+ * them carries exactly the number that kernel expects. */
+START_TEST(test_lost_flow_reset)
+{
+	struct seg s, r;
+	uint32_t a_nxt = A.isn + 1, b_nxt = B.isn + 1;
+	bool exact_for_a = false;
+	size_t i;
+
+	world(AF_INET);
+	full_handshake();
+	a_nxt = A.isn + 1;
+	b_nxt = B.isn + 1;
+	engine_free(&A.e);
+	log_free(&A.log);
+	host_init(&A, AF_INET, 0, A.isn, NULL);
+
+	/* A's kernel retransmits: its numbers are kernel numbers. */
+	kseg(&s, &A, &B, a_nxt, b_nxt, TCP_ACK | TCP_PSH, ts_opts, 12, "abc", 3);
+	ck_assert_int_eq(handle_ce(&A, OUT, true, &s, NULL), EV_DROP);
+	ck_assert_uint_eq(A.log.ninj, 2 + 15);
+	ck_assert_uint_eq(A.e.ctr.lost_flow_reset, 17);
+	/* First: to A's own socket, at the number it acknowledged. */
+	inj_seg(&r, &A, 0);
+	ck_assert_uint_eq(pkt_flags(&r.p), TCP_RST);
+	ck_assert_uint_eq(pkt_seq(&r.p), b_nxt);
+	ck_assert_mem_eq(pkt_tcp(&r.p), pkt_tcp(&s.p) + 2, 2);	/* from B's port */
+	/* Then to B: one exact (B's kernel has everything A's kernel sent),
+	 * the others ahead of it; B's daemon passes them (untagged RSTs). */
+	for (i = 1; i < A.log.ninj; i++) {
+		inj_seg(&r, &A, i);
+		ck_assert_uint_eq(pkt_flags(&r.p), TCP_RST);
+		ck_assert_uint_eq(pkt_seq(&r.p), a_nxt + (i == 1 ? 0 : 1u << (i + 8)));
+		ck_assert(passes(handle(&B, IN, &r, NULL)));
+		exact_for_a |= pkt_seq(&r.p) == a_nxt;
+	}
+	ck_assert(exact_for_a);
+	/* Without the connmark's word, nothing is sent. */
+	kseg(&s, &A, &B, a_nxt, b_nxt, TCP_ACK, ts_opts, 12, NULL, 0);
+	ck_assert_int_eq(handle_ce(&A, OUT, false, &s, NULL), EV_ACCEPT_PLAIN);
+	ck_assert_uint_eq(A.log.ninj, 17);
+
+	/* B's segment reaches the restarted A: wire numbers.  A was role A,
+	 * so the RST at ack - 75 is exact for B's kernel. */
+	kseg(&s, &B, &A, b_nxt, a_nxt, TCP_ACK, ts_opts, 12, "xyz", 3);
+	ck_assert(passes(handle(&B, OUT, &s, NULL)));
+	wire(&r, &s);
+	ck_assert_int_eq(handle_ce(&A, IN, true, &r, NULL), EV_DROP);
+	ck_assert_uint_eq(A.log.ninj, 17 + 3);
+	inj_seg(&r, &A, 17);
+	ck_assert_uint_eq(pkt_flags(&r.p), TCP_RST);
+	ck_assert_uint_eq(pkt_seq(&r.p), a_nxt);
+	inj_seg(&r, &A, 18);
+	ck_assert_uint_eq(pkt_seq(&r.p), a_nxt + 1);
+	/* Towards A's kernel: an old duplicate ACK to make it speak. */
+	inj_seg(&r, &A, 19);
+	ck_assert_uint_eq(pkt_flags(&r.p), TCP_ACK);
+	ck_assert_uint_eq(pkt_seq(&r.p), b_nxt + 74 - 0x40000000u);
+	/* An RST from A's kernel itself starts nothing. */
+	kseg(&s, &A, &B, a_nxt, b_nxt, TCP_RST | TCP_ACK, NULL, 0, NULL, 0);
+	ck_assert_int_eq(handle_ce(&A, OUT, true, &s, NULL), EV_DROP);
+	ck_assert_uint_eq(A.log.ninj, 20);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Restart: the flow slots outlive the engine (the daemon maps them from a
+ * file) and a new engine takes them over. */
+
+#define SNAP_SLOTS 64
+static struct flow snap[SNAP_SLOTS];
+static uint64_t snap_used;
+
+/* What the file holds when the daemon dies: its slots as they are. */
+static void snapshot(const struct host *h)
+{
+	ck_assert_uint_le(*h->e.flows.slots_used, SNAP_SLOTS);
+	memset(snap, 0, sizeof(snap));
+	memcpy(snap, h->e.flows.slots, (size_t)*h->e.flows.slots_used * sizeof(struct flow));
+	snap_used = *h->e.flows.slots_used;
+}
+
+/* A new engine for h on the snapshot, as a restarted daemon. */
+static size_t restart_on_snapshot(struct host *h, size_t *discarded)
+{
+	struct engine_io io = h->e.io;
+	struct engine_config c = h->e.cfg;
+
+	engine_free(&h->e);
+	c.max_flows = SNAP_SLOTS;
+	ck_assert_int_eq(engine_init_slots(&h->e, &c, &io, snap, &snap_used), 0);
+	return engine_resume(&h->e, now, discarded);
+}
+
+static void exchange_data(uint32_t *a_nxt, uint32_t *b_nxt)
+{
+	static uint8_t a2b[1200], b2a[900];
+	struct seg w, rx;
+
+	randombytes_buf(a2b, sizeof(a2b));
+	randombytes_buf(b2a, sizeof(b2a));
+	xfer(&A, &B, *a_nxt, *b_nxt, TCP_ACK | TCP_PSH, ts_opts, 12, a2b, sizeof(a2b), &w, &rx);
+	ck_assert_mem_eq(pkt_payload(&rx.p), a2b, sizeof(a2b));
+	*a_nxt += sizeof(a2b);
+	xfer(&B, &A, *b_nxt, *a_nxt, TCP_ACK | TCP_PSH, ts_opts, 12, b2a, sizeof(b2a), &w, &rx);
+	ck_assert_mem_eq(pkt_payload(&rx.p), b2a, sizeof(b2a));
+	*b_nxt += sizeof(b2a);
+}
+
+START_TEST(test_resume_after_crash)
+{
+	uint32_t a_nxt, b_nxt;
+	uint8_t sid[KX_SESSID_LEN];
+	size_t discarded = 99;
+
+	world(_i ? AF_INET6 : AF_INET);
+	full_handshake();
+	a_nxt = A.isn + 1;
+	b_nxt = B.isn + 1;
+	exchange_data(&a_nxt, &b_nxt);
+	memcpy(sid, flow_of(&A, &B)->session_id, sizeof(sid));
+	snapshot(&A);
+	now += 2 * US_SEC;
+	ck_assert_uint_eq(restart_on_snapshot(&A, &discarded), 1);
+	ck_assert_uint_eq(discarded, 0);
+	ck_assert_uint_eq(A.e.ctr.flows_resumed, 1);
+	ck_assert_uint_eq(A.e.flows.count, 1);
+	ck_assert_ptr_null(flow_of(&A, &B)->hs);
+	ck_assert_mem_eq(flow_of(&A, &B)->session_id, sid, sizeof(sid));
+	/* The stream goes on where it was, both ways, every MAC good. */
+	exchange_data(&a_nxt, &b_nxt);
+	exchange_data(&a_nxt, &b_nxt);
+	ck_assert_uint_eq(A.e.ctr.mac_fail + B.e.ctr.mac_fail, 0);
+	/* The resumed flow lives in the table like any other. */
+	ck_assert_uint_eq(flow_of(&A, &B)->bytes_out, 3 * 1200);
+	engine_tick(&A.e, now + 2 * US_SEC);
+	ck_assert_ptr_nonnull(flow_of(&A, &B));
+}
+END_TEST
+
+/* A clean stop: handshakes are ended, established flows left for the next
+ * daemon; the slots of flows removed before are wiped. */
+START_TEST(test_resume_after_detach)
+{
+	uint32_t a_nxt, b_nxt;
+	struct engine_io io;
+	struct engine_config c;
+	size_t discarded = 99;
+
+	world(AF_INET);
+	io = A.e.io;
+	c = A.e.cfg;
+	c.max_flows = SNAP_SLOTS;
+	engine_free(&A.e);
+	memset(snap, 0, sizeof(snap));
+	snap_used = 0;
+	ck_assert_int_eq(engine_init_slots(&A.e, &c, &io, snap, &snap_used), 0);
+	full_handshake();
+	a_nxt = A.isn + 1;
+	b_nxt = B.isn + 1;
+	exchange_data(&a_nxt, &b_nxt);
+	engine_detach(&A.e);
+	ck_assert_uint_eq(snap_used, 1);
+	ck_assert_uint_eq(snap[0].slot_magic, FLOW_SLOT_MAGIC);
+	ck_assert_int_eq(engine_init_slots(&A.e, &c, &io, snap, &snap_used), 0);
+	ck_assert_uint_eq(engine_resume(&A.e, now, &discarded), 1);
+	ck_assert_uint_eq(discarded, 0);
+	exchange_data(&a_nxt, &b_nxt);
+	ck_assert_uint_eq(A.e.ctr.mac_fail + B.e.ctr.mac_fail, 0);
+	/* Removing a flow wipes its slot, keys and all, and a new flow takes
+	 * that slot rather than a fresh one. */
+	{
+		struct flow *f = flow_of(&A, &B);
+		static const struct flow zero;
+
+		flow_remove(&A.e.flows, f);
+		ck_assert_mem_eq(&snap[0], &zero, sizeof(zero));
+		ck_assert_uint_eq(A.e.flows.count, 0);
+	}
+}
+END_TEST
+
+/* Flows in a handshake (their handshake state was in the dead process's
+ * heap) and flows idle past the limit are not resumed: their slots are
+ * wiped and their segments take the lost-flow path. */
+START_TEST(test_no_resume_mid_handshake_or_idle)
+{
+	size_t discarded = 0;
+	static const struct flow zero;
+
+	world(AF_INET);
+	handshake_to_init1();
+	/* B has keys but waits for A to acknowledge Init2. */
+	ck_assert(flow_of(&B, &A)->keyed);
+	ck_assert_ptr_nonnull(flow_of(&B, &A)->hs);
+	snapshot(&B);
+	ck_assert_uint_eq(restart_on_snapshot(&B, &discarded), 0);
+	ck_assert_uint_eq(discarded, 1);
+	ck_assert_mem_eq(&snap[0], &zero, sizeof(zero));
+	teardown();
+
+	world(AF_INET);
+	full_handshake();
+	snapshot(&A);
+	now += A.e.cfg.idle_us + US_SEC;
+	ck_assert_uint_eq(restart_on_snapshot(&A, &discarded), 0);
+	ck_assert_uint_eq(discarded, 1);
+}
+END_TEST
+
 START_TEST(test_sack_translated)
 {
 	struct seg w, rx;
@@ -1688,6 +1898,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(data, test_untagged_rst_passes_by_default);
 	tcase_add_test(data, test_untagged_rst_dropped_when_authenticated);
 	tcase_add_test(data, test_lost_flow_dropped);
+	tcase_add_test(data, test_lost_flow_reset);
 	tcase_add_test(data, test_sack_translated);
 	tcase_add_test(data, test_sack_trimmed_for_mac);
 	tcase_add_test(data, test_sequence_wrap_1mb);
@@ -1722,6 +1933,9 @@ static Suite *engine_suite(void)
 	tcase_add_test(life, test_handshake_idle_expiry);
 	tcase_add_test(life, test_fin_linger);
 	tcase_add_test(life, test_rst_linger);
+	tcase_add_loop_test(life, test_resume_after_crash, 0, 2);
+	tcase_add_test(life, test_resume_after_detach);
+	tcase_add_test(life, test_no_resume_mid_handshake_or_idle);
 	suite_add_tcase(s, life);
 
 	/* Sequence numbers that come round after 4 GiB. */

@@ -1,0 +1,50 @@
+/* The flow table's slots in a memory-mapped file, so that a restarted
+ * daemon (after a crash, kill -9 or an upgrade) finds the keys, offsets and
+ * state of the connections it was translating and resumes them.
+ *
+ * The file must be on a memory file system (tmpfs: /run, /dev/shm): it
+ * holds traffic keys, which must never reach persistent storage.  It is
+ * created with mode 0600 and locked (flock) for as long as a daemon uses it.
+ * Its header names the layout version, the slot size, the number of slots
+ * and the boot it was written in; a file that does not match is discarded,
+ * never half-used. */
+#ifndef TC_FLOWSTORE_H
+#define TC_FLOWSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow.h"
+
+#define FLOWSTORE_VERSION 1
+
+struct flowstore_hdr {
+	char magic[8];			/* "TCFLOWS\0" */
+	uint32_t version;		/* FLOWSTORE_VERSION */
+	uint32_t slot_size;		/* sizeof(struct flow) */
+	uint64_t nslots;
+	uint64_t slots_used;		/* high-water mark, see struct flow_table */
+	char boot_id[40];		/* /proc/sys/kernel/random/boot_id */
+	uint64_t writer_pid;		/* the daemon that last opened it */
+};
+
+struct flowstore {
+	int fd;
+	void *map;
+	size_t map_len;
+	struct flowstore_hdr *hdr;
+	struct flow *slots;
+	bool adoptable;		/* the file held slots of a compatible daemon */
+	char why[160];		/* why not, when it existed */
+};
+
+/* Opens or creates path for nslots slots.  Returns 0 on success; 1 if the
+ * file system is not memory-backed (nothing is created; the caller runs
+ * without a store); -1 on error.  err gets a message for 1 and -1. */
+int flowstore_open(struct flowstore *s, const char *path, size_t nslots, char *err,
+		   size_t errlen);
+/* Unmaps and closes the file, leaving its contents for the next daemon. */
+void flowstore_close(struct flowstore *s);
+
+#endif

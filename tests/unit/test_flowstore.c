@@ -1,0 +1,150 @@
+/* The flow state file: created 0600 on tmpfs, slots survive a close and
+ * reopen, anything that does not match is discarded whole, two users are
+ * refused, and a disk file system is refused. */
+#include "unit.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "flowstore.h"
+
+static char dir[64], path[96];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/dev/shm/tc-flowstore-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/flows", dir);
+}
+
+static void teardown(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
+START_TEST(test_create_reopen_adopt)
+{
+	struct flowstore s;
+	struct stat st;
+	char err[256];
+
+	ck_assert_int_eq(flowstore_open(&s, path, 100, err, sizeof(err)), 0);
+	ck_assert(!s.adoptable);
+	ck_assert_str_eq(s.why, "");
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert_int_eq(st.st_mode & 07777, 0600);
+	ck_assert_int_eq(s.hdr->slots_used, 0);
+	/* A slot written through the map is in the file. */
+	s.slots[7].slot_magic = FLOW_SLOT_MAGIC;
+	s.slots[7].bytes_in = 12345;
+	s.hdr->slots_used = 8;
+	flowstore_close(&s);
+
+	ck_assert_int_eq(flowstore_open(&s, path, 100, err, sizeof(err)), 0);
+	ck_assert(s.adoptable);
+	ck_assert_uint_eq(s.hdr->slots_used, 8);
+	ck_assert_uint_eq(s.slots[7].slot_magic, FLOW_SLOT_MAGIC);
+	ck_assert_uint_eq(s.slots[7].bytes_in, 12345);
+	flowstore_close(&s);
+
+	/* Another table size: discarded, nothing of the old slots left. */
+	ck_assert_int_eq(flowstore_open(&s, path, 200, err, sizeof(err)), 0);
+	ck_assert(!s.adoptable);
+	ck_assert_ptr_nonnull(strstr(s.why, "max-flows"));
+	ck_assert_uint_eq(s.hdr->slots_used, 0);
+	ck_assert_uint_eq(s.slots[7].slot_magic, 0);
+	ck_assert_uint_eq(s.slots[7].bytes_in, 0);
+	flowstore_close(&s);
+}
+END_TEST
+
+START_TEST(test_foreign_or_damaged_file_discarded)
+{
+	struct flowstore s;
+	char err[256];
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs("not a state file", f);
+	fclose(f);
+	ck_assert_int_eq(flowstore_open(&s, path, 50, err, sizeof(err)), 0);
+	ck_assert(!s.adoptable);
+	ck_assert_ptr_nonnull(strstr(s.why, "too short"));
+	flowstore_close(&s);
+
+	/* Right size, wrong version. */
+	ck_assert_int_eq(flowstore_open(&s, path, 50, err, sizeof(err)), 0);
+	s.hdr->version = FLOWSTORE_VERSION + 1;
+	flowstore_close(&s);
+	ck_assert_int_eq(flowstore_open(&s, path, 50, err, sizeof(err)), 0);
+	ck_assert(!s.adoptable);
+	ck_assert_ptr_nonnull(strstr(s.why, "incompatible"));
+	flowstore_close(&s);
+
+	/* Another boot. */
+	ck_assert_int_eq(flowstore_open(&s, path, 50, err, sizeof(err)), 0);
+	s.hdr->boot_id[0] ^= 1;
+	flowstore_close(&s);
+	ck_assert_int_eq(flowstore_open(&s, path, 50, err, sizeof(err)), 0);
+	ck_assert(!s.adoptable);
+	ck_assert_ptr_nonnull(strstr(s.why, "earlier boot"));
+	flowstore_close(&s);
+}
+END_TEST
+
+START_TEST(test_second_user_refused)
+{
+	struct flowstore s1, s2;
+	char err[256];
+
+	ck_assert_int_eq(flowstore_open(&s1, path, 10, err, sizeof(err)), 0);
+	ck_assert_int_eq(flowstore_open(&s2, path, 10, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "in use by another tcpcryptd"));
+	flowstore_close(&s1);
+	ck_assert_int_eq(flowstore_open(&s2, path, 10, err, sizeof(err)), 0);
+	flowstore_close(&s2);
+}
+END_TEST
+
+START_TEST(test_disk_refused)
+{
+	struct flowstore s;
+	char err[256], disk[64];
+
+	/* The build directory is not tmpfs on any machine we run on; skip
+	 * quietly if it is. */
+	if (!getcwd(disk, sizeof(disk) - 8))
+		return;
+	strcat(disk, "/flows");
+	if (access("/proc/self/mounts", R_OK) != 0)
+		return;
+	int rc = flowstore_open(&s, disk, 10, err, sizeof(err));
+
+	if (rc == 0) {
+		flowstore_close(&s);
+		unlink(disk);
+		return;
+	}
+	ck_assert_int_eq(rc, 1);
+	ck_assert_ptr_nonnull(strstr(err, "not on a memory file system"));
+	ck_assert_int_eq(access(disk, F_OK), -1);
+}
+END_TEST
+
+static Suite *flowstore_suite(void)
+{
+	Suite *s = suite_create("flowstore");
+	TCase *tc = tcase_create("file");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_create_reopen_adopt);
+	tcase_add_test(tc, test_foreign_or_damaged_file_discarded);
+	tcase_add_test(tc, test_second_user_refused);
+	tcase_add_test(tc, test_disk_refused);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(flowstore_suite)
