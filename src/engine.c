@@ -698,25 +698,35 @@ static enum engine_verdict b_on_init1(struct engine *e, struct flow *f, struct p
 		flow_abort(e, f, now, kx_status_str(st));
 		return EV_DROP;
 	}
-	keypair_refresh(e, now);
-	memcpy(hs->priv, e->kp_priv, sizeof(hs->priv));
-	e->io.random(e->io.ctx, nonce, sizeof(nonce));
-	hs->own_init_len = (uint8_t)kx_init2_encode(hs->own_init, nonce, e->kp_pub);
 	f->rcv.init_len = m.len;
 	f->have_peer_init = true;
 	seqmap_advance(&f->rcv, m.len);
-	if (install_keys(e, f, m.pub, pkt_payload(p), m.len, hs->own_init,
-			 hs->own_init_len) < 0) {
-		/* Init2 was never sent: the abort RST must not count it. */
+	if (kx_pub_has_small_order(m.pub)) {
+		/* Every shared secret with this key is all zeros.  Init2 is
+		 * not sent: the abort RST must not count it. */
 		e->ctr.init_bad++;
 		flow_abort(e, f, now, "all-zero X25519 result");
 		return EV_DROP;
 	}
+	keypair_refresh(e, now);
+	memcpy(hs->priv, e->kp_priv, sizeof(hs->priv));
+	e->io.random(e->io.ctx, nonce, sizeof(nonce));
+	hs->own_init_len = (uint8_t)kx_init2_encode(hs->own_init, nonce, e->kp_pub);
 	f->snd.init_len = hs->own_init_len;
 	seqmap_advance(&f->snd, hs->own_init_len);
-	/* Init2 goes out before our kernel completes its handshake. */
+	/* Init2 goes out first, before our kernel completes its handshake
+	 * and before the X25519 below: A's daemon receives it and runs its
+	 * own X25519 while ours runs, which takes one of the two off the
+	 * connection's critical path.  Init2 does not depend on the keys. */
 	b_inject_init2(e, f);
 	start_rtx_timer(hs, now);
+	if (install_keys(e, f, m.pub, pkt_payload(p), m.len, hs->own_init,
+			 hs->own_init_len) < 0) {
+		/* Cannot happen after the check above; fail closed anyway. */
+		e->ctr.init_bad++;
+		flow_abort(e, f, now, "all-zero X25519 result");
+		return EV_DROP;
+	}
 	if (hs->nheld)
 		release_held(e, f);
 	/* The kernel gets the handshake ACK without the Init1 bytes. */
@@ -1286,8 +1296,10 @@ enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
 	else
 		v = handle_incoming(e, f, p, now, modified);
 	e->ctr.flows_active = e->flows.count;
-	/* The handlers may have freed f: look again. */
-	if (v == EV_ACCEPT && (f = flow_lookup(&e->flows, &k)) && committed(f))
+	/* The handlers may have removed f.  Its slot stays where it is (the
+	 * slots never move) but is wiped, magic included, and no handler
+	 * here inserts a flow, so the slot cannot have been reused. */
+	if (v == EV_ACCEPT && f->slot_magic == FLOW_SLOT_MAGIC && committed(f))
 		v = EV_ACCEPT_ENCRYPTED;
 	return v;
 }

@@ -82,6 +82,11 @@ struct kx_input {
  * read from init1.  If es_out is not NULL the shared secret ES is copied
  * there for the debug key log.  Intermediate secrets are wiped.
  * Returns KX_OK or KX_ERR_ZERO_KEY. */
+/* Whether an X25519 public key is one of the few points of small order,
+ * for which every shared secret is all zeros (PROTOCOL.md section 2
+ * aborts on those).  Lets B reject such a key before it sends Init2 and
+ * compute the shared secret while Init2 is on its way. */
+bool kx_pub_has_small_order(const uint8_t pub[KX_KEY_LEN]);
 enum kx_status kx_derive(const struct kx_input *in, struct kx_secrets *out,
 			 uint8_t es_out[KX_KEY_LEN]);
 

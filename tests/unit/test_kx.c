@@ -494,6 +494,9 @@ START_TEST(test_zero_key)
 	make_party(&a, 7);
 	make_party(&b, 8);
 	unit_unhex(low_order[_i], evil, sizeof(evil));
+	/* The cheap check B makes before it sends Init2 knows it too. */
+	ck_assert(kx_pub_has_small_order(evil));
+	ck_assert(!kx_pub_has_small_order(a.pub));
 	kx_init1_encode(init1, a.nonce, a.pub);
 	kx_init2_encode(init2, b.nonce, evil);
 
