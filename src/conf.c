@@ -130,15 +130,23 @@ static int set_socket_group(struct parser *p, const char *name, const char *arg)
 	return set_string(p, &p->c->socket_group, arg);
 }
 
-static int set_idle_timeout(struct parser *p, const char *name, const char *arg)
+/* A number in [min, max] into *out, *set marking that the file gave it. */
+static int set_bounded(struct parser *p, const char *name, const char *arg, uint64_t min,
+		       uint64_t max, const char *range, uint64_t *out, bool *set)
 {
 	uint64_t v;
 
-	if (parse_uint(arg, 1, 2592000, &v) < 0)
-		return fail_value(p, name, arg, "1..2592000 seconds");
-	p->c->idle_timeout_s = v;
-	p->c->idle_timeout_set = true;
+	if (parse_uint(arg, min, max, &v) < 0)
+		return fail_value(p, name, arg, range);
+	*out = v;
+	*set = true;
 	return 0;
+}
+
+static int set_idle_timeout(struct parser *p, const char *name, const char *arg)
+{
+	return set_bounded(p, name, arg, 1, 2592000, "1..2592000 seconds",
+			   &p->c->idle_timeout_s, &p->c->idle_timeout_set);
 }
 
 static int set_max_flows(struct parser *p, const char *name, const char *arg)
@@ -166,13 +174,8 @@ static int set_rst(struct parser *p, const char *name, const char *arg)
 
 static int set_linger(struct parser *p, const char *name, const char *arg)
 {
-	uint64_t v;
-
-	if (parse_uint(arg, 0, 3600, &v) < 0)
-		return fail_value(p, name, arg, "0..3600 seconds");
-	p->c->linger_s = v;
-	p->c->linger_set = true;
-	return 0;
+	return set_bounded(p, name, arg, 0, 3600, "0..3600 seconds", &p->c->linger_s,
+			   &p->c->linger_set);
 }
 
 static int set_state_file(struct parser *p, const char *name, const char *arg)

@@ -246,6 +246,19 @@ START_TEST(test_value_edges)
 	ck_assert_uint_eq(c.idle_timeout_s, 2592000);
 	ck_assert_uint_eq(c.max_flows, 16777216);
 	ck_assert(!c.rst_set);
+	ck_assert(!c.linger_set);
+	ck_assert_ptr_null(c.state_file);
+	conf_free(&c);
+
+	load_ok("linger 0\nstate-file none\n", &c);
+	ck_assert(c.linger_set);
+	ck_assert_uint_eq(c.linger_s, 0);
+	ck_assert_str_eq(c.state_file, "none");
+	conf_free(&c);
+
+	load_ok("linger 3600\nstate-file /run/tcpcrypt/flows\n", &c);
+	ck_assert_uint_eq(c.linger_s, 3600);
+	ck_assert_str_eq(c.state_file, "/run/tcpcrypt/flows");
 	conf_free(&c);
 }
 END_TEST
@@ -338,6 +351,12 @@ START_TEST(test_errors_name_line)
 		{ "max-flows 15", "bad value '15' for 'max-flows'" },
 		{ "max-flows 16777217", "bad value '16777217' for 'max-flows'" },
 		{ "max-flows 1e6", "bad value '1e6'" },
+		{ "linger", "missing value for 'linger'" },
+		{ "linger 3601", "bad value '3601' for 'linger'" },
+		{ "linger -1", "bad value '-1' for 'linger'" },
+		{ "state-file", "missing value for 'state-file'" },
+		{ "state-file run/flows", "bad value 'run/flows' for 'state-file'" },
+		{ "state-file /a b", "unexpected 'b'" },
 		{ "rst", "missing value for 'rst'" },
 		{ "rst maybe", "bad value 'maybe' for 'rst'" },
 		{ "rst Kernel", "bad value 'Kernel' for 'rst'" },
@@ -390,7 +409,8 @@ START_TEST(test_duplicates)
 {
 	static const char *const lines[] = {
 		"queue 1", "keylog /k", "socket /s", "socket-group g",
-		"idle-timeout 5", "max-flows 99", "rst kernel",
+		"idle-timeout 5", "max-flows 99", "rst kernel", "linger 5",
+		"state-file /s",
 	};
 	size_t i;
 
@@ -516,7 +536,7 @@ static uint64_t rnd(uint64_t *s)
 
 static const char *const fuzz_pieces[] = {
 	"queue", "keylog", "socket", "socket-group", "idle-timeout", "max-flows",
-	"rst", "policy", "private", "clear", "private-or-clear", "addr", "port",
+	"rst", "linger", "state-file", "policy", "private", "clear", "private-or-clear", "addr", "port",
 	"authenticated", "kernel", " ", " ", "\t", "\n", "\n", "\r\n", "\r", "#",
 	"0", "1", "16", "65535", "65536", "2592000", "10.0.0.0/8", "::/0", "-",
 	"/", "none",
