@@ -25,7 +25,11 @@
  *   kind 2 INIT:  slot, variant: the peer's Init message for the slot
  *   kind 3 TICK:  2 bytes: milliseconds to advance, then engine_tick
  *   kind 4 ICMP:  slot, mtu (2), seq delta (int8), variant
- *   kind 5 CFG:   1 byte: replaces the policy
+ *   kind 5 CFG:   1 byte: replaces the policy; with bit 3 of op set, a
+ *                 daemon restart instead: byte bit 0 set, a crash (the
+ *                 slots are copied as the state file holds them and the
+ *                 old engine is freed), else a clean stop (engine_detach);
+ *                 then a new engine on those slots runs engine_resume
  *
  * A slot (0..7) is a connection: bit 0 IPv6, bit 1 the local port, bit 2
  * the remote port (80 or 443).  Option sets (low 3 bits): none, Linux SYN,
@@ -766,6 +770,32 @@ static void set_policy(uint8_t v)
 	engine_set_policy(&W.e, W.pol.n ? &W.pol : NULL);
 }
 
+/* The flow slots, as the daemon maps them from its state file; two sets so
+ * that a crash can be played as a copy.  max_flows is at most 64. */
+static struct flow fz_slots[2][64];
+static uint64_t fz_used[2];
+static unsigned fz_cur;
+
+static void restart(uint8_t how)
+{
+	struct engine_config cfg = W.e.cfg;
+	struct engine_io io = W.e.io;
+
+	if (how & 1) {
+		unsigned next = 1 - fz_cur;
+
+		memcpy(fz_slots[next], fz_slots[fz_cur], sizeof(fz_slots[next]));
+		fz_used[next] = fz_used[fz_cur];
+		engine_free(&W.e);
+		fz_cur = next;
+	} else {
+		engine_detach(&W.e);
+	}
+	FUZZ_CHECK(engine_init_slots(&W.e, &cfg, &io, fz_slots[fz_cur], &fz_used[fz_cur]) == 0);
+	(void)engine_resume(&W.e, W.now, NULL);
+	engine_set_policy(&W.e, W.pol.n ? &W.pol : NULL);
+}
+
 /* ------------------------------------------------------------------------ */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -806,7 +836,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cfg.handshake_idle_us = 3 * US_SEC;
 		cfg.linger_us = 2 * US_SEC;
 	}
-	FUZZ_CHECK(engine_init(&W.e, &cfg, &io) == 0);
+	memset(fz_slots, 0, sizeof(fz_slots));
+	memset(fz_used, 0, sizeof(fz_used));
+	fz_cur = 0;
+	FUZZ_CHECK(engine_init_slots(&W.e, &cfg, &io, fz_slots[0], &fz_used[0]) == 0);
 	set_policy(c0 >> 5);
 
 	while (r.off < r.n && nrec++ < MAX_RECORDS) {
@@ -823,7 +856,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case K_ICMP: do_icmp(&r); break;
 		case K_CFG: {
 			uint8_t v;
-			if (rd_u8(&r, &v))
+			if (!rd_u8(&r, &v))
+				break;
+			if (op & 8)
+				restart(v);
+			else
 				set_policy(v);
 			break;
 		}

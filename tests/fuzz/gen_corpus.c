@@ -238,6 +238,7 @@ static void ctls(void)
 #define OUT 0x08
 #define SEAL 0x10
 #define T1MS 0x40
+#define CE 0x20	/* conn_encrypted: the connmark says encrypted */
 #define T300 0x80
 enum { K_RAW = 0, K_TCP = 1, K_INIT = 2, K_TICK = 3, K_ICMP = 4, K_CFG = 5 };
 
@@ -316,6 +317,27 @@ static void engines(void)
 	r_bytes(&r, (const uint8_t[]){ T1MS | K_INIT, 2, 0 }, 3);
 	r_tcp(&r, T1MS | SEAL, 2, TCP_ACK, 4, NULL);
 	put("engine", "a-init2-late", r.b, r.n);
+
+	/* Restarts: A encrypted on slot 0 and mid-handshake on slot 1, a crash
+	 * (slot 0 resumed, slot 1 lost: its segments take the lost-flow path),
+	 * more data, then a clean stop and start. */
+	r.n = 0;
+	r.b[r.n++] = 0x02;
+	r_tcp(&r, OUT, 0, TCP_SYN, 1, NULL);
+	r_tcp(&r, T1MS, 0, TCP_SYN | TCP_ACK, 3, NULL);
+	r_tcp(&r, OUT, 0, TCP_ACK, 4, NULL);
+	r_bytes(&r, (const uint8_t[]){ T1MS | K_INIT, 0, 0 }, 3);
+	r_tcp(&r, OUT, 1, TCP_SYN, 1, NULL);
+	r_tcp(&r, T1MS, 1, TCP_SYN | TCP_ACK, 3, NULL);
+	r_tcp(&r, OUT, 1, TCP_ACK, 4, NULL);
+	r_bytes(&r, (const uint8_t[]){ 8 | K_CFG, 1 }, 2);
+	r_tcp(&r, OUT | CE, 0, TCP_ACK | TCP_PSH, 4, "after the crash");
+	r_tcp(&r, T1MS | SEAL | CE, 0, TCP_ACK | TCP_PSH, 4, "answer");
+	r_tcp(&r, OUT | CE, 1, TCP_ACK | TCP_PSH, 4, "lost");
+	r_tcp(&r, CE, 1, TCP_ACK, 4, NULL);
+	r_bytes(&r, (const uint8_t[]){ 8 | K_CFG, 0 }, 2);
+	r_tcp(&r, OUT | CE, 0, TCP_ACK | TCP_FIN, 4, NULL);
+	put("engine", "restart", r.b, r.n);
 
 	/* Plaintext peers and a policy: private port 443 + clear 198.51.100/24:80. */
 	r.n = 0;
