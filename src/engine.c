@@ -24,6 +24,7 @@
 #define US_PER_MS  1000ull
 #define US_PER_SEC 1000000ull
 #define KEYPAIR_LIFETIME (60 * US_PER_SEC)	/* PROTOCOL.md section 2 */
+#define KEYPAIR_RENEW_AHEAD (2 * US_PER_SEC)	/* engine_tick renews this early */
 #define RTO_MIN (10 * US_PER_MS)
 #define RTO_MAX (1000 * US_PER_MS)
 #define INIT_MAX_TRIES 8
@@ -223,13 +224,19 @@ static enum engine_verdict go_plaintext(struct engine *e, struct flow *f, const 
 	return EV_ACCEPT_PLAIN;
 }
 
-static void keypair_refresh(struct engine *e, uint64_t now)
+static void keypair_new(struct engine *e, uint64_t now)
 {
-	if (e->kp_born && now - e->kp_born < KEYPAIR_LIFETIME)
-		return;
 	e->io.random(e->io.ctx, e->kp_priv, sizeof(e->kp_priv));
 	kx_keypair_from_seed(e->kp_pub, e->kp_priv);
 	e->kp_born = now ? now : 1;
+}
+
+/* The key pair a handshake uses: engine_tick renews it ahead of need, so
+ * this only generates one when the timers ran late. */
+static void keypair_refresh(struct engine *e, uint64_t now)
+{
+	if (!e->kp_born || now - e->kp_born >= KEYPAIR_LIFETIME)
+		keypair_new(e, now);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1388,7 +1395,14 @@ static bool flow_expired(const struct engine *e, const struct flow *f, uint64_t 
 uint64_t engine_tick(struct engine *e, uint64_t now)
 {
 	struct flow_hs *hs, *next;
-	uint64_t next_deadline = e->next_scan;
+	uint64_t next_deadline;
+
+	/* A new key pair costs an X25519 base-point multiplication: do it
+	 * here, a little before the old one may no longer be used, rather
+	 * than in the middle of some connection's handshake. */
+	if (!e->kp_born || now - e->kp_born >= KEYPAIR_LIFETIME - KEYPAIR_RENEW_AHEAD)
+		keypair_new(e, now);
+	next_deadline = e->next_scan;
 
 	for (hs = e->handshakes; hs; hs = next) {
 		next = hs->next;
@@ -1414,6 +1428,8 @@ uint64_t engine_tick(struct engine *e, uint64_t now)
 	for (hs = e->handshakes; hs; hs = hs->next)
 		if (hs->rtx_deadline && hs->rtx_deadline < next_deadline)
 			next_deadline = hs->rtx_deadline;
+	if (e->kp_born + KEYPAIR_LIFETIME - KEYPAIR_RENEW_AHEAD < next_deadline)
+		next_deadline = e->kp_born + KEYPAIR_LIFETIME - KEYPAIR_RENEW_AHEAD;
 	return next_deadline;
 }
 

@@ -937,6 +937,34 @@ START_TEST(test_lost_flow_reset)
 }
 END_TEST
 
+/* The key pair is renewed by the timer shortly before it may no longer be
+ * used (60 s), not in the middle of a connection's handshake. */
+START_TEST(test_keypair_renewed_ahead)
+{
+	uint8_t pub[32];
+	uint64_t born, due;
+
+	world(AF_INET);
+	due = engine_tick(&B.e, now);
+	born = B.e.kp_born;
+	ck_assert_uint_eq(born, now);
+	ck_assert_uint_le(due, born + 58 * US_SEC);
+	memcpy(pub, B.e.kp_pub, sizeof(pub));
+	now += 57 * US_SEC;
+	engine_tick(&B.e, now);
+	ck_assert_uint_eq(B.e.kp_born, born);
+	now += 1500 * US_MS;
+	engine_tick(&B.e, now);
+	ck_assert_uint_eq(B.e.kp_born, now);
+	ck_assert(memcmp(pub, B.e.kp_pub, sizeof(pub)) != 0);
+	/* A handshake now uses that pair as it is. */
+	born = B.e.kp_born;
+	now += 1500 * US_MS;
+	full_handshake();
+	ck_assert_uint_eq(B.e.kp_born, born);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Restart: the flow slots outlive the engine (the daemon maps them from a
  * file) and a new engine takes them over. */
@@ -1933,6 +1961,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(life, test_handshake_idle_expiry);
 	tcase_add_test(life, test_fin_linger);
 	tcase_add_test(life, test_rst_linger);
+	tcase_add_test(life, test_keypair_renewed_ahead);
 	tcase_add_loop_test(life, test_resume_after_crash, 0, 2);
 	tcase_add_test(life, test_resume_after_detach);
 	tcase_add_test(life, test_no_resume_mid_handshake_or_idle);
