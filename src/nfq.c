@@ -20,11 +20,26 @@
 #define VERDICT_OVERHEAD 256
 #define SOCKBUF_SIZE (16 << 20)
 
-static int send_config(struct nfqio *q, struct nlmsghdr *nlh)
+/* Sends a configuration message.  With ack, waits for the kernel's answer
+ * and fails with its errno: only safe before the queue is bound, when no
+ * packet can arrive ahead of the answer. */
+static int send_config(struct nfqio *q, struct nlmsghdr *nlh, bool ack)
 {
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	ssize_t n;
+
+	if (ack) {
+		nlh->nlmsg_flags |= NLM_F_ACK;
+		nlh->nlmsg_seq = 1;
+	}
 	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
-	return 0;
+	if (!ack)
+		return 0;
+	n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf));
+	if (n < 0)
+		return -1;
+	return mnl_cb_run(buf, (size_t)n, 1, q->portid, NULL, NULL) < 0 ? -1 : 0;
 }
 
 int nfqio_open(struct nfqio *q, uint16_t queue, uint32_t maxlen)
@@ -54,7 +69,9 @@ int nfqio_open(struct nfqio *q, uint16_t queue, uint32_t maxlen)
 
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, queue);
 	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
-	if (send_config(q, nlh) < 0) {
+	/* The kernel refuses a queue another socket holds (EPERM): ask for
+	 * its answer, or the daemon would run on a queue it never gets. */
+	if (send_config(q, nlh, true) < 0) {
 		log_err("binding NFQUEUE %u: %s (is another program bound to it?)", queue,
 			strerror(errno));
 		goto fail;
@@ -64,7 +81,7 @@ int nfqio_open(struct nfqio *q, uint16_t queue, uint32_t maxlen)
 	/* No NFQA_CFG_F_GSO: the kernel segments before queueing, so every
 	 * segment gets its own MAC.  No FAIL_OPEN: a full queue drops. */
 	mnl_attr_put_u32(nlh, NFQA_CFG_QUEUE_MAXLEN, htonl(maxlen));
-	if (send_config(q, nlh) < 0) {
+	if (send_config(q, nlh, false) < 0) {
 		log_err("configuring NFQUEUE %u: %s", queue, strerror(errno));
 		goto fail;
 	}

@@ -174,6 +174,16 @@ grep -q "another tcpcryptd" "$TC_WORK/second.log" || fail "second daemon: $(cat 
 [[ $(ctlq "$NS_A" "$SOCK_A" version) == "ok version="* ]] || fail "A's socket broken by the second daemon"
 log "second daemon on a live socket: refused (status $rc)"
 
+# A second daemon on the queue the first one holds: the kernel refuses the
+# bind, and the daemon says so and exits 69 instead of running on nothing.
+rc=0
+timeout 10 ip netns exec "$NS_A" "$TC_DAEMON" -f --queue "$TC_QUEUE" --config /dev/null \
+	--socket "$TC_WORK/second-q.sock" --state-file none >"$TC_WORK/second-q.log" 2>&1 || rc=$?
+((rc == 69)) || fail "a second daemon on queue $TC_QUEUE: status $rc (want 69): $(cat "$TC_WORK/second-q.log")"
+grep -q "binding NFQUEUE $TC_QUEUE" "$TC_WORK/second-q.log" || fail "second daemon on the queue: $(cat "$TC_WORK/second-q.log")"
+[[ $(ctlq "$NS_A" "$SOCK_A" version) == "ok version="* ]] || fail "A's daemon disturbed by the second one"
+log "second daemon on a held queue: refused (status 69)"
+
 # --- connections -----------------------------------------------------------
 
 ip netns exec "$NS_B" python3 "$TC_WORK/echo.py" 198.51.100.1 7001 &
