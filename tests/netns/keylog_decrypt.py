@@ -68,189 +68,21 @@ def _load_gen_vectors():
 
 gv = _load_gen_vectors()
 
-FIN, SYN, RST, PSH, ACK, URG = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
+# pylint: disable=wrong-import-position
+from pcapread import (ACK, FIN, MAC_EXID, OPT_EXP, PSH, RST, SYN, URG,  # noqa: E402,F401
+                      LINKTYPE_RAW, CaptureError, read_pcap)
+from pcapread import MAC_LEN as MAC_OPT_LEN  # noqa: E402
+
 OPT_ENO = 69
-OPT_EXP = 253
-MAC_EXID = b"\x74\x63"
-MAC_OPT_LEN = 16
 TAG_LEN = 12
 INIT1_MAGIC = bytes.fromhex("15101a0e")
 INIT2_MAGIC = bytes.fromhex("097105e0")
 SUITE_V1 = 0x7401
 M32 = 1 << 32
 
-LINKTYPE_EN10MB = 1
-LINKTYPE_RAW_OLD = 12
-LINKTYPE_RAW = 101
-LINKTYPE_LINUX_SLL = 113
-LINKTYPE_IPV4 = 228
-LINKTYPE_IPV6 = 229
-LINKTYPE_LINUX_SLL2 = 276
-
-
-class CaptureError(Exception):
-    """The capture cannot be read (exit 2)."""
-
 
 class VerifyError(Exception):
     """Something in the capture does not verify (exit 1)."""
-
-
-# ---------------------------------------------------------------------------
-# Capture reading
-
-
-class Seg:
-    __slots__ = ("no", "src", "sport", "dst", "dport", "seq", "ack", "flags",
-                 "win", "urp", "opts", "opt_err", "payload", "plen", "truncated")
-
-    def __init__(self, **kw):
-        for k, v in kw.items():
-            setattr(self, k, v)
-
-    @property
-    def key(self):
-        return (self.src, self.sport, self.dst, self.dport)
-
-    def opt(self, kind):
-        """Raw bytes (kind and length included) of the options of KIND."""
-        return [raw for k, raw in self.opts if k == kind]
-
-    def describe(self):
-        names = "".join(n for b, n in ((SYN, "S"), (ACK, "."), (PSH, "P"),
-                                       (FIN, "F"), (RST, "R"), (URG, "U"))
-                        if self.flags & b)
-        return "packet #%d %s:%d > %s:%d [%s] seq=%u ack=%u len=%d" % (
-            self.no, self.src, self.sport, self.dst, self.dport, names,
-            self.seq, self.ack, self.plen)
-
-
-def _addr(raw):
-    if len(raw) == 4:
-        return ".".join(str(b) for b in raw)
-    import ipaddress
-    return str(ipaddress.IPv6Address(bytes(raw)))
-
-
-def parse_options(data):
-    """[(kind, raw bytes as on the wire)], error-or-None."""
-    opts, i = [], 0
-    while i < len(data):
-        kind = data[i]
-        if kind == 0:
-            break
-        if kind == 1:
-            i += 1
-            continue
-        if i + 1 >= len(data):
-            return opts, "option %d has no length byte" % kind
-        ln = data[i + 1]
-        if ln < 2 or i + ln > len(data):
-            return opts, "option %d has bad length %d" % (kind, ln)
-        opts.append((kind, bytes(data[i:i + ln])))
-        i += ln
-    return opts, None
-
-
-def parse_ip(pkt, no):
-    if not pkt:
-        return None
-    ver = pkt[0] >> 4
-    if ver == 4:
-        if len(pkt) < 20:
-            return None
-        ihl = (pkt[0] & 0x0F) * 4
-        total = struct.unpack_from("!H", pkt, 2)[0]
-        if pkt[9] != 6 or struct.unpack_from("!H", pkt, 6)[0] & 0x3FFF:
-            return None  # not TCP, or a fragment
-        src, dst = _addr(pkt[12:16]), _addr(pkt[16:20])
-        l4, l4len = ihl, total - ihl
-    elif ver == 6:
-        if len(pkt) < 40:
-            return None
-        nxt, off, end = pkt[6], 40, 40 + struct.unpack_from("!H", pkt, 4)[0]
-        while nxt in (0, 43, 60, 44):
-            if off + 8 > len(pkt):
-                return None
-            if nxt == 44:
-                return None  # fragments: not produced by the tests
-            nxt, off = pkt[off], off + (pkt[off + 1] + 1) * 8
-        if nxt != 6:
-            return None
-        src, dst = _addr(pkt[8:24]), _addr(pkt[24:40])
-        l4, l4len = off, end - off
-    else:
-        return None
-    if l4 + 20 > len(pkt):
-        return None
-    sport, dport, seq, ack, offflags, win, _csum, urp = struct.unpack_from(
-        "!HHIIHHHH", pkt, l4)
-    doff = (offflags >> 12) * 4
-    opts, err = parse_options(pkt[l4 + 20:l4 + doff])
-    if l4 + doff > len(pkt):
-        err = err or "TCP header truncated by the snaplen"
-    plen = max(0, l4len - doff)
-    payload = bytes(pkt[l4 + doff:l4 + doff + plen])
-    return Seg(no=no, src=src, sport=sport, dst=dst, dport=dport, seq=seq,
-               ack=ack, flags=offflags & 0xFF, win=win, urp=urp, opts=opts,
-               opt_err=err, payload=payload, plen=plen,
-               truncated=len(payload) < plen)
-
-
-def strip_link(linktype, data):
-    if linktype == LINKTYPE_EN10MB:
-        if len(data) < 14:
-            return None
-        etype, off = struct.unpack_from("!H", data, 12)[0], 14
-        while etype in (0x8100, 0x88A8) and len(data) >= off + 4:
-            etype, off = struct.unpack_from("!H", data, off + 2)[0], off + 4
-        return data[off:] if etype in (0x0800, 0x86DD) else None
-    if linktype == LINKTYPE_LINUX_SLL:
-        ok = len(data) >= 16 and struct.unpack_from("!H", data, 14)[0] in (0x0800, 0x86DD)
-        return data[16:] if ok else None
-    if linktype == LINKTYPE_LINUX_SLL2:
-        ok = len(data) >= 20 and struct.unpack_from("!H", data, 0)[0] in (0x0800, 0x86DD)
-        return data[20:] if ok else None
-    if linktype in (LINKTYPE_RAW, LINKTYPE_RAW_OLD, LINKTYPE_IPV4, LINKTYPE_IPV6):
-        return data
-    raise CaptureError("unsupported link type %d" % linktype)
-
-
-def read_pcap(path):
-    try:
-        with open(path, "rb") as f:
-            blob = f.read()
-    except OSError as e:
-        raise CaptureError("cannot open %s: %s" % (path, e))
-    if len(blob) < 24:
-        raise CaptureError("%s: too short for a pcap header" % path)
-    magic = blob[:4]
-    if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
-        endian = "<"
-    elif magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
-        endian = ">"
-    elif magic == b"\x0a\x0d\x0d\x0a":
-        raise CaptureError("%s is pcapng; write classic pcap (tcpdump -w does)" % path)
-    else:
-        raise CaptureError("%s: not a pcap file" % path)
-    linktype = struct.unpack_from(endian + "I", blob, 20)[0] & 0x0FFFFFFF
-    rec = struct.Struct(endian + "IIII")
-    segs, pos, no = [], 24, 0
-    while pos + 16 <= len(blob):
-        _, _, incl, _ = rec.unpack_from(blob, pos)
-        pos += 16
-        if pos + incl > len(blob):
-            break  # cut short mid-record
-        data = memoryview(blob)[pos:pos + incl]
-        pos += incl
-        no += 1
-        net = strip_link(linktype, data)
-        if net is None:
-            continue
-        s = parse_ip(net, no)
-        if s is not None:
-            segs.append(s)
-    return segs
 
 
 # ---------------------------------------------------------------------------
@@ -373,8 +205,8 @@ def analyse(segs, keylog, port):
     a_key, b_key, isn_a, conn = find_connection(segs, port)
     label = "%s:%d>%s:%d" % a_key
     for s in conn:
-        if s.opt_err:
-            raise VerifyError("%s: %s" % (s.describe(), s.opt_err))
+        if s.opt_error:
+            raise VerifyError("%s: %s" % (s.describe(), s.opt_error))
         if s.truncated:
             raise VerifyError("%s: payload truncated by the snaplen (%d of %d bytes "
                               "captured); capture with a full snaplen"
