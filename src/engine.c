@@ -1483,14 +1483,8 @@ static bool resumable(void *ctx, const struct flow *f)
 size_t engine_resume(struct engine *e, uint64_t now, size_t *discarded)
 {
 	struct resume_ctx rc = { .e = e, .now = now };
-	uint64_t before = *e->flows.slots_used;
-	size_t n, i, in_use = 0;
+	size_t n = flow_table_adopt(&e->flows, resumable, &rc, discarded);
 
-	for (i = 0; i < before; i++)
-		in_use += e->flows.slots[i].slot_magic == FLOW_SLOT_MAGIC;
-	n = flow_table_adopt(&e->flows, resumable, &rc);
-	if (discarded)
-		*discarded = in_use - n;
 	e->ctr.flows_resumed += n;
 	e->ctr.flows_active = e->flows.count;
 	return n;

@@ -176,11 +176,11 @@ static int by_last_seen(const void *a, const void *b)
 }
 
 size_t flow_table_adopt(struct flow_table *t, bool (*keep)(void *ctx, const struct flow *f),
-			void *ctx)
+			void *ctx, size_t *dropped)
 {
 	struct flow **kept;
 	uint64_t used = *t->slots_used, i;
-	size_t n = 0, j;
+	size_t n = 0, wiped = 0, j;
 
 	if (used > t->max)
 		used = *t->slots_used = t->max;
@@ -198,11 +198,14 @@ size_t flow_table_adopt(struct flow_table *t, bool (*keep)(void *ctx, const stru
 			t->buckets[b] = f;
 			kept[n++] = f;
 		} else {
+			wiped += f->slot_magic == FLOW_SLOT_MAGIC;
 			sodium_memzero(f, sizeof(*f));
 			f->hnext = t->free_slots;
 			t->free_slots = f;
 		}
 	}
+	if (dropped)
+		*dropped = wiped;
 	/* The eviction order is the order of last activity. */
 	qsort(kept, n, sizeof(*kept), by_last_seen);
 	for (j = 0; j < n; j++)

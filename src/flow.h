@@ -122,9 +122,10 @@ void flow_table_detach(struct flow_table *t);
 /* Takes over the slots a previous table left: each slot in use for which
  * keep() says yes is linked into the table (its pointers are stale and
  * rewritten; keep() must not follow them), every other slot is wiped.
- * Returns the number of flows kept. */
+ * Returns the number of flows kept; *dropped (if not NULL) gets the number
+ * of slots in use that were wiped. */
 size_t flow_table_adopt(struct flow_table *t, bool (*keep)(void *ctx, const struct flow *f),
-			void *ctx);
+			void *ctx, size_t *dropped);
 
 struct flow *flow_lookup(struct flow_table *t, const struct flow_key *k);
 /* Inserts a new zeroed flow; when the table is full the least recently

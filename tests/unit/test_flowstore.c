@@ -111,17 +111,15 @@ END_TEST
 START_TEST(test_disk_refused)
 {
 	struct flowstore s;
-	char err[256], disk[64];
+	char err[256], disk[4096];
 
-	/* The build directory is not tmpfs on any machine we run on; skip
-	 * quietly if it is. */
-	if (!getcwd(disk, sizeof(disk) - 8))
-		return;
+	int rc;
+
+	/* The build directory is not tmpfs on the machines we run on; if it
+	 * is, there is nothing to check here. */
+	ck_assert_ptr_nonnull(getcwd(disk, sizeof(disk) - 8));
 	strcat(disk, "/flows");
-	if (access("/proc/self/mounts", R_OK) != 0)
-		return;
-	int rc = flowstore_open(&s, disk, 10, err, sizeof(err));
-
+	rc = flowstore_open(&s, disk, 10, err, sizeof(err));
 	if (rc == 0) {
 		flowstore_close(&s);
 		unlink(disk);
