@@ -29,14 +29,22 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 status=0
+stamp=$(mktemp -p . .check-start.XXXXXX)
+trap 'rm -f "$stamp"' EXIT
 if ((${#tests[@]})); then
 	make check TESTS="${tests[*]}" || status=$?
 else
 	make check || status=$?
 fi
 
-# Automake's summary, restated as one plain closing line.
+# Automake's summary, restated as one plain closing line.  Before it, the
+# end of each failed test's log, so that a CI transcript shows why.
 if [[ -f test-suite.log ]]; then
+	while IFS= read -r trs; do
+		echo "=== end of ${trs%.trs}.log"
+		tail -n 60 "${trs%.trs}.log" || true
+	done < <(find tests -name '*.trs' -newer "$stamp" -exec grep -lE '^:test-result: (FAIL|ERROR)' {} + 2>/dev/null || true)
+
 	pass=$(sed -n 's/^# PASS: *//p' test-suite.log)
 	fail=$(sed -n 's/^# FAIL: *//p' test-suite.log)
 	errs=$(sed -n 's/^# ERROR: *//p' test-suite.log)

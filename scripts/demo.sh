@@ -57,7 +57,7 @@ echo "   -> the same on both ends"
 pcap=$(cap_file demo)
 echo
 echo "== the wire as R saw it (tcpdump -v: option 69 is TCP-ENO, 253 the MAC)"
-tcpdump -r "$pcap" -n -v 'tcp port 7777' 2>/dev/null | grep -E "Flags|options" | head -n 12 | sed 's/^/   /'
+tcpdump -r "$pcap" -n -v 'tcp port 7777' 2>/dev/null | grep -E "Flags|options" | sed -n 1,12p | sed 's/^/   /'
 echo
 echo "== the segment that carried the message, as captured (hex and ASCII)"
 # The first segment from A with more than the 75-byte Init1 in it.

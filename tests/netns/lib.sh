@@ -129,7 +129,9 @@ tc_need_daemon() {
 # LeakSanitizer checks leaks there instead.
 tc_daemon_sanitized() {
 	[[ -n $TC_DAEMON ]] || tc_need_daemon
-	ldd "$TC_DAEMON" 2>/dev/null | grep -q libasan
+	# (grep -c reads all of ldd's output: with pipefail, grep -q could
+	# stop early and ldd die of SIGPIPE, which reads as "not sanitized")
+	ldd "$TC_DAEMON" 2>/dev/null | grep -c libasan >/dev/null
 }
 
 # ---------------------------------------------------------------------------
@@ -393,7 +395,7 @@ expect_plaintext() {
 	line=$(grep -E "plaintext" "${TC_DLOG[$ns]}" | grep -E "[^0-9]${port}([^0-9]|$)" | tail -n 1) || true
 	[[ -n $line ]] || fail "no 'plaintext' line for port $port in ${TC_DLOG[$ns]}"
 	grep -q "reason=" <<<"$line" || fail "plaintext line without reason=: $line"
-	if grep -E "encrypted" "${TC_DLOG[$ns]}" | grep -E "sid=" | grep -qE "[^0-9]${port}([^0-9]|$)"; then
+	if grep -E "encrypted.*sid=" "${TC_DLOG[$ns]}" | grep -cE "[^0-9]${port}([^0-9]|$)" >/dev/null; then
 		fail "daemon in $ns logged port $port as encrypted too"
 	fi
 	log "daemon in $ns: plaintext for port $port (${line##*reason=})"
@@ -467,7 +469,7 @@ cap_stop() {
 	# now is in the file, everything the transfer put on the link before it
 	# is there too.  (Polling the file, not sleeping for the ring timeout.)
 	local deadline=$(($(date +%s) + 10))
-	until tcpdump -r "$pcap" -c 1 'udp and dst port 9' 2>/dev/null | grep -q .; do
+	until tcpdump -r "$pcap" -c 1 'udp and dst port 9' 2>/dev/null | grep -c . >/dev/null; do
 		(($(date +%s) <= deadline)) || fail "capture $name: sentinel datagram never reached the file"
 		ns_exec "$NS_R" python3 -c 'import socket,sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"tcpcrypt-test-sentinel", (sys.argv[1], 9))' "$dst"
 		sleep 0.1

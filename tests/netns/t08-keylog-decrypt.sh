@@ -44,7 +44,7 @@ grep -qE "^(<4>)?warning: .*key log $keylog is ON" "$alog" ||
 	fail "daemon in A (--keylog $keylog) logged no 'warning: key log ... is ON' at start"
 # (The ready line names the control socket, whose path contains the test's
 # name: leave it out.)
-if grep -v "ready queue=" "$blog" | grep -qiE "key ?log"; then
+if grep -v "ready queue=" "$blog" | grep -ciE "key ?log" >/dev/null; then
 	fail "daemon in B (no --keylog) mentions a key log: $(grep -v 'ready queue=' "$blog" | grep -iE 'key ?log' | head -n 1)"
 fi
 log "A warned: $(grep -E 'key log' "$alog" | head -n 1)"

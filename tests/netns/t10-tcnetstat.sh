@@ -221,7 +221,7 @@ check_tsv() {
 check_tsv "$NS_A" "$SOCK_A" "$A_L" "$B_L" A
 check_tsv "$NS_B" "$SOCK_B" "$B_L" "$A_L" B
 
-head_line=$(ns_exec "$NS_A" "$TCNETSTAT" -S "$SOCK_A" --tsv | head -n 1)
+head_line=$(ns_exec "$NS_A" "$TCNETSTAT" -S "$SOCK_A" --tsv | sed -n 1p)
 [[ $head_line == $'local\tremote\tstate\trole\tsuite\tsid\tbytes_out\tbytes_in' ]] ||
 	fail "tsv header: $head_line"
 
@@ -241,8 +241,8 @@ out=$(ns_exec "$NS_A" "$TCNETSTAT" -S "$SOCK_A" --tsv --encrypted-only | tail -n
 
 table=$(ns_exec "$NS_A" "$TCNETSTAT" -S "$SOCK_A" -n)
 grep -q "^Local Address" <<<"$table" || fail "table header missing: $table"
-grep -F "$A_L" <<<"$table" | grep -qF " ${sid:0:16}... " || fail "table row without short sid: $table"
-ns_exec "$NS_A" "$TCNETSTAT" -S "$SOCK_A" -w | grep -qF "$sid" || fail "-w does not show the whole sid"
+grep -F "$A_L" <<<"$table" | grep -cF " ${sid:0:16}... " >/dev/null || fail "table row without short sid: $table"
+ns_exec "$NS_A" "$TCNETSTAT" -S "$SOCK_A" -w | grep -cF "$sid" >/dev/null || fail "-w does not show the whole sid"
 log "table:"$'\n'"$table"
 
 for side in A B; do
@@ -272,7 +272,7 @@ log "tcnetstat --json on both hosts: encrypted, roles A and B, same sid"
 
 n=$(ns_exec "$NS_A" "$TCNETSTAT" -S "$SOCK_A" -s --tsv | awk -F'\t' '$1 == "encrypted_flows" { print $2 }')
 if [[ -z $n ]] || ((n < 1)); then fail "tcnetstat -s: encrypted_flows is '$n', want >= 1"; fi
-ns_exec "$NS_A" "$TCNETSTAT" -S "$SOCK_A" -s | grep -qE '^mac_fail +0$' || fail "tcnetstat -s table"
+ns_exec "$NS_A" "$TCNETSTAT" -S "$SOCK_A" -s | grep -cE '^mac_fail +0$' >/dev/null || fail "tcnetstat -s table"
 ns_exec "$NS_A" "$TCNETSTAT" -S "$SOCK_A" -s -j | python3 -c 'import json,sys; assert json.load(sys.stdin)["encrypted_flows"] >= 1' ||
 	fail "tcnetstat -s -j"
 rc=0

@@ -10,7 +10,7 @@
 # printing a session ID.
 . "$(dirname "$0")/lib.sh"
 tc_need_daemon
-if [[ ${TC_STANDIN:-} != passthrough ]] && ! "$TC_DAEMON" --help 2>&1 | grep -q -- '--socket'; then
+if [[ ${TC_STANDIN:-} != passthrough ]] && ! "$TC_DAEMON" --help 2>&1 | grep -c -- '--socket' >/dev/null; then
 	skip "$TC_DAEMON has no --socket option (control socket not built yet)"
 fi
 SESSID=$(tc_find_built examples/tcpcrypt-sessid) ||

@@ -304,7 +304,7 @@ sid=$(tc_sid "$NS_A" 5012 A)
 # The control socket tells the same session ID, on both hosts.
 for ns in "$NS_A" "$NS_B"; do
 	out=$(ctl "${CTL_SOCK[$ns]}" list) || fail "control socket ${CTL_SOCK[$ns]}: 'list' failed: $out"
-	line=$(grep -E '^flow .*:5012 ' <<<"$out" | grep -F "sid=$sid" | head -n 1) ||
+	line=$(grep -E '^flow .*:5012 ' <<<"$out" | grep -F "sid=$sid" | sed -n 1p) ||
 		fail "control socket in $ns lists no flow on port 5012 with sid $sid:
 $out"
 	grep -q 'policy=private ' <<<"$line" || fail "flow on port 5012 in $ns was not opened under policy private: $line"
