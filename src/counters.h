@@ -37,6 +37,7 @@
 	X(lost_flow_drop, "segments of encrypted connections without state") \
 	X(lost_flow_reset, "RSTs sent to end such connections")	\
 	X(flows_resumed, "flows taken over from the previous daemon")	\
+	X(es_reused, "key exchanges that reused a remembered X25519 result") \
 	X(queue_enobufs, "netlink ENOBUFS (kernel dropped queue messages)")
 
 struct counters {

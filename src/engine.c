@@ -40,6 +40,7 @@ void engine_config_defaults(struct engine_config *c)
 	c->linger_us = 60 * US_PER_SEC;
 	c->max_held = 64;
 	c->rst_authenticated = false;
+	c->x25519_memo = true;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -229,6 +230,9 @@ static void keypair_new(struct engine *e, uint64_t now)
 	e->io.random(e->io.ctx, e->kp_priv, sizeof(e->kp_priv));
 	kx_keypair_from_seed(e->kp_pub, e->kp_priv);
 	e->kp_born = now ? now : 1;
+	/* The remembered shared secrets belong to the old private key:
+	 * wiped with it. */
+	escache_reset(&e->es_memo, ++e->kp_gen);
 }
 
 /* The key pair a handshake uses: engine_tick renews it ahead of need, so
@@ -237,6 +241,15 @@ static void keypair_refresh(struct engine *e, uint64_t now)
 {
 	if (!e->kp_born || now - e->kp_born >= KEYPAIR_LIFETIME)
 		keypair_new(e, now);
+}
+
+/* A handshake takes a copy of the current key pair (which may be renewed
+ * before the peer's Init arrives). */
+static void keypair_take(struct engine *e, struct flow_hs *hs, uint64_t now)
+{
+	keypair_refresh(e, now);
+	memcpy(hs->priv, e->kp_priv, sizeof(hs->priv));
+	hs->kp_gen = e->kp_gen;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -519,9 +532,18 @@ static int install_keys(struct engine *e, struct flow *f, const uint8_t *peer_pu
 		.init1 = init1, .init1_len = init1_len,
 		.init2 = init2, .init2_len = init2_len,
 	};
+	bool reused;
 
-	if (kx_derive(&in, &sec, es) != KX_OK)
+	/* Generation 0 is never the memo's: computed, not kept. */
+	if (escache_shared_secret(&e->es_memo, e->cfg.x25519_memo ? hs->kp_gen : 0, hs->priv,
+				  peer_pub, es, &reused) != KX_OK)
 		return -1;
+	if (reused)
+		e->ctr.es_reused++;
+	if (kx_derive_from_es(&in, es, &sec) != KX_OK) {
+		sodium_memzero(es, sizeof(es));
+		return -1;
+	}
 	if (e->io.keylog)
 		e->io.keylog(e->io.ctx, init1 + 9 + 2 * (size_t)init1[8], es);
 	sodium_memzero(es, sizeof(es));
@@ -580,8 +602,7 @@ static enum engine_verdict a_send_init1(struct engine *e, struct flow *f, struct
 	if (!hs->own_init_len) {
 		uint8_t nonce[KX_NONCE_LEN];
 
-		keypair_refresh(e, now);
-		memcpy(hs->priv, e->kp_priv, sizeof(hs->priv));
+		keypair_take(e, hs, now);
 		e->io.random(e->io.ctx, nonce, sizeof(nonce));
 		hs->own_init_len = (uint8_t)kx_init1_encode(hs->own_init, nonce, e->kp_pub);
 		f->snd.init_len = hs->own_init_len;
@@ -715,8 +736,7 @@ static enum engine_verdict b_on_init1(struct engine *e, struct flow *f, struct p
 		flow_abort(e, f, now, "all-zero X25519 result");
 		return EV_DROP;
 	}
-	keypair_refresh(e, now);
-	memcpy(hs->priv, e->kp_priv, sizeof(hs->priv));
+	keypair_take(e, hs, now);
 	e->io.random(e->io.ctx, nonce, sizeof(nonce));
 	hs->own_init_len = (uint8_t)kx_init2_encode(hs->own_init, nonce, e->kp_pub);
 	f->snd.init_len = hs->own_init_len;
@@ -1498,6 +1518,7 @@ void engine_detach(struct engine *e)
 		flow_destroy(e, e->handshakes->flow);
 	flow_table_detach(&e->flows);
 	sodium_memzero(e->kp_priv, sizeof(e->kp_priv));
+	escache_reset(&e->es_memo, 0);
 }
 
 void engine_free(struct engine *e)
@@ -1506,4 +1527,5 @@ void engine_free(struct engine *e)
 		flow_destroy(e, e->flows.oldest);
 	flow_table_free(&e->flows);
 	sodium_memzero(e->kp_priv, sizeof(e->kp_priv));
+	escache_reset(&e->es_memo, 0);
 }

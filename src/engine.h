@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "counters.h"
+#include "escache.h"
 #include "flow.h"
 #include "packet.h"
 #include "policy.h"
@@ -48,6 +49,7 @@ struct engine_config {
 	uint64_t linger_us;		/* closed flows, for stragglers */
 	unsigned max_held;		/* per flow, before keys */
 	bool rst_authenticated;		/* drop RSTs without a valid tag */
+	bool x25519_memo;		/* reuse X25519 results (escache.h) */
 };
 
 void engine_config_defaults(struct engine_config *c);
@@ -70,6 +72,8 @@ struct engine {
 	struct flow_hs *handshakes_oldest;
 	uint8_t kp_priv[32], kp_pub[32];
 	uint64_t kp_born;		/* 0: no key pair yet */
+	uint64_t kp_gen;		/* counts key pairs: 1 for the first */
+	struct escache es_memo;		/* X25519 results for this key pair */
 	const struct policy *policy;	/* owned by the caller; NULL: default */
 	uint64_t next_scan;
 	uint8_t scratch[IPV6_HDR_LEN + TCP_HDR_LEN + TCP_MAX_OPT_LEN + KX_INIT_MAX_LEN];

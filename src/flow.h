@@ -50,6 +50,7 @@ struct flow_hs {
 	struct flow *flow;
 	struct flow_hs *prev, *next;	/* engine's list of handshaking flows */
 	uint8_t priv[KX_KEY_LEN];	/* our X25519 private key */
+	uint64_t kp_gen;		/* ... of the engine's key pair number kp_gen */
 	uint8_t own_init[KX_INIT1_LEN];	/* byte-identical retransmissions */
 	uint8_t own_init_len;
 	uint8_t transcript[KX_TRANSCRIPT_MAX];

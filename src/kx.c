@@ -239,12 +239,23 @@ bool kx_pub_has_small_order(const uint8_t pub[KX_KEY_LEN])
 	return found;
 }
 
-enum kx_status kx_derive(const struct kx_input *in, struct kx_secrets *out,
-			 uint8_t es_out[KX_KEY_LEN])
+enum kx_status kx_shared_secret(uint8_t es[KX_KEY_LEN], const uint8_t own_priv[KX_KEY_LEN],
+				const uint8_t peer_pub[KX_KEY_LEN])
+{
+	/* libsodium refuses (returns -1) when the result is all zeros, which
+	 * is what a low-order peer public key produces. */
+	if (crypto_scalarmult(es, own_priv, peer_pub) != 0) {
+		sodium_memzero(es, KX_KEY_LEN);
+		return KX_ERR_ZERO_KEY;
+	}
+	return KX_OK;
+}
+
+enum kx_status kx_derive_from_es(const struct kx_input *in, const uint8_t es[KX_KEY_LEN],
+				 struct kx_secrets *out)
 {
 	struct kx_init1 i1;
 	enum kx_status st;
-	uint8_t es[KX_KEY_LEN];
 	uint8_t prk[HKDF_SHA256_LEN];
 
 	sodium_memzero(out, sizeof(*out));
@@ -255,19 +266,30 @@ enum kx_status kx_derive(const struct kx_input *in, struct kx_secrets *out,
 	st = kx_init1_parse(in->init1, in->init1_len, &i1);
 	if (st != KX_OK)
 		return st;
-	/* libsodium refuses (returns -1) when the result is all zeros, which
-	 * is what a low-order peer public key produces. */
-	if (crypto_scalarmult(es, in->own_priv, in->peer_pub) != 0) {
-		sodium_memzero(es, sizeof(es));
-		return KX_ERR_ZERO_KEY;
-	}
 	derive_prk(in, i1.nonce, es, prk);
 	derive_keys(prk, out);
-	if (es_out != NULL)
-		memcpy(es_out, es, KX_KEY_LEN);
-	sodium_memzero(es, sizeof(es));
 	sodium_memzero(prk, sizeof(prk));
 	return KX_OK;
+}
+
+enum kx_status kx_derive(const struct kx_input *in, struct kx_secrets *out,
+			 uint8_t es_out[KX_KEY_LEN])
+{
+	struct kx_init1 i1;
+	enum kx_status st;
+	uint8_t es[KX_KEY_LEN];
+
+	sodium_memzero(out, sizeof(*out));
+	st = kx_init1_parse(in->init1, in->init1_len, &i1);
+	if (st != KX_OK)
+		return st;
+	st = kx_shared_secret(es, in->own_priv, in->peer_pub);
+	if (st == KX_OK)
+		st = kx_derive_from_es(in, es, out);
+	if (st == KX_OK && es_out != NULL)
+		memcpy(es_out, es, KX_KEY_LEN);
+	sodium_memzero(es, sizeof(es));
+	return st;
 }
 
 void kx_keypair_from_seed(uint8_t pub[KX_KEY_LEN], const uint8_t priv[KX_KEY_LEN])

@@ -78,17 +78,27 @@ struct kx_input {
 	size_t init2_len;
 };
 
-/* Runs the key schedule of PROTOCOL.md section 3.  N_A (the HKDF salt) is
- * read from init1.  If es_out is not NULL the shared secret ES is copied
- * there for the debug key log.  Intermediate secrets are wiped.
- * Returns KX_OK or KX_ERR_ZERO_KEY. */
 /* Whether an X25519 public key is one of the few points of small order,
  * for which every shared secret is all zeros (PROTOCOL.md section 2
  * aborts on those).  Lets B reject such a key before it sends Init2 and
  * compute the shared secret while Init2 is on its way. */
 bool kx_pub_has_small_order(const uint8_t pub[KX_KEY_LEN]);
+
+/* Runs the key schedule of PROTOCOL.md section 3.  N_A (the HKDF salt) is
+ * read from init1.  If es_out is not NULL the shared secret ES is copied
+ * there for the debug key log.  Intermediate secrets are wiped.
+ * Returns KX_OK or KX_ERR_ZERO_KEY. */
 enum kx_status kx_derive(const struct kx_input *in, struct kx_secrets *out,
 			 uint8_t es_out[KX_KEY_LEN]);
+
+/* The two halves of kx_derive, for a caller that keeps ES (escache.h):
+ * ES = X25519(own_priv, peer_pub), KX_ERR_ZERO_KEY (es wiped) when that
+ * is all zeros; and the rest of the key schedule from a given ES
+ * (in->own_priv and in->peer_pub are not used). */
+enum kx_status kx_shared_secret(uint8_t es[KX_KEY_LEN], const uint8_t own_priv[KX_KEY_LEN],
+				const uint8_t peer_pub[KX_KEY_LEN]);
+enum kx_status kx_derive_from_es(const struct kx_input *in, const uint8_t es[KX_KEY_LEN],
+				 struct kx_secrets *out);
 
 /* X25519 key pair: priv from 32 random bytes (clamped by X25519 itself). */
 void kx_keypair_from_seed(uint8_t pub[KX_KEY_LEN], const uint8_t priv[KX_KEY_LEN]);

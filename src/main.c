@@ -189,6 +189,9 @@ static void usage(FILE *out)
 		"      --state-file PATH  keep the flow table in PATH (on tmpfs) so that a\n"
 		"                         restarted daemon resumes the connections\n"
 		"                         (default %s; \"none\": off)\n"
+		"      --no-x25519-memo   compute the X25519 shared secret in every\n"
+		"                         handshake, even with a peer key seen before\n"
+		"                         (for measurements; the result is the same)\n"
 		"      --socket PATH      control socket for tcnetstat and libtcpcrypt\n"
 		"                         (default %s; \"none\": no socket)\n"
 		"      --socket-group NAME  group that may use the control socket (mode 0660)\n"
@@ -220,7 +223,7 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_IDLE = 256, OPT_MAX_FLOWS, OPT_RST_AUTH, OPT_SOCKET, OPT_SOCKET_GROUP,
-	       OPT_LINGER, OPT_STATE_FILE };
+	       OPT_LINGER, OPT_STATE_FILE, OPT_NO_X25519_MEMO };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "policy", required_argument, NULL, 'P' },
@@ -231,6 +234,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "linger", required_argument, NULL, OPT_LINGER },
 		{ "rst-authenticated", no_argument, NULL, OPT_RST_AUTH },
 		{ "state-file", required_argument, NULL, OPT_STATE_FILE },
+		{ "no-x25519-memo", no_argument, NULL, OPT_NO_X25519_MEMO },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
 		{ "foreground", no_argument, NULL, 'f' },
@@ -309,6 +313,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 			}
 			o->state_file = strcmp(optarg, "none") == 0 ? NULL : optarg;
 			o->state_set = true;
+			break;
+		case OPT_NO_X25519_MEMO:
+			o->ecfg.x25519_memo = false;
 			break;
 		case OPT_RST_AUTH:
 			o->ecfg.rst_authenticated = true;

@@ -965,6 +965,45 @@ START_TEST(test_keypair_renewed_ahead)
 }
 END_TEST
 
+/* A second connection while both key pairs are the same reuses the
+ * remembered X25519 result on both hosts: the same ES, yet its own nonces,
+ * session ID and keys.  Once the key pairs are renewed the memo is gone. */
+START_TEST(test_es_reused_within_keypair)
+{
+	uint8_t es1[32], sid1[KX_SESSID_LEN];
+
+	world(AF_INET);
+	full_handshake();
+	ck_assert_uint_eq(A.e.ctr.es_reused, 0);
+	ck_assert_uint_eq(B.e.ctr.es_reused, 0);
+	memcpy(es1, A.log.es, sizeof(es1));
+	ck_assert_mem_eq(B.log.es, es1, sizeof(es1));
+	memcpy(sid1, flow_of(&A, &B)->session_id, sizeof(sid1));
+
+	A.port++;
+	A.isn += 100000;
+	full_handshake();
+	ck_assert_uint_eq(A.e.ctr.es_reused, 1);
+	ck_assert_uint_eq(B.e.ctr.es_reused, 1);
+	ck_assert_mem_eq(A.log.es, es1, sizeof(es1));
+	ck_assert_mem_eq(flow_of(&A, &B)->session_id, flow_of(&B, &A)->session_id, KX_SESSID_LEN);
+	ck_assert(memcmp(flow_of(&A, &B)->session_id, sid1, KX_SESSID_LEN) != 0);
+	ck_assert(memcmp(&flow_of(&A, &B)->tx, &flow_of(&B, &A)->rx, sizeof(struct seal_key)) == 0);
+
+	/* New key pairs on both sides: computed again, a different ES. */
+	now += 59 * US_SEC;
+	engine_tick(&A.e, now);
+	engine_tick(&B.e, now);
+	A.port++;
+	A.isn += 100000;
+	full_handshake();
+	ck_assert_uint_eq(A.e.ctr.es_reused, 1);
+	ck_assert_uint_eq(B.e.ctr.es_reused, 1);
+	ck_assert(memcmp(A.log.es, es1, sizeof(es1)) != 0);
+	ck_assert_mem_eq(B.log.es, A.log.es, sizeof(es1));
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Restart: the flow slots outlive the engine (the daemon maps them from a
  * file) and a new engine takes them over. */
@@ -1962,6 +2001,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(life, test_fin_linger);
 	tcase_add_test(life, test_rst_linger);
 	tcase_add_test(life, test_keypair_renewed_ahead);
+	tcase_add_test(life, test_es_reused_within_keypair);
 	tcase_add_loop_test(life, test_resume_after_crash, 0, 2);
 	tcase_add_test(life, test_resume_after_detach);
 	tcase_add_test(life, test_no_resume_mid_handshake_or_idle);

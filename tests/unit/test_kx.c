@@ -434,6 +434,33 @@ START_TEST(test_derive_no_es_out)
 }
 END_TEST
 
+/* The two halves give what kx_derive gives. */
+START_TEST(test_derive_from_es)
+{
+	struct party a, b;
+	uint8_t init1[KX_INIT1_LEN], init2[KX_INIT2_LEN], es[32], es_ref[32];
+	struct kx_secrets s1, s2;
+	struct kx_input in;
+
+	make_party(&a, 5);
+	make_party(&b, 6);
+	kx_init1_encode(init1, a.nonce, a.pub);
+	kx_init2_encode(init2, b.nonce, b.pub);
+	in = input_for(&b, a.pub, init1, init2);
+	ck_assert_int_eq(kx_derive(&in, &s1, es_ref), KX_OK);
+	ck_assert_int_eq(kx_shared_secret(es, b.priv, a.pub), KX_OK);
+	ck_assert_mem_eq(es, es_ref, sizeof(es));
+	in.own_priv = NULL;	/* not used */
+	in.peer_pub = NULL;
+	ck_assert_int_eq(kx_derive_from_es(&in, es, &s2), KX_OK);
+	ck_assert_mem_eq(&s1, &s2, sizeof(s1));
+	/* a malformed Init1 is refused with nothing derived */
+	in.init1_len = 40;
+	ck_assert_int_eq(kx_derive_from_es(&in, es, &s2), KX_ERR_TRUNCATED);
+	ck_assert_uint_eq(s2.session_id[0], 0);
+}
+END_TEST
+
 /* Everything that is hashed matters: transcript, Init1, Init2. */
 START_TEST(test_derive_binds_inputs)
 {
@@ -578,6 +605,7 @@ static Suite *kx_suite(void)
 	tcase_add_test(ks, test_keypair);
 	tcase_add_test(ks, test_derive_both_sides);
 	tcase_add_test(ks, test_derive_no_es_out);
+	tcase_add_test(ks, test_derive_from_es);
 	tcase_add_test(ks, test_derive_binds_inputs);
 	tcase_add_loop_test(ks, test_zero_key, 0, (int)(sizeof(low_order) / sizeof(low_order[0])));
 	tcase_add_test(ks, test_derive_peer_init1);
