@@ -555,7 +555,8 @@ static int install_keys(struct engine *e, struct flow *f, const uint8_t *peer_pu
 	f->state = FLOW_ENCRYPTED;
 	f->keyed = true;
 	e->ctr.encrypted_flows++;
-	log_encrypted(f);
+	/* (the caller logs it, once the segments waiting for the keys
+	 * are on their way) */
 	return 0;
 }
 
@@ -703,6 +704,7 @@ static enum engine_verdict a_on_init2(struct engine *e, struct flow *f, struct p
 		release_held(e, f);
 	else
 		a_inject_ack(e, f);
+	log_encrypted(f);
 	hs_free(e, f);
 	/* Our kernel never sees Init2: nothing in it concerns the kernel. */
 	return EV_DROP;
@@ -756,6 +758,7 @@ static enum engine_verdict b_on_init1(struct engine *e, struct flow *f, struct p
 	}
 	if (hs->nheld)
 		release_held(e, f);
+	log_encrypted(f);
 	/* The kernel gets the handshake ACK without the Init1 bytes. */
 	pkt_set_payload(p, NULL, 0);
 	pkt_set_seq(p, seqmap_to_kernel(&f->rcv, pkt_seq(p)));

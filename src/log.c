@@ -38,6 +38,8 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };
 	static const char *const syslog_prio[] = { "<3>", "<4>", "<6>", "<7>" };
 	static const int syslog_level[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char line[1024];
+	int n, m;
 	va_list ap;
 
 	if (lvl > current_level)
@@ -48,11 +50,17 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		va_end(ap);
 		return;
 	}
-	if (journal_prefix)
-		fputs(syslog_prio[lvl], stderr);
-	fputs(prefix[lvl], stderr);
+	/* One line, one write: stderr is unbuffered, and piecewise output
+	 * would cost a system call per piece (a line per connection is
+	 * logged on the handshake's path). */
+	n = snprintf(line, sizeof(line), "%s%s", journal_prefix ? syslog_prio[lvl] : "",
+		     prefix[lvl]);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	n += m > 0 ? m : 0;
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;	/* cut: the line still ends */
+	line[n++] = '\n';
+	fwrite(line, 1, (size_t)n, stderr);
 }
