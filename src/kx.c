@@ -275,14 +275,10 @@ enum kx_status kx_derive_from_es(const struct kx_input *in, const uint8_t es[KX_
 enum kx_status kx_derive(const struct kx_input *in, struct kx_secrets *out,
 			 uint8_t es_out[KX_KEY_LEN])
 {
-	struct kx_init1 i1;
 	enum kx_status st;
 	uint8_t es[KX_KEY_LEN];
 
 	sodium_memzero(out, sizeof(*out));
-	st = kx_init1_parse(in->init1, in->init1_len, &i1);
-	if (st != KX_OK)
-		return st;
 	st = kx_shared_secret(es, in->own_priv, in->peer_pub);
 	if (st == KX_OK)
 		st = kx_derive_from_es(in, es, out);
