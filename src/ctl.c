@@ -409,7 +409,7 @@ static int cmd_lookup(struct ctl_server *s, struct ctl_client *c, const struct c
 
 static int cmd_counters(struct ctl_server *s, struct ctl_client *c)
 {
-	const struct counters *ctr = &s->engine->ctr;
+	const struct counters *ctr = engine_counters(s->engine);
 	char line[CTL_RECORD_MAX];
 	unsigned n = 0;
 

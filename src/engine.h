@@ -80,6 +80,8 @@ struct engine {
 };
 
 int engine_init(struct engine *e, const struct engine_config *cfg, const struct engine_io *io);
+/* The counters to show, gauges (flows_active) brought up to date. */
+const struct counters *engine_counters(struct engine *e);
 /* The same with the flow slots in the caller's memory (see flow_table_init
  * and flowstore.h), possibly left by an earlier daemon. */
 int engine_init_slots(struct engine *e, const struct engine_config *cfg,

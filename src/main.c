@@ -562,7 +562,7 @@ static bool on_signal(struct daemon *d, int sfd)
 			log_info("signal %u: shutting down", si.ssi_signo);
 			return true;
 		case SIGUSR1:
-			log_counters(&d->engine.ctr);
+			log_counters(engine_counters(&d->engine));
 			break;
 		case SIGHUP:
 			rules = reload_config(d, err, sizeof(err));
@@ -746,6 +746,8 @@ int main(int argc, char **argv)
 	if (d.ctl_on)
 		ctl_close(&d.ctl);
 	nfqio_flush(&d.nfq);
+	/* The flows_active gauge as the daemon stops, before the table goes. */
+	(void)engine_counters(&d.engine);
 	/* With a state file the established flows stay in it for the next
 	 * daemon; without, they are wiped now. */
 	if (d.store_on) {
