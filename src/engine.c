@@ -352,6 +352,16 @@ static void flow_abort(struct engine *e, struct flow *f, uint64_t now, const cha
 	linger(e, f, now, FLOW_ABORTED);
 }
 
+/* An Init message we cannot accept (malformed, no common suite, a key
+ * whose every shared secret is zero): counted, and the connection aborted. */
+static enum engine_verdict init_reject(struct engine *e, struct flow *f, uint64_t now,
+				       const char *why)
+{
+	e->ctr.init_bad++;
+	flow_abort(e, f, now, why);
+	return EV_DROP;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Established traffic */
 
@@ -686,20 +696,14 @@ static enum engine_verdict a_on_init2(struct engine *e, struct flow *f, struct p
 	st = kx_init2_parse(pkt_payload(p), plen, &m);
 	if (st == KX_OK && m.len != plen)
 		st = KX_ERR_LENGTH;	/* Init2 plus more: we refuse split or joined ones */
-	if (st != KX_OK) {
-		e->ctr.init_bad++;
-		flow_abort(e, f, now, kx_status_str(st));
-		return EV_DROP;
-	}
+	if (st != KX_OK)
+		return init_reject(e, f, now, kx_status_str(st));
 	f->rcv.init_len = m.len;
 	f->have_peer_init = true;
 	seqmap_advance(&f->rcv, m.len);
 	if (install_keys(e, f, m.pub, f->hs->own_init, f->hs->own_init_len,
-			 pkt_payload(p), m.len) < 0) {
-		e->ctr.init_bad++;
-		flow_abort(e, f, now, "all-zero X25519 result");
-		return EV_DROP;
-	}
+			 pkt_payload(p), m.len) < 0)
+		return init_reject(e, f, now, "all-zero X25519 result");
 	if (f->hs->nheld)
 		release_held(e, f);
 	else
@@ -723,20 +727,15 @@ static enum engine_verdict b_on_init1(struct engine *e, struct flow *f, struct p
 	st = kx_init1_parse(pkt_payload(p), plen, &m);
 	if (st == KX_OK && m.len != plen)
 		st = KX_ERR_LENGTH;
-	if (st != KX_OK) {
-		e->ctr.init_bad++;
-		flow_abort(e, f, now, kx_status_str(st));
-		return EV_DROP;
-	}
+	if (st != KX_OK)
+		return init_reject(e, f, now, kx_status_str(st));
 	f->rcv.init_len = m.len;
 	f->have_peer_init = true;
 	seqmap_advance(&f->rcv, m.len);
 	if (kx_pub_has_small_order(m.pub)) {
 		/* Every shared secret with this key is all zeros.  Init2 is
 		 * not sent: the abort RST must not count it. */
-		e->ctr.init_bad++;
-		flow_abort(e, f, now, "all-zero X25519 result");
-		return EV_DROP;
+		return init_reject(e, f, now, "all-zero X25519 result");
 	}
 	keypair_take(e, hs, now);
 	e->io.random(e->io.ctx, nonce, sizeof(nonce));
@@ -752,9 +751,7 @@ static enum engine_verdict b_on_init1(struct engine *e, struct flow *f, struct p
 	if (install_keys(e, f, m.pub, pkt_payload(p), m.len, hs->own_init,
 			 hs->own_init_len) < 0) {
 		/* Cannot happen after the check above; fail closed anyway. */
-		e->ctr.init_bad++;
-		flow_abort(e, f, now, "all-zero X25519 result");
-		return EV_DROP;
+		return init_reject(e, f, now, "all-zero X25519 result");
 	}
 	if (hs->nheld)
 		release_held(e, f);
