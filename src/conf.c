@@ -73,8 +73,7 @@ static int fail_value(struct parser *p, const char *name, const char *arg, const
 /* ------------------------------------------------------------------------ */
 /* Values */
 
-/* Decimal digits only (no sign, no spaces) in lo..hi; -1 otherwise. */
-static int parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+int conf_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
 	uint64_t v = 0;
 
@@ -103,7 +102,7 @@ static int set_queue(struct parser *p, const char *name, const char *arg)
 {
 	uint64_t v;
 
-	if (parse_uint(arg, 0, 65535, &v) < 0)
+	if (conf_parse_uint(arg, 0, 65535, &v) < 0)
 		return fail_value(p, name, arg, "0..65535");
 	p->c->queue = (uint16_t)v;
 	p->c->queue_set = true;
@@ -136,7 +135,7 @@ static int set_bounded(struct parser *p, const char *name, const char *arg, uint
 {
 	uint64_t v;
 
-	if (parse_uint(arg, min, max, &v) < 0)
+	if (conf_parse_uint(arg, min, max, &v) < 0)
 		return fail_value(p, name, arg, range);
 	*out = v;
 	*set = true;
@@ -153,7 +152,7 @@ static int set_max_flows(struct parser *p, const char *name, const char *arg)
 {
 	uint64_t v;
 
-	if (parse_uint(arg, 16, 16777216, &v) < 0)
+	if (conf_parse_uint(arg, 16, 16777216, &v) < 0)
 		return fail_value(p, name, arg, "16..16777216");
 	p->c->max_flows = (size_t)v;
 	p->c->max_flows_set = true;
@@ -178,9 +177,19 @@ static int set_linger(struct parser *p, const char *name, const char *arg)
 			   &p->c->linger_set);
 }
 
+bool conf_state_file_valid(const char *s)
+{
+	return strcmp(s, "none") == 0 || s[0] == '/';
+}
+
+const char *conf_path_or_none(const char *s)
+{
+	return strcmp(s, "none") == 0 ? NULL : s;
+}
+
 static int set_state_file(struct parser *p, const char *name, const char *arg)
 {
-	if (strcmp(arg, "none") != 0 && arg[0] != '/')
+	if (!conf_state_file_valid(arg))
 		return fail_value(p, name, arg, "an absolute path or none");
 	return set_string(p, &p->c->state_file, arg);
 }

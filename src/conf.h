@@ -35,4 +35,13 @@ struct tc_config {
 int conf_load(const char *path, bool missing_ok, struct tc_config *out, char *err, size_t errlen);
 void conf_free(struct tc_config *c);
 
+/* Values shared with the command line, so both accept the same.
+ * A number: decimal digits only (no sign, no spaces) in lo..hi; -1
+ * otherwise. */
+int conf_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+/* A state file: an absolute path, or "none". */
+bool conf_state_file_valid(const char *s);
+/* NULL for "none" (state file, control socket), else s. */
+const char *conf_path_or_none(const char *s);
+
 #endif

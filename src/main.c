@@ -207,19 +207,6 @@ static void usage(FILE *out)
 		DEFAULT_CONFIG, DEFAULT_QUEUE, DEFAULT_STATE_FILE, CTL_DEFAULT_PATH);
 }
 
-static int parse_uint(const char *s, unsigned long max, unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v > max || s[0] == '-')
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_IDLE = 256, OPT_MAX_FLOWS, OPT_RST_AUTH, OPT_SOCKET, OPT_SOCKET_GROUP,
@@ -243,7 +230,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long v;
+	uint64_t v;
 	int c;
 
 	o->queue = DEFAULT_QUEUE;
@@ -270,7 +257,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		}
 		case 'q':
-			if (parse_uint(optarg, 65535, &v) < 0) {
+			if (conf_parse_uint(optarg, 0, 65535, &v) < 0) {
 				fprintf(stderr, "tcpcryptd: --queue: not a queue number: %s\n", optarg);
 				return EX_USAGE;
 			}
@@ -281,7 +268,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->keylog_path = optarg;
 			break;
 		case OPT_IDLE:
-			if (parse_uint(optarg, 30UL * 86400, &v) < 0 || v == 0) {
+			if (conf_parse_uint(optarg, 1, 30UL * 86400, &v) < 0) {
 				fprintf(stderr, "tcpcryptd: --idle-timeout: bad number of seconds: %s\n",
 					optarg);
 				return EX_USAGE;
@@ -290,7 +277,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->idle_set = true;
 			break;
 		case OPT_MAX_FLOWS:
-			if (parse_uint(optarg, 1UL << 24, &v) < 0 || v < 16) {
+			if (conf_parse_uint(optarg, 16, 1UL << 24, &v) < 0) {
 				fprintf(stderr, "tcpcryptd: --max-flows: need 16..16777216: %s\n", optarg);
 				return EX_USAGE;
 			}
@@ -298,7 +285,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->max_flows_set = true;
 			break;
 		case OPT_LINGER:
-			if (parse_uint(optarg, 3600, &v) < 0) {
+			if (conf_parse_uint(optarg, 0, 3600, &v) < 0) {
 				fprintf(stderr, "tcpcryptd: --linger: need 0..3600 seconds: %s\n", optarg);
 				return EX_USAGE;
 			}
@@ -306,12 +293,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->linger_set = true;
 			break;
 		case OPT_STATE_FILE:
-			if (strcmp(optarg, "none") != 0 && optarg[0] != '/') {
+			if (!conf_state_file_valid(optarg)) {
 				fprintf(stderr, "tcpcryptd: --state-file: need an absolute path "
 					"or \"none\": %s\n", optarg);
 				return EX_USAGE;
 			}
-			o->state_file = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			o->state_file = conf_path_or_none(optarg);
 			o->state_set = true;
 			break;
 		case OPT_NO_X25519_MEMO:
@@ -326,7 +313,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 				fprintf(stderr, "tcpcryptd: --socket: empty path (\"none\" disables it)\n");
 				return EX_USAGE;
 			}
-			o->socket_path = strcmp(optarg, "none") == 0 ? NULL : optarg;
+			o->socket_path = conf_path_or_none(optarg);
 			o->socket_set = true;
 			break;
 		case OPT_SOCKET_GROUP:
@@ -509,7 +496,7 @@ static void apply_config(struct options *o, struct tc_config *c)
 	if (c->keylog_path && !o->keylog_path)
 		o->keylog_path = c->keylog_path;
 	if (c->socket_path && !o->socket_set)
-		o->socket_path = strcmp(c->socket_path, "none") == 0 ? NULL : c->socket_path;
+		o->socket_path = conf_path_or_none(c->socket_path);
 	if (c->socket_group && !o->socket_group)
 		o->socket_group = c->socket_group;
 	if (c->idle_timeout_set && !o->idle_set)
@@ -521,7 +508,7 @@ static void apply_config(struct options *o, struct tc_config *c)
 	if (c->linger_set && !o->linger_set)
 		o->ecfg.linger_us = c->linger_s * 1000000u;
 	if (c->state_file && !o->state_set)
-		o->state_file = strcmp(c->state_file, "none") == 0 ? NULL : c->state_file;
+		o->state_file = conf_path_or_none(c->state_file);
 }
 
 /* The policy a flow was opened under. */

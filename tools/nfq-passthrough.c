@@ -27,6 +27,7 @@
 
 #include <linux/netfilter.h>
 
+#include "conf.h"
 #include "log.h"
 #include "nfq.h"
 
@@ -53,17 +54,14 @@ int main(int argc, char *argv[])
 	struct sigaction sa = { 0 };
 	struct pollfd pfd;
 	sigset_t block, during_poll;
-	char *end = NULL;
-	unsigned long queue;
+	uint64_t queue;
 	int rc = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s QUEUE_NUM\n", argv[0]);
 		return 64; /* EX_USAGE */
 	}
-	errno = 0;
-	queue = strtoul(argv[1], &end, 10);
-	if (errno != 0 || end == argv[1] || *end != '\0' || queue > 65535) {
+	if (conf_parse_uint(argv[1], 0, 65535, &queue) < 0) {
 		fprintf(stderr, "nfq-passthrough: bad queue number '%s'\n", argv[1]);
 		return 64;
 	}
@@ -83,7 +81,7 @@ int main(int argc, char *argv[])
 
 	if (nfqio_open(&q, (uint16_t)queue, QUEUE_MAXLEN) < 0)
 		return 1;
-	fprintf(stderr, "nfq-passthrough: ready queue=%lu\n", queue);
+	fprintf(stderr, "nfq-passthrough: ready queue=%u\n", (unsigned)queue);
 	pfd.fd = nfqio_fd(&q);
 	pfd.events = POLLIN;
 	while (!stop_requested) {

@@ -652,6 +652,34 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 
+/* The value parsers the command line shares with the file. */
+START_TEST(test_shared_value_parsers)
+{
+	static const char *const bad[] = { "", "-1", "+5", " 5", "5 ", "0x10", "1e3", "65536",
+					   "99999999999999999999999" };
+	uint64_t v = 7;
+
+	ck_assert_int_eq(conf_parse_uint("0", 0, 65535, &v), 0);
+	ck_assert_uint_eq(v, 0);
+	ck_assert_int_eq(conf_parse_uint("65535", 0, 65535, &v), 0);
+	ck_assert_uint_eq(v, 65535);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = 7;
+		ck_assert_msg(conf_parse_uint(bad[i], 0, 65535, &v) < 0, "accepted '%s'", bad[i]);
+		ck_assert_uint_eq(v, 7);
+	}
+	ck_assert_int_lt(conf_parse_uint("15", 16, 100, &v), 0);
+
+	ck_assert(conf_state_file_valid("/run/tcpcrypt/flows"));
+	ck_assert(conf_state_file_valid("none"));
+	ck_assert(!conf_state_file_valid("run/flows"));
+	ck_assert(!conf_state_file_valid(""));
+	ck_assert(!conf_state_file_valid("None"));
+	ck_assert_ptr_null(conf_path_or_none("none"));
+	ck_assert_str_eq(conf_path_or_none("/x"), "/x");
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *s = suite_create("conf");
@@ -679,6 +707,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_small_err_buffer);
 	tcase_add_test(tc, test_fuzz);
+	tcase_add_test(tc, test_shared_value_parsers);
 	suite_add_tcase(s, tc);
 	return s;
 }
