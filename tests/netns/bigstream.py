@@ -17,6 +17,8 @@ import socket
 import sys
 import threading
 
+from netsock import one_connection
+
 CHUNK = 1 << 20
 
 
@@ -45,17 +47,7 @@ def main(argv):
         print(__doc__.strip(), file=sys.stderr)
         return 2
     mode, addr, port, nbytes, seed = argv[1], argv[2], int(argv[3]), int(argv[4]), argv[5]
-    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-    if mode == "serve":
-        ls = socket.socket(fam, socket.SOCK_STREAM)
-        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        ls.bind((addr, port))
-        ls.listen(1)
-        sock, _ = ls.accept()
-        ls.close()
-    else:
-        sock = socket.create_connection((addr, port), timeout=30)
-        sock.settimeout(None)
+    sock = one_connection(mode == "serve", addr, port, connect_timeout=30)
     out = {}
     t = threading.Thread(target=sender, args=(sock, nbytes, seed + mode, out))
     t.start()

@@ -23,18 +23,15 @@ import socket
 import sys
 import time
 
+from netsock import one_connection
+
 
 def errname(e):
     return errno.errorcode.get(e.errno, str(e.errno)) if e.errno else type(e).__name__
 
 
 def recv(addr, port):
-    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
-    ls = socket.socket(family, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((addr, port))
-    ls.listen(1)
-    c, _ = ls.accept()
+    c = one_connection(True, addr, port)
     h = hashlib.sha256()
     n = 0
     try:
@@ -57,8 +54,7 @@ def send(addr, port, marker, gate):
     n = 0
     i = 0
     try:
-        s = socket.create_connection((addr, port), timeout=10)
-        s.settimeout(None)
+        s = one_connection(False, addr, port, connect_timeout=10)
         deadline = time.monotonic() + 60
         while not os.path.exists(gate) and time.monotonic() < deadline:
             line = ("%s %08d\n" % (marker, i)).encode()

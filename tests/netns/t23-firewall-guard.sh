@@ -35,21 +35,10 @@ B6=2001:db8:2::1
 # ...) that appears is sent as the next message; whatever arrives is
 # appended to RX as it comes.  Stops at EOF, or after 300 s.
 PEER_PY='
-import os, select, socket, sys, time
+import os, select, sys, time
+from netsock import one_connection
 mode, addr, port, rx, tx = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
-fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
-if mode == "listen":
-    l = socket.socket(fam, socket.SOCK_STREAM)
-    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if fam == socket.AF_INET6:
-        l.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-    l.bind((addr, port))
-    l.listen(1)
-    s, _ = l.accept()
-    l.close()
-else:
-    s = socket.create_connection((addr, port), timeout=10)
-    s.settimeout(None)
+s = one_connection(mode == "listen", addr, port, connect_timeout=10)
 out = open(rx, "ab", buffering=0)
 n = 1
 deadline = time.monotonic() + 300
@@ -77,11 +66,11 @@ conn_open() {
 	rm -f "$W/$name.txA".* "$W/$name.txB".*
 	: >"$W/$name.rxA"
 	: >"$W/$name.rxB"
-	ip netns exec "$NS_B" python3 -c "$PEER_PY" listen "$addr" "$port" "$W/$name.rxB" "$W/$name.txB" &
+	ip netns exec "$NS_B" env PYTHONPATH="$TC_NETNS_DIR" python3 -c "$PEER_PY" listen "$addr" "$port" "$W/$name.rxB" "$W/$name.txB" &
 	tc_track $!
 	CONN_PIDS[$name]="$!"
 	wait_listen "$NS_B" "$port"
-	ip netns exec "$NS_A" python3 -c "$PEER_PY" connect "$addr" "$port" "$W/$name.rxA" "$W/$name.txA" &
+	ip netns exec "$NS_A" env PYTHONPATH="$TC_NETNS_DIR" python3 -c "$PEER_PY" connect "$addr" "$port" "$W/$name.rxA" "$W/$name.txA" &
 	tc_track $!
 	CONN_PIDS[$name]+=" $!"
 }

@@ -20,6 +20,8 @@ import socket
 import sys
 import threading
 
+from netsock import one_connection
+
 CHUNK = 256 * 1024
 
 
@@ -82,17 +84,8 @@ def main():
     p.add_argument("--order", default="both", choices=("send-first", "recv-first", "both"))
     p.add_argument("--timeout", type=float, default=60)
     args = p.parse_args()
-    fam = socket.AF_INET6 if ":" in args.addr else socket.AF_INET
-    if args.mode == "serve":
-        ls = socket.socket(fam, socket.SOCK_STREAM)
-        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        ls.bind((args.addr, args.port))
-        ls.listen(1)
-        ls.settimeout(args.timeout)
-        sock, _ = ls.accept()
-        ls.close()
-    else:
-        sock = socket.create_connection((args.addr, args.port), timeout=20)
+    sock = one_connection(args.mode == "serve", args.addr, args.port,
+                          accept_timeout=args.timeout)
     sock.settimeout(args.timeout)
     with sock:
         converse(sock, args)
