@@ -43,6 +43,10 @@ HELD_MAX=250
 HALFOPEN="$TC_NETNS_DIR/halfopen.py"
 M_ADDR=203.0.113.1
 B_ADDR=198.51.100.1
+SOCK_B="$TC_WORK/ctl-b.sock"
+TCNETSTAT=$(tc_find_built util/tcnetstat ||
+	{ [[ -n ${TCPCRYPTD:-} ]] && echo "$(dirname "$TCPCRYPTD")/util/tcnetstat"; } || true)
+[[ -x $TCNETSTAT ]] || fail "util/tcnetstat is not built"
 
 topo_setup
 # M: a fourth namespace on its own link to R (TEST-NET-3).
@@ -64,7 +68,7 @@ ns_exec "$NS_M" iptables -A OUTPUT -p tcp --tcp-flags RST RST -j DROP \
 ns_exec "$NS_B" sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65536
 
 tc_start "$NS_A"
-tc_start "$NS_B"
+tc_start "$NS_B" --socket "$SOCK_B"
 PID_B=${TC_DPID[$NS_B]}
 NFQ_PROC=/proc/$PID_B/net/netfilter/nfnetlink_queue
 
@@ -81,7 +85,7 @@ ip netns exec "$NS_A" python3 "$HALFOPEN" client "$B_ADDR" "$PORT" --banner "$BA
 	>"$TC_WORK/bystander.out" 2>&1 &
 bystander_pid=$!
 tc_track "$bystander_pid"
-wait_for -m "the bystander's banner and first echo ($(cat "$TC_WORK/bystander.out"))" \
+wait_for -m "the bystander's banner and first echo" \
 	test -f "$TC_WORK/bystander.ready"
 bport=$(awk '$1 == "port" { print $2 }' "$TC_WORK/bystander.out")
 wait_for -m "daemon B logging the bystander :$bport as encrypted" \
@@ -124,6 +128,11 @@ wait_for bystander_past
 wait_pid "$sampler_pid" 10 "queue sampler"
 wait_pid "$bystander_pid" 10 "the bystander"
 bystander_rc=$TC_WAIT_RC
+
+# B's daemon is still running (it must be): its counters now, non-zero ones.
+live=$("$TCNETSTAT" -S "$SOCK_B" -s --tsv | awk -F'\t' '$2 ~ /^[0-9]+$/ && $2 != 0 { printf "%s=%s ", $1, $2 }') ||
+	fail "tcnetstat -s on B's control socket failed after the attack"
+log "B's counters after the attack: ${live}(others 0)"
 
 # --- assertions ----------------------------------------------------------------------
 
