@@ -9,8 +9,10 @@
 # carrying the non-SYN ENO option 45 02 -- then nothing, never an Init1.
 # M's kernel knows nothing of these connections; its RSTs are dropped in
 # M, as an attacker would.  B runs tcpcryptd and a server that sends a
-# 16 KiB banner on accept (a kernel sends about ten segments of it at once,
-# its initial window) and then echoes.  Whatever B's daemon keeps of such a
+# 16 KiB banner on accept (B's kernel sends about ten segments of it at
+# once, its initial window; it does not retransmit a segment that still
+# sits in the queue, so a one-segment banner would take one queue slot per
+# connection) and then echoes.  Whatever B's daemon keeps of such a
 # connection while it waits for an Init1 that never comes must not eat up
 # its NFQUEUE (no fail-open: a full queue drops every TCP packet of the
 # host).
@@ -20,8 +22,9 @@
 #     option (45 06 01 a0 74 31);
 #   - B's queue never dropped: queue_dropped and user_dropped in
 #     /proc/net/netfilter/nfnetlink_queue (B's namespace, sampled every
-#     0.1 s through the attack) stay 0, and the queue never held more than
-#     QUEUE_MAX (1024, a quarter of the daemon's 4096) packets;
+#     0.1 s through the attack, read again at the end) stay 0, and the
+#     queue never held more than QUEUE_MAX (1024, a quarter of the
+#     daemon's 4096) packets;
 #   - a bystander, an encrypted connection A -> B opened before the
 #     attack, gets every echo within 3 s, one every 0.2 s, throughout;
 #   - a fresh connection A -> B after the attack works and is encrypted
@@ -29,7 +32,7 @@
 #   - B's daemon held at most HELD_MAX (250) segments in all, kept running
 #     and exits 0; mac_fail 0 on both.
 # T27_COUNT, T27_RATE (handshakes per second, default 200) and T27_BANNER
-# (bytes) override the sizes.  About 20 s.
+# (bytes) override the sizes.  About 15 s.
 . "$(dirname "$0")/lib.sh"
 tc_need_daemon
 
@@ -168,6 +171,8 @@ wait_for -m "daemon B logging the fresh connection :$fport as encrypted" \
 expect_same_sid "$fport"
 
 kill -0 "$PID_B" 2>/dev/null || fail "B's daemon died during the attack"
+read -r qdrop udrop < <(awk -v q="$TC_QUEUE" '$1 == q { print $6, $7 }' "$NFQ_PROC")
+((qdrop == 0 && udrop == 0)) || fail "B's NFQUEUE dropped packets after the attack: queue_dropped $qdrop, user_dropped $udrop"
 kill -TERM "$server_pid"
 wait_pid "$server_pid" 10 "B's server"
 log "B's server: $(cat "$TC_WORK/server.out")"
