@@ -38,7 +38,9 @@
 	X(lost_flow_reset, "RSTs sent to end such connections")	\
 	X(flows_resumed, "flows taken over from the previous daemon")	\
 	X(es_reused, "key exchanges that reused a remembered X25519 result") \
-	X(queue_enobufs, "netlink ENOBUFS (kernel dropped queue messages)")
+	X(queue_enobufs, "netlink ENOBUFS (kernel dropped queue messages)") \
+	X(ct_liberal_set, "conntrack entries told to accept translated sequence numbers") \
+	X(ct_liberal_fail, "conntrack updates that failed (or ctnetlink missing)")
 
 struct counters {
 #define TC_COUNTER_FIELD(name, desc) uint64_t name;
