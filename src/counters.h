@@ -43,7 +43,9 @@
 	X(flows_replaced, "flows replaced by a new connection, same ports") \
 	X(out_of_window, "unauthenticated segments failing kernel checks") \
 	X(held_total_overflow, "segments dropped: all holds together full") \
-	X(policy_lost_drop, "segments dropped: no state, policy private")
+	X(policy_lost_drop, "segments dropped: no state, policy private") \
+	X(ct_liberal_set, "conntrack entries told to accept translated sequence numbers") \
+	X(ct_liberal_fail, "conntrack updates that failed (or ctnetlink missing)")
 
 struct counters {
 #define TC_COUNTER_FIELD(name, desc) uint64_t name;

@@ -987,6 +987,8 @@ static enum engine_verdict in_synack(struct engine *e, struct flow *f, struct pk
 	f->hs->b_opt_len = (uint8_t)b_len;
 	f->rcv.isn = pkt_seq(p);
 	f->state = FLOW_KX;
+	if (e->io.conntrack_liberal)
+		e->io.conntrack_liberal(e->io.ctx, &f->key, true);
 	if (syn_rewrite(p, NULL, 0) == 0)
 		*modified = true;
 	return EV_ACCEPT;
@@ -1141,6 +1143,8 @@ static enum engine_verdict out_synack(struct engine *e, struct flow *f, struct p
 	f->window = scaled_window(p);
 	f->hs->syn_time = now;
 	f->state = FLOW_KX;
+	if (e->io.conntrack_liberal)
+		e->io.conntrack_liberal(e->io.ctx, &f->key, false);
 	*modified = true;
 	return EV_ACCEPT;
 }

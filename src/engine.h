@@ -40,6 +40,9 @@ struct engine_io {
 	/* Called when a connection completes the key exchange, before any
 	 * tagged segment of it is sent. */
 	void (*keylog)(void *ctx, const uint8_t n_a[32], const uint8_t es[32]);
+	/* The connection is committed to encryption and its conntrack entry exists:
+	 * let conntrack accept its translated sequence numbers.  May be NULL. */
+	void (*conntrack_liberal)(void *ctx, const struct flow_key *k, bool we_opened);
 };
 
 struct engine_config {

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctnl.h"
 #include "engine.h"
 #include "flowstore.h"
 #include "inject.h"
@@ -42,6 +43,7 @@ struct daemon {
 	struct engine engine;
 	struct nfqio nfq;
 	struct injector inj;
+	struct ctnl ct;
 	FILE *keylog;
 	struct ctl_server ctl;
 	bool ctl_on;
@@ -106,6 +108,13 @@ static void io_keylog(void *ctx, const uint8_t n_a[32], const uint8_t es[32])
 
 	if (d->keylog)
 		keylog_write(d->keylog, n_a, es);
+}
+
+static void io_conntrack_liberal(void *ctx, const struct flow_key *k, bool we_opened)
+{
+	struct daemon *d = ctx;
+
+	ctnl_liberal(&d->ct, k, we_opened);
 }
 
 /* --- packets ----------------------------------------------------------- */
@@ -673,6 +682,7 @@ int main(int argc, char **argv)
 	struct engine_io io = {
 		.ctx = &d, .inject = io_inject, .release = io_release,
 		.random = io_random, .keylog = io_keylog,
+		.conntrack_liberal = io_conntrack_liberal,
 	};
 	struct ctl_ops ops = { .ctx = &d, .reload = reload_config, .policy = flow_policy };
 	struct tc_config cfg;
@@ -744,6 +754,8 @@ int main(int argc, char **argv)
 			 d.store.why);
 	}
 	engine_set_policy(&d.engine, &d.policy);
+	/* Without ctnetlink the daemon works as before (logged once). */
+	(void)ctnl_open(&d.ct, &d.engine.ctr.ct_liberal_set, &d.engine.ctr.ct_liberal_fail);
 	if (nfqio_open(&d.nfq, o.queue, QUEUE_MAXLEN) < 0)
 		return EX_UNAVAILABLE;
 	if (o.socket_path) {
@@ -769,6 +781,7 @@ int main(int argc, char **argv)
 	}
 
 	rc = run(&d, sfd);
+	ctnl_close(&d.ct);
 
 	if (d.ctl_on)
 		ctl_close(&d.ctl);

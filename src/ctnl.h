@@ -1,0 +1,36 @@
+/* Conntrack through ctnetlink: tells the kernel's connection tracking to
+ * accept the translated sequence numbers of an encrypted connection
+ * (doc/conntrack.md).  Part of the daemon shell. */
+#ifndef TC_CTNL_H
+#define TC_CTNL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flow.h"
+
+struct mnl_socket;
+
+struct ctnl {
+	struct mnl_socket *nl;		/* NULL: ctnetlink unavailable */
+	unsigned portid;
+	uint32_t seq;
+	bool warned;			/* a failure was logged already */
+	uint64_t *ok, *fail;		/* counters to bump (not owned) */
+};
+
+/* Opens the netlink socket and checks that ctnetlink answers.  On failure
+ * logs one warning and returns -1; ctnl_liberal then only counts failures.
+ * ok and fail point at the counters for kernel-confirmed updates and for
+ * updates that could not be made. */
+int ctnl_open(struct ctnl *c, uint64_t *ok, uint64_t *fail);
+void ctnl_close(struct ctnl *c);
+
+/* Sets IP_CT_TCP_FLAG_BE_LIBERAL in both directions of the conntrack entry
+ * of connection k.  we_opened: k's local end sent the SYN, so local->remote
+ * is the entry's original direction; otherwise it is the reply direction.
+ * The kernel handles the request before the send returns; its answer is
+ * read without waiting. */
+void ctnl_liberal(struct ctnl *c, const struct flow_key *k, bool we_opened);
+
+#endif
