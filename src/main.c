@@ -664,9 +664,9 @@ int main(int argc, char **argv)
 		return EX_SOFTWARE;
 	}
 	if (o.keylog_path) {
-		d.keylog = keylog_open(o.keylog_path);
+		d.keylog = keylog_open(o.keylog_path, err, sizeof(err));
 		if (!d.keylog) {
-			log_err("key log %s: %s", o.keylog_path, strerror(errno));
+			log_err("key log %s", err);
 			return EX_CANTCREAT;
 		}
 		log_warn("key log %s is ON: anyone who reads it can decrypt captured "
