@@ -38,7 +38,9 @@
 	X(lost_flow_reset, "RSTs sent to end such connections")	\
 	X(flows_resumed, "flows taken over from the previous daemon")	\
 	X(es_reused, "key exchanges that reused a remembered X25519 result") \
-	X(queue_enobufs, "netlink ENOBUFS (kernel dropped queue messages)")
+	X(queue_enobufs, "netlink ENOBUFS (kernel dropped queue messages)") \
+	X(log_suppressed, "log lines about remote hosts left out: rate limit") \
+	X(rst_suppressed, "RSTs (and ACKs) not injected: rate limit")
 
 struct counters {
 #define TC_COUNTER_FIELD(name, desc) uint64_t name;
