@@ -45,7 +45,9 @@
 	X(held_total_overflow, "segments dropped: all holds together full") \
 	X(policy_lost_drop, "segments dropped: no state, policy private") \
 	X(ct_liberal_set, "conntrack entries told to accept translated sequence numbers") \
-	X(ct_liberal_fail, "conntrack updates that failed (or ctnetlink missing)")
+	X(ct_liberal_fail, "conntrack updates that failed (or ctnetlink missing)") \
+	X(log_suppressed, "log lines about remote hosts left out: rate limit") \
+	X(rst_suppressed, "RSTs (and ACKs) not injected: rate limit")
 
 struct counters {
 #define TC_COUNTER_FIELD(name, desc) uint64_t name;

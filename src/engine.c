@@ -865,10 +865,26 @@ static enum engine_verdict refuse_active(struct engine *e, struct flow *f, struc
 	return EV_DROP;
 }
 
+/* Whether the remote host of k may cause one more event of class c now
+ * (ratelimit.h).  The hash key is drawn the first time. */
+static bool within_limit(struct engine *e, enum ratelimit_class c, const struct flow_key *k,
+			 uint64_t now)
+{
+	if (!e->limits.keyed) {
+		uint8_t key[RATELIMIT_KEY_LEN];
+
+		e->io.random(e->io.ctx, key, sizeof(key));
+		ratelimit_init(&e->limits, key);
+	}
+	return ratelimit_allow(&e->limits, c, now, k->raddr, k->family == AF_INET ? 4 : 16);
+}
+
 /* B under "private": a SYN that does not negotiate is answered with an RST
- * and never reaches our kernel. */
+ * and never reaches our kernel.  Source addresses of SYNs are easily
+ * spoofed: the log line and the RST are rate-limited per source and in
+ * all; the SYN is dropped either way. */
 static enum engine_verdict refuse_passive(struct engine *e, const struct flow_key *k,
-					  struct pkt *p, const char *why)
+					  struct pkt *p, const char *why, uint64_t now)
 {
 	char name[FLOW_NAME_LEN];
 	struct flow tmp = { .key = *k };
@@ -877,10 +893,16 @@ static enum engine_verdict refuse_passive(struct engine *e, const struct flow_ke
 		.flags = TCP_RST | TCP_ACK,
 	};
 
-	log_warn("refused %s: peer did not offer encryption (%s), policy private",
-		 flow_name(k, name, sizeof(name)), why);
+	if (within_limit(e, RL_LOG, k, now))
+		log_warn("refused %s: peer did not offer encryption (%s), policy private",
+			 flow_name(k, name, sizeof(name)), why);
+	else
+		e->ctr.log_suppressed++;
 	e->ctr.policy_refused++;
-	inject(e, &tmp, &rst, false);
+	if (within_limit(e, RL_RST, k, now))
+		inject(e, &tmp, &rst, false);
+	else
+		e->ctr.rst_suppressed++;
 	return EV_DROP;
 }
 
@@ -1057,13 +1079,18 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 	if (r != ENO_OK && eno_find(pkt_opts(p), pkt_opts_len(p), NULL, NULL) == 0)
 		r = ENO_ABSENT;
 	if (pol == POLICY_PRIVATE && r != ENO_OK)
-		return refuse_passive(e, k, p, eno_result_str(r));
+		return refuse_passive(e, k, p, eno_result_str(r), now);
 	if (pol == POLICY_CLEAR) {
 		char name[FLOW_NAME_LEN];
 
 		e->ctr.plaintext_flows++;
-		log_msg(r == ENO_ABSENT ? LOG_LVL_DEBUG : LOG_LVL_INFO, "plaintext %s reason=policy-clear",
-			flow_name(k, name, sizeof(name)));
+		/* Debug lines are for whoever asked for them; the others are
+		 * rate-limited per source (SYNs are easily spoofed). */
+		if (r == ENO_ABSENT || within_limit(e, RL_LOG, k, now))
+			log_msg(r == ENO_ABSENT ? LOG_LVL_DEBUG : LOG_LVL_INFO,
+				"plaintext %s reason=policy-clear", flow_name(k, name, sizeof(name)));
+		else
+			e->ctr.log_suppressed++;
 		return EV_ACCEPT_PLAIN;
 	}
 	if (r != ENO_OK) {
@@ -1073,7 +1100,9 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 			e->ctr.eno_fallback++;
 		/* A peer without ENO is the common case on a server: debug
 		 * only.  Anything else deserves a line. */
-		if (r != ENO_ABSENT || log_get_level() >= LOG_LVL_DEBUG) {
+		if (r != ENO_ABSENT && !within_limit(e, RL_LOG, k, now)) {
+			e->ctr.log_suppressed++;
+		} else if (r != ENO_ABSENT || log_get_level() >= LOG_LVL_DEBUG) {
 			char name[FLOW_NAME_LEN];
 			log_msg(r == ENO_ABSENT ? LOG_LVL_DEBUG : LOG_LVL_INFO,
 				"plaintext %s reason=%s", flow_name(k, name, sizeof(name)),
@@ -1340,7 +1369,7 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
  * connections the connmark vouches for, so a spoofed segment cannot make
  * us send RSTs, and our kernel stops sending once its socket is reset. */
 static void lost_flow_reset(struct engine *e, const struct flow_key *k, const struct pkt *p,
-			    bool outgoing)
+			    bool outgoing, uint64_t now)
 {
 	static const uint32_t init_lens[] = { KX_INIT1_LEN, KX_INIT2_LEN };
 	uint8_t flags = pkt_flags(p);
@@ -1356,6 +1385,12 @@ static void lost_flow_reset(struct engine *e, const struct flow_key *k, const st
 
 	if ((flags & TCP_RST) || !(flags & TCP_ACK))
 		return;
+	/* One round per segment, at most so many rounds per peer and in all:
+	 * the kernel's retransmissions bring the next. */
+	if (!within_limit(e, RL_LOST, k, now)) {
+		e->ctr.rst_suppressed += outgoing ? 17 : 3;
+		return;
+	}
 	if (outgoing) {
 		unsigned shift;
 
@@ -1459,7 +1494,7 @@ enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
 		     (info.mac >= 0 || eno_present(pkt_opts(p), pkt_opts_len(p))))) {
 			e->ctr.lost_flow_drop++;
 			if (conn_encrypted)
-				lost_flow_reset(e, &k, p, outgoing);
+				lost_flow_reset(e, &k, p, outgoing, now);
 			return EV_DROP;
 		}
 		/* Under "private" a connection never runs in clear, state or

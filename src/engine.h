@@ -17,6 +17,7 @@
 #include "flow.h"
 #include "packet.h"
 #include "policy.h"
+#include "ratelimit.h"
 
 /* Packet marks shared with scripts/tcpcrypt-firewall. */
 #define TC_MARK_INJECTED  0x10000000u	/* our raw-socket packets: never queued */
@@ -81,6 +82,7 @@ struct engine {
 	uint64_t kp_gen;		/* counts key pairs: 1 for the first */
 	struct escache es_memo;		/* X25519 results for this key pair */
 	const struct policy *policy;	/* owned by the caller; NULL: default */
+	struct ratelimit limits;	/* log lines and RSTs remote hosts cause */
 	uint64_t next_scan;
 	unsigned held_total;		/* segments held by all flows */
 	uint8_t scratch[IPV6_HDR_LEN + TCP_HDR_LEN + TCP_MAX_OPT_LEN + KX_INIT_MAX_LEN];

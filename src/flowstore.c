@@ -124,8 +124,12 @@ int flowstore_open(struct flowstore *s, const char *path, size_t nslots, char *e
 		goto fail;
 	}
 	s->map_len = len;
-	/* Keys stay out of core dumps. */
-	(void)madvise(s->map, len, MADV_DONTDUMP);
+	/* Keys stay out of core dumps, and out of swap: tmpfs pages can be
+	 * swapped out like any others unless they are locked.  Locking can
+	 * fail (RLIMIT_MEMLOCK without CAP_IPC_LOCK); the caller says so and
+	 * goes on. */
+	s->dontdump_errno = madvise(s->map, len, MADV_DONTDUMP) < 0 ? errno : 0;
+	s->mlock_errno = mlock(s->map, len) < 0 ? errno : 0;
 	s->hdr = s->map;
 	s->slots = (struct flow *)((uint8_t *)s->map + HDR_LEN);
 	if (!s->adoptable) {
@@ -146,8 +150,11 @@ fail:
 
 void flowstore_close(struct flowstore *s)
 {
-	if (s->map)
+	if (s->map) {
+		if (!s->mlock_errno)
+			munlock(s->map, s->map_len);
 		munmap(s->map, s->map_len);
+	}
 	if (s->fd >= 0)
 		close(s->fd);
 	s->map = NULL;

@@ -5,6 +5,8 @@
  * The file must be on a memory file system (tmpfs: /run, /dev/shm): it
  * holds traffic keys, which must never reach persistent storage.  It is
  * created with mode 0600 and locked (flock) for as long as a daemon uses it.
+ * Its mapping is locked in memory (mlock: no swap, if RLIMIT_MEMLOCK
+ * allows) and excluded from core dumps (MADV_DONTDUMP).
  * Its header names the layout version, the slot size, the number of slots
  * and the boot it was written in; a file that does not match is discarded,
  * never half-used. */
@@ -35,6 +37,8 @@ struct flowstore {
 	size_t map_len;
 	struct flowstore_hdr *hdr;
 	struct flow *slots;
+	int mlock_errno;	/* 0: the mapping is locked in memory (no swap) */
+	int dontdump_errno;	/* 0: the mapping is left out of core dumps */
 	bool adoptable;		/* the file held slots of a compatible daemon */
 	char why[160];		/* why not, when it existed */
 };

@@ -1,25 +1,53 @@
 #include "keylog.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
+#include <stdarg.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-FILE *keylog_open(const char *path)
+static FILE *refuse(int fd, char *err, size_t errlen, const char *fmt, ...)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+FILE *keylog_open(const char *path, char *err, size_t errlen)
+{
+	/* O_NOFOLLOW: a symbolic link planted at the path (in a directory
+	 * someone else can write) must not send the secrets elsewhere. */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY |
+		      O_NONBLOCK, 0600);
+	struct stat st;
 	FILE *f;
 
 	if (fd < 0)
-		return NULL;
-	/* An existing file may have been readable by others: not any more. */
-	if (fchmod(fd, 0600) < 0) {
-		close(fd);
-		return NULL;
-	}
+		return refuse(-1, err, errlen, "%s: %s", path, errno == ELOOP ?
+			      "is a symbolic link (refused)" : strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return refuse(fd, err, errlen, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return refuse(fd, err, errlen, "%s: not a regular file (refused)", path);
+	if (st.st_uid != geteuid())
+		return refuse(fd, err, errlen, "%s: owned by uid %u, not by this daemon's "
+			      "uid %u (refused)", path, (unsigned)st.st_uid, (unsigned)geteuid());
+	/* A file others could read may already be open in their hands:
+	 * changing its mode now would not take the secrets back. */
+	if (st.st_mode & 077)
+		return refuse(fd, err, errlen, "%s: mode %04o gives access to group or "
+			      "others (refused; it must be 0600 or stricter)", path,
+			      (unsigned)(st.st_mode & 07777));
 	f = fdopen(fd, "a");
 	if (!f)
-		close(fd);
+		return refuse(fd, err, errlen, "%s: %s", path, strerror(errno));
 	return f;
 }
 

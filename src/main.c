@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -65,6 +66,7 @@ struct options {
 	const char *keylog_path;
 	int verbose;
 	bool foreground;
+	bool core_dump;			/* --allow-core-dump */
 	const char *socket_path;	/* NULL: control socket off */
 	const char *socket_group;
 	const char *state_file;		/* NULL: flows do not survive a restart */
@@ -244,6 +246,8 @@ static void usage(FILE *out)
 		"      --socket PATH      control socket for tcnetstat and libtcpcrypt\n"
 		"                         (default %s; \"none\": no socket)\n"
 		"      --socket-group NAME  group that may use the control socket (mode 0660)\n"
+		"      --allow-core-dump  let the daemon dump core and be traced by its user\n"
+		"                         (debugging only: the dump holds keys)\n"
 		"  -f, --foreground       stay in the foreground and log to stderr (default:\n"
 		"                         detach once ready and log to syslog)\n"
 		"  -v, --verbose          also log debug messages\n"
@@ -259,7 +263,7 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_IDLE = 256, OPT_MAX_FLOWS, OPT_RST_AUTH, OPT_SOCKET, OPT_SOCKET_GROUP,
-	       OPT_LINGER, OPT_STATE_FILE, OPT_NO_X25519_MEMO };
+	       OPT_LINGER, OPT_STATE_FILE, OPT_NO_X25519_MEMO, OPT_CORE_DUMP };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "policy", required_argument, NULL, 'P' },
@@ -273,6 +277,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "no-x25519-memo", no_argument, NULL, OPT_NO_X25519_MEMO },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
 		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
+		{ "allow-core-dump", no_argument, NULL, OPT_CORE_DUMP },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -371,6 +376,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return EX_USAGE;
 			}
 			o->socket_group = optarg;
+			break;
+		case OPT_CORE_DUMP:
+			o->core_dump = true;
 			break;
 		case 'f':
 			o->foreground = true;
@@ -693,6 +701,18 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc;
 	log_init(o.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO);
+	/* Before any secret exists: the heap holds the X25519 private key and
+	 * handshake secrets, which must not end up in a core file, nor be read
+	 * through ptrace or /proc/PID/mem by another process of our user.
+	 * Not dumpable means both (root keeps CAP_SYS_PTRACE); it survives the
+	 * fork of detach_start. */
+	if (o.core_dump) {
+		log_warn("core dumps allowed (--allow-core-dump): a dump holds the keys of "
+			 "open connections");
+	} else if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		log_err("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+		return EX_OSERR;
+	}
 	/* The file is read once here for everything, and again on reload for
 	 * the policy.  Its strings stay alive for the daemon's lifetime. */
 	if (conf_load(o.config_path, !o.config_explicit, &cfg, err, sizeof(err)) < 0) {
@@ -714,9 +734,9 @@ int main(int argc, char **argv)
 		return EX_SOFTWARE;
 	}
 	if (o.keylog_path) {
-		d.keylog = keylog_open(o.keylog_path);
+		d.keylog = keylog_open(o.keylog_path, err, sizeof(err));
 		if (!d.keylog) {
-			log_err("key log %s: %s", o.keylog_path, strerror(errno));
+			log_err("key log %s", err);
 			return EX_CANTCREAT;
 		}
 		log_warn("key log %s is ON: anyone who reads it can decrypt captured "
@@ -738,6 +758,11 @@ int main(int argc, char **argv)
 		if (rc > 0)
 			log_warn("%s: connections will not survive a restart", err);
 		d.store_on = rc == 0;
+		if (d.store_on && d.store.mlock_errno)
+			log_warn("state file %s: cannot lock its %zu bytes in memory (%s): the "
+				 "keys in it may be swapped out; raise RLIMIT_MEMLOCK "
+				 "(LimitMEMLOCK= in the unit) or lower --max-flows", o.state_file,
+				 d.store.map_len, strerror(d.store.mlock_errno));
 	}
 	if (engine_init_slots(&d.engine, &o.ecfg, &io, d.store_on ? d.store.slots : NULL,
 			      d.store_on ? &d.store.hdr->slots_used : NULL) < 0) {

@@ -46,6 +46,7 @@ const char *pkt_status_str(enum pkt_status s)
 	case PKT_BAD_HEADER: return "bad-header";
 	case PKT_NOT_TCP: return "not-tcp";
 	case PKT_FRAGMENT: return "fragment";
+	case PKT_BAD_ROUTING: return "bad-routing";
 	}
 	return "unknown";
 }
@@ -70,15 +71,61 @@ static enum pkt_status parse_ipv4(struct pkt *p, size_t len)
 		return PKT_FRAGMENT;
 	p->family = AF_INET;
 	p->l3_len = ihl;
+	p->daddr_off = 16;
 	p->len = total;
 	return PKT_OK;
+}
+
+/* A routing header at off (its whole length checked to lie within the
+ * packet).  With segments left, the packet is on its way through the
+ * listed nodes and the IPv6 destination field is the next of them; the
+ * final destination is elsewhere in the header:
+ *   type 0 (RFC 2460, deprecated by RFC 5095): the last address listed;
+ *   type 2 (RFC 6275, Mobile IPv6): its one address, the home address;
+ *   type 4 (RFC 8754, segment routing): Segment List[0], the first entry,
+ *          as the list is stored in reverse order.
+ * With no segments left, the destination field is already the final one.
+ * For any other type, or a header whose lengths do not fit, we cannot
+ * tell, and guessing would give wrong checksums and flow keys. */
+static enum pkt_status routing_final_dest(struct pkt *p, size_t off)
+{
+	const uint8_t *rh = p->buf + off;
+	size_t hlen = ((size_t)rh[1] + 1) * 8;	/* bytes, header included */
+	uint8_t type = rh[2], segs_left = rh[3];
+
+	if (segs_left == 0)
+		return PKT_OK;
+	if (p->daddr_off != 24)
+		return PKT_BAD_ROUTING;	/* a second one still in transit */
+	switch (type) {
+	case 0:
+		if (hlen < 8 + 16 || (hlen - 8) % 16 || segs_left > (hlen - 8) / 16)
+			return PKT_BAD_ROUTING;
+		p->daddr_off = off + hlen - 16;
+		return PKT_OK;
+	case 2:
+		if (hlen != 8 + 16 || segs_left != 1)
+			return PKT_BAD_ROUTING;
+		p->daddr_off = off + 8;
+		return PKT_OK;
+	case 4:
+		/* rh[4]: Last Entry, the index of the last element of the
+		 * segment list; segments left is at most Last Entry + 1. */
+		if (hlen < 8 + ((size_t)rh[4] + 1) * 16 || segs_left > (size_t)rh[4] + 1)
+			return PKT_BAD_ROUTING;
+		p->daddr_off = off + 8;
+		return PKT_OK;
+	default:
+		return PKT_BAD_ROUTING;
+	}
 }
 
 /* Walks the IPv6 extension headers that may precede TCP. */
 static enum pkt_status parse_ipv6(struct pkt *p, size_t len)
 {
 	const uint8_t *ip = p->buf;
-	size_t total, off = IPV6_HDR_LEN;
+	size_t total, off = IPV6_HDR_LEN, hdr;
+	enum pkt_status st;
 	uint8_t next;
 
 	if (len < IPV6_HDR_LEN)
@@ -87,6 +134,7 @@ static enum pkt_status parse_ipv6(struct pkt *p, size_t len)
 	if (total > len)
 		return PKT_TRUNCATED;
 	next = ip[6];
+	p->daddr_off = 24;
 	for (;;) {
 		switch (next) {
 		case 6:
@@ -99,10 +147,13 @@ static enum pkt_status parse_ipv6(struct pkt *p, size_t len)
 		case 60:	/* destination options */
 			if (off + 2 > total)
 				return PKT_TRUNCATED;
-			next = ip[off];
+			hdr = off;
 			off += ((size_t)ip[off + 1] + 1) * 8;
 			if (off > total)
 				return PKT_TRUNCATED;
+			if (next == 43 && (st = routing_final_dest(p, hdr)) != PKT_OK)
+				return st;
+			next = ip[hdr];
 			break;
 		case 44:
 			return PKT_FRAGMENT;
@@ -147,7 +198,7 @@ const uint8_t *pkt_saddr(const struct pkt *p)
 
 const uint8_t *pkt_daddr(const struct pkt *p)
 {
-	return p->family == AF_INET ? p->buf + 16 : p->buf + 24;
+	return p->buf + p->daddr_off;
 }
 
 size_t pkt_addr_len(const struct pkt *p)

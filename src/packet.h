@@ -29,6 +29,8 @@ enum pkt_status {
 	PKT_BAD_HEADER,		/* impossible header length fields */
 	PKT_NOT_TCP,		/* another protocol (or unsupported extension header) */
 	PKT_FRAGMENT,		/* an IP fragment: we only see reassembled packets */
+	PKT_BAD_ROUTING,	/* IPv6 routing header with segments left whose
+				 * final destination we cannot tell */
 };
 
 struct pkt {
@@ -37,6 +39,9 @@ struct pkt {
 	size_t cap;		/* bytes available at buf */
 	int family;		/* AF_INET or AF_INET6 */
 	size_t l3_len;		/* IP header plus extension headers */
+	size_t daddr_off;	/* the final destination address: the IP header's
+				 * field, or in an IPv6 routing header that still
+				 * has segments left */
 	size_t tcp_hlen;	/* TCP header with options */
 };
 
@@ -66,7 +71,10 @@ static inline void pkt_set_seq(struct pkt *p, uint32_t v) { put_be32(pkt_tcp(p) 
 static inline void pkt_set_ack(struct pkt *p, uint32_t v) { put_be32(pkt_tcp(p) + 8, v); }
 static inline void pkt_set_flags(struct pkt *p, uint8_t f) { pkt_tcp(p)[13] = f; }
 
-/* Source and destination addresses (4 or 16 bytes, per family). */
+/* Source and destination addresses (4 or 16 bytes, per family).  The
+ * destination is the final one (RFC 8200 section 8.1): with a routing
+ * header that has segments left, the last address in it, not the next
+ * hop's in the IPv6 header; flow keys and checksums use it. */
 const uint8_t *pkt_saddr(const struct pkt *p);
 const uint8_t *pkt_daddr(const struct pkt *p);
 size_t pkt_addr_len(const struct pkt *p);

@@ -108,6 +108,47 @@ START_TEST(test_second_user_refused)
 }
 END_TEST
 
+/* VmLck of this process in kB, from /proc/self/status. */
+static long vm_locked_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	ck_assert_ptr_nonnull(f);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* The keys in the map stay out of swap (when RLIMIT_MEMLOCK allows it or
+ * we have CAP_IPC_LOCK) and out of core dumps; closing unlocks. */
+START_TEST(test_locked_in_memory)
+{
+	struct flowstore s;
+	char err[256];
+	long before = vm_locked_kb();
+
+	ck_assert_int_ge(before, 0);
+	ck_assert_int_eq(flowstore_open(&s, path, 1000, err, sizeof(err)), 0);
+	ck_assert_int_eq(s.dontdump_errno, 0);
+	if (geteuid() == 0)
+		ck_assert_int_eq(s.mlock_errno, 0);
+	if (s.mlock_errno == 0) {
+#ifndef __SANITIZE_ADDRESS__	/* ASan turns mlock into a no-op */
+		ck_assert_int_ge(vm_locked_kb() - before, (long)(s.map_len / 1024));
+#endif
+	} else {
+		ck_assert(s.mlock_errno == ENOMEM || s.mlock_errno == EPERM ||
+			  s.mlock_errno == EAGAIN);
+	}
+	flowstore_close(&s);
+	ck_assert_int_eq(vm_locked_kb(), before);
+}
+END_TEST
+
 START_TEST(test_disk_refused)
 {
 	struct flowstore s;
@@ -140,6 +181,7 @@ static Suite *flowstore_suite(void)
 	tcase_add_test(tc, test_create_reopen_adopt);
 	tcase_add_test(tc, test_foreign_or_damaged_file_discarded);
 	tcase_add_test(tc, test_second_user_refused);
+	tcase_add_test(tc, test_locked_in_memory);
 	tcase_add_test(tc, test_disk_refused);
 	suite_add_tcase(s, tc);
 	return s;

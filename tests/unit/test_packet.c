@@ -292,6 +292,159 @@ START_TEST(test_parse_ipv6_ext_headers)
 }
 END_TEST
 
+/* IPv6 with a routing header rh (whose first byte, next header, is set
+ * here to TCP) between the IPv6 header and a small segment. */
+static size_t make_v6_rh(uint8_t *b, const uint8_t *rh, size_t rhlen)
+{
+	size_t len;
+
+	memset(b, 0, IPV6_HDR_LEN);
+	b[0] = 0x60;
+	b[6] = 43;
+	b[7] = 64;
+	memcpy(b + 8, v6_src, 16);
+	memcpy(b + 24, v6_dst, 16);
+	memcpy(b + IPV6_HDR_LEN, rh, rhlen);
+	b[IPV6_HDR_LEN] = 6;
+	len = IPV6_HDR_LEN + rhlen + put_tcp(b + IPV6_HDR_LEN + rhlen, ts_opts, 12,
+					     (const uint8_t *)"data", 4);
+	w16(b + 4, (unsigned)(len - IPV6_HDR_LEN));
+	return len;
+}
+
+static const uint8_t home[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, [15] = 0x77 };
+
+/* The checksum covers the final destination (RFC 8200 8.1), final. */
+static void assert_final_dest(uint8_t *b, size_t len, size_t rhlen, const uint8_t *final)
+{
+	struct pkt p;
+
+	ck_assert_int_eq(pkt_parse(&p, b, len, CAP), PKT_OK);
+	ck_assert_uint_eq(p.l3_len, IPV6_HDR_LEN + rhlen);
+	ck_assert_mem_eq(pkt_daddr(&p), final, 16);
+	ck_assert_mem_eq(pkt_saddr(&p), v6_src, 16);
+	pkt_fix_checksums(&p);
+	ck_assert(pkt_checksums_ok(&p));
+	ck_assert_uint_eq(r16(pkt_tcp(&p) + 16),
+			  ref_tcp_csum(AF_INET6, v6_src, final, pkt_tcp(&p), p.len - p.l3_len));
+	if (memcmp(final, v6_dst, 16) != 0)
+		ck_assert_uint_ne(r16(pkt_tcp(&p) + 16),
+				  ref_tcp_csum(AF_INET6, v6_src, v6_dst, pkt_tcp(&p),
+					       p.len - p.l3_len));
+}
+
+/* Mobile IPv6 (type 2): segments left 1, the home address is final; with
+ * segments left 0 it has been swapped into the header already. */
+START_TEST(test_routing_type2)
+{
+	uint8_t b[CAP], rh[24] = { 0, 2, 2, 1 };
+	size_t len;
+
+	memcpy(rh + 8, home, 16);
+	len = make_v6_rh(b, rh, sizeof(rh));
+	assert_final_dest(b, len, sizeof(rh), home);
+	rh[3] = 0;
+	len = make_v6_rh(b, rh, sizeof(rh));
+	assert_final_dest(b, len, sizeof(rh), v6_dst);
+	/* Only one address, exactly: anything else cannot be type 2. */
+	rh[3] = 2;
+	len = make_v6_rh(b, rh, sizeof(rh));
+	ck_assert_int_eq(parse_exact(b, len), PKT_BAD_ROUTING);
+	{
+		uint8_t rh40[40] = { 0, 4, 2, 1 };
+
+		len = make_v6_rh(b, rh40, sizeof(rh40));
+		ck_assert_int_eq(parse_exact(b, len), PKT_BAD_ROUTING);
+	}
+}
+END_TEST
+
+/* Segment routing (type 4): the list is stored last segment first, so
+ * Segment List[0] is final whatever segments left says. */
+START_TEST(test_routing_type4)
+{
+	/* Three segments: hdr ext len 6, last entry 2. */
+	uint8_t b[CAP], rh[8 + 3 * 16] = { 0, 6, 4, 2, 2, 0, 0, 0 };
+	size_t len;
+	unsigned sl;
+
+	memcpy(rh + 8, home, 16);
+	memset(rh + 24, 0x11, 16);
+	memcpy(rh + 40, v6_dst, 16);
+	for (sl = 1; sl <= 3; sl++) {
+		rh[3] = (uint8_t)sl;
+		len = make_v6_rh(b, rh, sizeof(rh));
+		assert_final_dest(b, len, sizeof(rh), home);
+	}
+	/* More segments left than listed, or a last entry beyond the
+	 * header: unparseable. */
+	rh[3] = 4;
+	len = make_v6_rh(b, rh, sizeof(rh));
+	ck_assert_int_eq(parse_exact(b, len), PKT_BAD_ROUTING);
+	rh[3] = 1;
+	rh[4] = 3;
+	len = make_v6_rh(b, rh, sizeof(rh));
+	ck_assert_int_eq(parse_exact(b, len), PKT_BAD_ROUTING);
+}
+END_TEST
+
+/* Type 0 (deprecated, still well defined): the last address listed. */
+START_TEST(test_routing_type0)
+{
+	uint8_t b[CAP], rh[8 + 2 * 16] = { 0, 4, 0, 1 };
+	size_t len;
+
+	memset(rh + 8, 0x22, 16);
+	memcpy(rh + 24, home, 16);
+	len = make_v6_rh(b, rh, sizeof(rh));
+	assert_final_dest(b, len, sizeof(rh), home);
+}
+END_TEST
+
+/* A routing type we do not know, still in transit: the final destination
+ * cannot be told, so the packet is not parsed (never guessed).  Done with
+ * (segments left 0), any type is fine; so is an ext header before it. */
+START_TEST(test_routing_unknown_type)
+{
+	uint8_t b[CAP], rh[24] = { 0, 2, 3, 1 };
+	size_t len;
+
+	len = make_v6_rh(b, rh, sizeof(rh));
+	ck_assert_int_eq(parse_exact(b, len), PKT_BAD_ROUTING);
+	ck_assert_str_eq(pkt_status_str(PKT_BAD_ROUTING), "bad-routing");
+	rh[2] = 253;
+	len = make_v6_rh(b, rh, sizeof(rh));
+	ck_assert_int_eq(parse_exact(b, len), PKT_BAD_ROUTING);
+	rh[3] = 0;
+	len = make_v6_rh(b, rh, sizeof(rh));
+	assert_final_dest(b, len, sizeof(rh), v6_dst);
+	/* Truncated anywhere: truncated, never read beyond the buffer. */
+	rh[2] = 2;
+	rh[3] = 1;
+	len = make_v6_rh(b, rh, sizeof(rh));
+	for (size_t cut = 0; cut < len; cut++)
+		ck_assert_int_eq(parse_exact(b, cut), PKT_TRUNCATED);
+}
+END_TEST
+
+/* Two routing headers both in transit: which one is final is not ours to
+ * guess either. */
+START_TEST(test_routing_two_in_transit)
+{
+	uint8_t b[CAP], rh[48] = { 43, 2, 2, 1 };
+	size_t len;
+
+	memcpy(rh + 8, home, 16);
+	rh[24 + 1] = 2;
+	rh[24 + 2] = 2;
+	rh[24 + 3] = 1;
+	len = make_v6_rh(b, rh, sizeof(rh));
+	b[IPV6_HDR_LEN] = 43;
+	b[IPV6_HDR_LEN + 24] = 6;
+	ck_assert_int_eq(parse_exact(b, len), PKT_BAD_ROUTING);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* Malformed segments */
 
@@ -1006,6 +1159,11 @@ static Suite *packet_suite(void)
 	tcase_add_test(parse, test_parse_ipv4_trailing_bytes);
 	tcase_add_test(parse, test_parse_ipv6);
 	tcase_add_test(parse, test_parse_ipv6_ext_headers);
+	tcase_add_test(parse, test_routing_type2);
+	tcase_add_test(parse, test_routing_type4);
+	tcase_add_test(parse, test_routing_type0);
+	tcase_add_test(parse, test_routing_unknown_type);
+	tcase_add_test(parse, test_routing_two_in_transit);
 	suite_add_tcase(s, parse);
 
 	tcase_add_loop_test(bad, test_parse_truncated_everywhere, 0, 4);
