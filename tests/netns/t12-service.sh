@@ -125,7 +125,7 @@ fi
 for want in 'Type=notify' 'User=tcpcrypt' 'Group=tcpcrypt' 'NoNewPrivileges=yes' \
 	'AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW' 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW' \
 	"ExecStartPre=+$W/sbin/tcpcrypt-firewall up" "ExecStart=$W/sbin/tcpcryptd --foreground" \
-	"ExecStopPost=+$W/sbin/tcpcrypt-firewall down" 'RestartPreventExitStatus=64 78' \
+	"ExecStopPost=+$W/sbin/tcpcrypt-firewall down \$TCPCRYPT_FIREWALL_ARGS -- \$TCPCRYPTD_ARGS" 'RestartPreventExitStatus=64 78' \
 	'RuntimeDirectory=tcpcrypt'; do
 	grep -qF -- "$want" "$W/unit/tcpcryptd.service" || fail "rendered unit lacks '$want'"
 done
