@@ -130,7 +130,8 @@ for want in 'Type=notify' 'User=tcpcrypt' 'Group=tcpcrypt' 'NoNewPrivileges=yes'
 	'AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW' 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW' \
 	"ExecStartPre=+$W/sbin/tcpcrypt-firewall up" "ExecStart=$W/sbin/tcpcryptd --foreground" \
 	"ExecStopPost=+$W/sbin/tcpcrypt-firewall down \$TCPCRYPT_FIREWALL_ARGS -- \$TCPCRYPTD_ARGS" 'RestartPreventExitStatus=64 78' \
-	'RuntimeDirectory=tcpcrypt'; do
+	'RuntimeDirectory=tcpcrypt' 'SystemCallFilter=@system-service' 'SystemCallErrorNumber=EPERM' \
+	'ProtectProc=invisible' 'ProcSubset=pid'; do
 	grep -qF -- "$want" "$W/unit/tcpcryptd.service" || fail "rendered unit lacks '$want'"
 done
 if command -v systemd-sysusers >/dev/null 2>&1; then
