@@ -22,6 +22,10 @@
 #   (d) A configuration file with a bad line: exit status 78 and FILE:LINE
 #       in the message.  The installed example configuration with every
 #       directive and example policy uncommented is accepted.
+#   (f) tcpcryptd-launch runs the daemon as nobody with only CAP_NET_ADMIN
+#       and CAP_NET_RAW, in socket and state directories it created for
+#       that user; SIGTERM to the launcher: exit 0, queue rules down, and
+#       the daemon's --policy is held (the arguments reach "down").
 #   (e) make install DESTDIR=... from the build tree installs the programs,
 #       the unit (paths substituted), the sysusers file, the example
 #       configuration, the header, the pkg-config file, the library and the
@@ -125,8 +129,9 @@ fi
 for want in 'Type=notify' 'User=tcpcrypt' 'Group=tcpcrypt' 'NoNewPrivileges=yes' \
 	'AmbientCapabilities=CAP_NET_ADMIN CAP_NET_RAW' 'CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW' \
 	"ExecStartPre=+$W/sbin/tcpcrypt-firewall up" "ExecStart=$W/sbin/tcpcryptd --foreground" \
-	"ExecStopPost=+$W/sbin/tcpcrypt-firewall down" 'RestartPreventExitStatus=64 78' \
-	'RuntimeDirectory=tcpcrypt'; do
+	"ExecStopPost=+$W/sbin/tcpcrypt-firewall down \$TCPCRYPT_FIREWALL_ARGS -- \$TCPCRYPTD_ARGS" 'RestartPreventExitStatus=64 78' \
+	'RuntimeDirectory=tcpcrypt' 'SystemCallFilter=@system-service' 'SystemCallErrorNumber=EPERM' \
+	'ProtectProc=invisible' 'ProcSubset=pid'; do
 	grep -qF -- "$want" "$W/unit/tcpcryptd.service" || fail "rendered unit lacks '$want'"
 done
 if command -v systemd-sysusers >/dev/null 2>&1; then
@@ -401,6 +406,40 @@ kill -TERM "$pid"
 wait_pid "$pid" 10 "daemon with the example configuration"
 ((TC_WAIT_RC == 0)) || fail "daemon with the example configuration exited $TC_WAIT_RC after SIGTERM"
 log "(d) example configuration with $n directives uncommented: accepted, ready, exit 0"
+
+# ---------------------------------------------------------------------------
+# (f) tcpcryptd-launch: the daemon as an unprivileged user with only
+# CAP_NET_ADMIN and CAP_NET_RAW, in directories the launcher made for it;
+# on SIGTERM the rules go down with the daemon's policy held.
+
+LAUNCH="$TC_SRCDIR/launchers/tcpcryptd-launch"
+lsock_dir="$W/launch-run"
+lstate_dir="$TC_STATE_DIR/launch"
+ip netns exec "$NS_A" "$LAUNCH" --queue "$TC_QUEUE" --daemon "$DAEMON" --user nobody -- \
+	--config /dev/null --socket "$lsock_dir/ctl.sock" --state-file "$lstate_dir/flows" \
+	--policy "private port 5012" -v >"$W/launch.log" 2>&1 &
+lpid=$!
+tc_track "$lpid"
+wait_for -m "the launched daemon to be ready" grep -q "ready queue=$TC_QUEUE" "$W/launch.log"
+dpid=$(pgrep -P "$lpid" -x tcpcryptd) || fail "no tcpcryptd child of the launcher (pid $lpid): $(tail -n 5 "$W/launch.log")"
+TC_DPID[$NS_A]=$dpid
+expect_unit_creds "$NS_A" "A (launcher)"
+unset "TC_DPID[$NS_A]"
+for d in "$lsock_dir" "$lstate_dir"; do
+	st=$(stat -c '%u %a' "$d") || fail "the launcher did not create $d"
+	[[ $st == "$RUN_UID 750" ]] || fail "$d is '$st' (owner, mode), want '$RUN_UID 750'"
+done
+[[ -S $lsock_dir/ctl.sock ]] || fail "the launched daemon made no control socket in $lsock_dir"
+kill -TERM "$lpid"
+wait_pid "$lpid" 10 "the launcher after SIGTERM"
+((TC_WAIT_RC == 0)) || fail "the launcher exited $TC_WAIT_RC after SIGTERM, want 0: $(tail -n 5 "$W/launch.log")"
+rc=0
+ns_exec "$NS_A" "$TC_FIREWALL" status >"$W/status.out" 2>&1 || rc=$?
+((rc == 3)) || fail "after the launcher, status exits $rc (want 3): $(cat "$W/status.out")"
+ns_exec "$NS_A" iptables -w -t mangle -S TCPCRYPT_HOLD_IA 2>/dev/null | grep -qF -- "--dport 5012 -j DROP" ||
+	fail "the launcher's 'down' did not hold the daemon's 'private port 5012': $(ns_exec "$NS_A" iptables -w -t mangle -S 2>&1 | grep HOLD)"
+ns_exec "$NS_A" "$TC_FIREWALL" purge >>"$W/launch.log" 2>&1 || fail "tcpcrypt-firewall purge in A failed"
+log "(f) tcpcryptd-launch: daemon as uid $RUN_UID with CAP_NET_ADMIN+CAP_NET_RAW, directories made for it; SIGTERM: exit 0, rules down, port 5012 held"
 
 # ---------------------------------------------------------------------------
 # (e) make install.
