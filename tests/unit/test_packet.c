@@ -1146,6 +1146,54 @@ START_TEST(test_icmp_rejects)
 }
 END_TEST
 
+
+/* What pkt_peek reads of packets pkt_parse refuses: enough to know which
+ * connection a fragment or a truncated segment may belong to. */
+START_TEST(test_peek_unparsed)
+{
+	uint8_t b[256];
+	struct pkt_peek pk;
+	size_t len;
+
+	/* First fragment: ports. */
+	len = make_v4(b, 5, NULL, 0, (const uint8_t *)"data", 4);
+	b[6] = 0x20;			/* MF, offset 0 */
+	ck_assert_int_eq(pkt_peek(b, len, &pk), 0);
+	ck_assert_int_eq(pk.family, AF_INET);
+	ck_assert_uint_eq(pk.proto, 6);
+	ck_assert(pk.have_ports);
+	ck_assert_uint_eq(pk.sport, 40000);
+	ck_assert_uint_eq(pk.dport, 80);
+	ck_assert_mem_eq(pk.saddr, v4_src, 4);
+	ck_assert_mem_eq(pk.daddr, v4_dst, 4);
+	/* A later fragment: addresses only. */
+	b[6] = 0x00;
+	b[7] = 0x10;
+	ck_assert_int_eq(pkt_peek(b, len, &pk), 0);
+	ck_assert(!pk.have_ports);
+	ck_assert_mem_eq(pk.daddr, v4_dst, 4);
+	/* Truncated inside the ports. */
+	len = make_v4(b, 5, NULL, 0, NULL, 0);
+	ck_assert_int_eq(pkt_peek(b, 22, &pk), 0);
+	ck_assert(!pk.have_ports);
+	ck_assert_int_eq(pkt_peek(b, 19, &pk), -1);
+	/* IPv6 through known extension headers to TCP. */
+	len = make_v6(b, true, NULL, 0, NULL, 0);
+	ck_assert_int_eq(pkt_peek(b, len, &pk), 0);
+	ck_assert_int_eq(pk.family, AF_INET6);
+	ck_assert(pk.have_ports);
+	ck_assert_uint_eq(pk.dport, 80);
+	ck_assert_mem_eq(pk.saddr, v6_src, 16);
+	/* ... and stopping at one it does not know. */
+	b[IPV6_HDR_LEN + 8] = 253;	/* the destination options header's next header */
+	ck_assert_int_eq(pkt_peek(b, len, &pk), 0);
+	ck_assert(!pk.have_ports);
+	ck_assert_uint_eq(pk.proto, 253);
+	b[0] = 0x50;
+	ck_assert_int_eq(pkt_peek(b, len, &pk), -1);
+}
+END_TEST
+
 static Suite *packet_suite(void)
 {
 	Suite *s = suite_create("packet");
@@ -1177,6 +1225,7 @@ static Suite *packet_suite(void)
 	tcase_add_test(bad, test_parse_ipv6_ext_overrun);
 	tcase_add_test(bad, test_parse_bad_version);
 	tcase_add_test(bad, test_parse_random_corruption);
+	tcase_add_test(bad, test_peek_unparsed);
 	suite_add_tcase(s, bad);
 
 	tcase_set_timeout(csum, 60);
