@@ -28,12 +28,13 @@ source address can be anyone's.  Run as root in the router namespace.
   Prints one line per packet sent: "sent KIND SRC -> DST seq=N ack=N".
 
   forge.py client ADDR PORT --sport N --send FILE [--recv FILE]
-           --gate PATH [--ready PATH] [--split BYTES]
+           --gate PATH [--ready PATH] [--split BYTES] [--timeout S]
 
     Connects from source port N, sends the first BYTES of FILE (default
     half), creates READY, waits (polling, at most 30 s) until GATE exists,
     sends the rest, half-closes, and stores what the peer sends back in
-    --recv until EOF.  Exit status 0 on success.
+    --recv until EOF.  Every socket operation times out after S seconds
+    (default 30).  Exit status 0 on success.
 """
 
 import argparse
@@ -162,7 +163,7 @@ def cmd_client(args):
     s = socket.socket(fam, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", args.sport))
-    s.settimeout(30)
+    s.settimeout(args.timeout)
     s.connect((args.addr, args.port))
     s.sendall(data[:split])
     if args.ready:
@@ -209,6 +210,7 @@ def main(argv):
     c.add_argument("--gate", required=True)
     c.add_argument("--ready")
     c.add_argument("--split", type=int)
+    c.add_argument("--timeout", type=float, default=30)
     args = p.parse_args(argv[1:])
     try:
         return cmd_client(args) if args.kind == "client" else cmd_forge(args)
