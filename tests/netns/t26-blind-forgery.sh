@@ -13,7 +13,8 @@
 #   - both daemons keep running and exit 0.
 # Forged packets carry TTL / hop limit 7, which tells them apart in the
 # capture in R; the wire checks look at the genuine packets only.
-# T26_CASES="syn-eno synack" runs only those cases.
+# T26_CASES="syn-eno synack" runs only those cases; T26_DRY=1 runs them
+# without the forgeries (the control: the harness itself passes).
 . "$(dirname "$0")/lib.sh"
 tc_need_daemon
 TCNETSTAT=$(tc_find_built util/tcnetstat) || fail "util/tcnetstat is not built"
@@ -53,7 +54,14 @@ rule_hit() { (($(r_pkts iptables filter FORWARD "$1") >= 1)); }
 forge() {
 	local target=$1 before n
 	shift
-	before=$(live "$target" packets_in)
+	if [[ -n ${T26_DRY:-} ]]; then
+		log "case $CASE: T26_DRY: not sending $*"
+		return 0
+	fi
+	# an unparseable segment counts as malformed, not as received
+	local ctr=packets_in
+	[[ $1 == trunc ]] && ctr=malformed
+	before=$(live "$target" "$ctr")
 	ns_exec "$NS_R" python3 "$FORGE" "$@" >>"$TC_WORK/$CASE-forge.log" ||
 		fail "case $CASE: forge.py $* failed"
 	n=$(grep -c '^sent' "$TC_WORK/$CASE-forge.log")
@@ -61,7 +69,7 @@ forge() {
 	# (Segments of a connection the daemon passed as plaintext no longer
 	# reach it; the checks at the end of the case find that out.)
 	local deadline=$(($(date +%s) + 5))
-	until at_least_live "$target" packets_in $((before + 1)); do
+	until at_least_live "$target" "$ctr" $((before + 1)); do
 		if (($(date +%s) > deadline)); then
 			log "case $CASE: the daemon in $target never saw them"
 			return 0
@@ -273,6 +281,7 @@ case_malformed() {
 	finish whole
 	grep -q "FORGED-FRAGMENT" "$TC_WORK/$CASE-up.bin" "$TC_WORK/$CASE-down.bin" &&
 		fail "case $CASE: forged bytes reached an application"
+	[[ -z ${T26_DRY:-} ]] || return 0
 	local ns v
 	for ns in "$NS_A" "$NS_B"; do
 		v=$(tc_counter "$ns" malformed)
