@@ -38,7 +38,12 @@
 	X(lost_flow_reset, "RSTs sent to end such connections")	\
 	X(flows_resumed, "flows taken over from the previous daemon")	\
 	X(es_reused, "key exchanges that reused a remembered X25519 result") \
-	X(queue_enobufs, "netlink ENOBUFS (kernel dropped queue messages)")
+	X(queue_enobufs, "netlink ENOBUFS (kernel dropped queue messages)") \
+	X(stray_syn, "SYNs for a live flow, not its retransmission")	\
+	X(flows_replaced, "flows replaced by a new connection, same ports") \
+	X(out_of_window, "unauthenticated segments failing kernel checks") \
+	X(held_total_overflow, "segments dropped: all holds together full") \
+	X(policy_lost_drop, "segments dropped: no state, policy private")
 
 struct counters {
 #define TC_COUNTER_FIELD(name, desc) uint64_t name;

@@ -39,6 +39,7 @@ void engine_config_defaults(struct engine_config *c)
 	c->handshake_idle_us = 150 * US_PER_SEC;
 	c->linger_us = 60 * US_PER_SEC;
 	c->max_held = 64;
+	c->max_held_total = 1024;
 	c->rst_authenticated = false;
 	c->x25519_memo = true;
 }
@@ -151,6 +152,7 @@ static void hs_free(struct engine *e, struct flow *f)
 		e->io.release(e->io.ctx, hs->held[i].id, false, NULL, 0);
 		free(hs->held[i].data);
 	}
+	e->held_total -= hs->nheld;
 	free(hs->held);
 	if (hs->prev)
 		hs->prev->next = hs->next;
@@ -449,6 +451,7 @@ static enum engine_verdict open_incoming(struct engine *e, struct flow *f, struc
 	struct seal_hdr h;
 	size_t plen = pkt_payload_len(p);
 	uint32_t seq = pkt_seq(p), ack = pkt_ack(p);
+	bool tagged = false;
 
 	if (tcpopt_scan(opts, pkt_opts_len(p), &info) < 0) {
 		e->ctr.mac_fail++;
@@ -462,6 +465,7 @@ static enum engine_verdict open_incoming(struct engine *e, struct flow *f, struc
 
 	if (info.mac >= 0 && seal_verify(&f->rx, &h, pkt_payload(p), plen, opts + info.mac + 4)) {
 		f->peer_tagged = true;
+		tagged = true;
 	} else if (flags & TCP_RST) {
 		/* An unauthenticated RST reaches the kernel untranslated: the
 		 * kernel's own sequence checks decide (RFC 5961 challenge ACK). */
@@ -474,6 +478,14 @@ static enum engine_verdict open_incoming(struct engine *e, struct flow *f, struc
 	} else if (tag_required(f, flags, plen)) {
 		e->ctr.mac_fail++;
 		return EV_DROP;
+	} else if (!(flags & TCP_ACK) || h.seq_off != f->rcv.init_len ||
+		   h.ack_off > f->snd.init_len) {
+		/* B, before A's first tag: an untagged pure ACK can only be
+		 * what A sends before it has keys, at its first byte after
+		 * Init1 and acknowledging nothing beyond Init2.  Anyone who
+		 * knows the ports can send the rest. */
+		e->ctr.out_of_window++;
+		return EV_DROP;
 	}
 
 	/* A retransmitted Init message lies before the application data:
@@ -483,13 +495,17 @@ static enum engine_verdict open_incoming(struct engine *e, struct flow *f, struc
 		return EV_DROP;
 	}
 	seal_xor(&f->rx, h.seq_off, pkt_payload(p), plen);
-	seqmap_advance(&f->rcv, h.seq_off + plen + ((flags & TCP_FIN) ? 1 : 0));
+	/* Only an authenticated segment moves the offsets or stops a timer:
+	 * an untagged one (an RST, or B's pure ACK above) says nothing an
+	 * attacker could not have said. */
+	if (tagged)
+		seqmap_advance(&f->rcv, h.seq_off + plen + ((flags & TCP_FIN) ? 1 : 0));
 	pkt_set_seq(p, seqmap_to_kernel(&f->rcv, seq));
 	if (flags & TCP_ACK) {
 		pkt_set_ack(p, seqmap_to_kernel(&f->snd, ack));
 		tcpopt_sack_unshift(opts, &info, f->snd.init_len, f->snd.isn + 1);
 		/* B: A acknowledged Init2, stop retransmitting it. */
-		if (f->hs && f->role == ROLE_B && h.ack_off >= f->snd.init_len &&
+		if (tagged && f->hs && f->role == ROLE_B && h.ack_off >= f->snd.init_len &&
 		    h.ack_off < f->snd.high + 1)
 			hs_free(e, f);
 	}
@@ -651,6 +667,7 @@ static void release_held(struct engine *e, struct flow *f)
 		e->io.release(e->io.ctx, h->id, v == EV_ACCEPT, buf, v == EV_ACCEPT ? p.len : 0);
 		free(h->data);
 	}
+	e->held_total -= hs->nheld;
 	free(hs->held);
 	hs->held = NULL;
 	hs->nheld = 0;
@@ -663,6 +680,14 @@ static enum engine_verdict hold(struct engine *e, struct flow *f, uint32_t id, s
 
 	if (hs->nheld >= e->cfg.max_held) {
 		e->ctr.held_overflow++;
+		return EV_DROP;
+	}
+	/* Each held segment occupies a slot of the kernel's queue.  However
+	 * many handshakes stall, they must leave the queue room for every
+	 * other connection of the host (the kernel retransmits what we drop
+	 * here). */
+	if (e->held_total >= e->cfg.max_held_total) {
+		e->ctr.held_total_overflow++;
 		return EV_DROP;
 	}
 	n = realloc(hs->held, (hs->nheld + 1) * sizeof(*n));
@@ -681,6 +706,7 @@ static enum engine_verdict hold(struct engine *e, struct flow *f, uint32_t id, s
 	n->len = (uint16_t)p->len;
 	n->id = id;
 	hs->nheld++;
+	e->held_total++;
 	e->ctr.held++;
 	return EV_HOLD;
 }
@@ -911,6 +937,7 @@ static enum engine_verdict out_syn(struct engine *e, struct flow *f, const struc
 		}
 		return go_plaintext(e, f, "no-option-space");
 	}
+	f->hs->last_syn_eno = with_eno;
 	if (with_eno && !f->hs->sent_eno) {
 		memcpy(f->hs->transcript, eno_syn_a, ENO_SYN_A_LEN);
 		f->hs->a_opt_len = ENO_SYN_A_LEN;
@@ -928,6 +955,16 @@ static enum engine_verdict in_synack(struct engine *e, struct flow *f, struct pk
 	size_t b_len;
 	enum eno_result r;
 
+	/* A SYN-ACK counts only if it acknowledges our SYN, as the kernel
+	 * checks; one that does not is dropped here, before the kernel would
+	 * answer it with an RST: a blind forgery (its sender knows the ports,
+	 * not our ISN) changes nothing, neither here nor in the kernel.  Once
+	 * B's ISN is known, a repetition must carry it too. */
+	if (pkt_ack(p) != f->snd.isn + 1 ||
+	    ((f->state == FLOW_KX || f->keyed) && pkt_seq(p) != f->rcv.isn)) {
+		e->ctr.out_of_window++;
+		return EV_DROP;
+	}
 	if (f->state == FLOW_KX) {
 		/* A retransmitted SYN-ACK: the kernel will answer with an ACK
 		 * that becomes another Init1 carrier. */
@@ -955,6 +992,43 @@ static enum engine_verdict in_synack(struct engine *e, struct flow *f, struct pk
 	return EV_ACCEPT;
 }
 
+/* A SYN for a 4-tuple that has a flow, other than that flow's own SYN
+ * again.  Anyone who knows the addresses and ports can send one, so it
+ * never ends, re-roles or downgrades the flow; the kernel's own rules say
+ * what it is:
+ *   - while our SYN with ENO is out (A, SYN_SENT) the kernel would take any
+ *     SYN as a simultaneous open, which ENO cannot resolve (both ends
+ *     b=0): dropped.  Without ENO on our latest SYN the connection was
+ *     going to run in plaintext anyway (unless "private": dropped too);
+ *   - otherwise the kernel decides: a live connection answers with a
+ *     challenge ACK (RFC 5961), which our flow protects as any segment; a
+ *     finished one may accept it as a new connection, and then our kernel
+ *     answers with a SYN-ACK: out_synack() retires the old flow at that
+ *     moment and the peer's retransmitted SYN starts the new one.  An ENO
+ *     offer gets its MSS lowered on the way, as a new connection's would;
+ *     under "private" a SYN without ENO is refused here. */
+static enum engine_verdict stray_syn(struct engine *e, struct flow *f, const struct flow_key *k,
+				     struct pkt *p, bool *modified)
+{
+	enum policy_action pol;
+	enum eno_result r;
+
+	e->ctr.stray_syn++;
+	if (f->role == ROLE_A && f->state == FLOW_SYN_SENT) {
+		if (f->hs->last_syn_eno || f->policy == POLICY_PRIVATE)
+			return EV_DROP;
+		e->ctr.eno_fallback++;
+		return go_plaintext(e, f, eno_result_str(ENO_SAME_ROLE));
+	}
+	pol = decide_policy(e, k, false);
+	r = eno_check_syn(pkt_opts(p), pkt_opts_len(p), pkt_payload_len(p) > 0, NULL, NULL);
+	if (r != ENO_OK && pol == POLICY_PRIVATE)
+		return EV_DROP;
+	if (r == ENO_OK && pol != POLICY_CLEAR && syn_rewrite(p, NULL, 0) == 0)
+		*modified = true;
+	return EV_ACCEPT;
+}
+
 /* B: a SYN from the network. */
 static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct flow_key *k,
 				  struct pkt *p, uint64_t now, bool *modified)
@@ -973,21 +1047,8 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 			*modified = true;
 		return EV_ACCEPT;
 	}
-	if (f && f->role == ROLE_B && (f->state == FLOW_KX || f->state == FLOW_ENCRYPTED) &&
-	    !(f->fin_in && f->fin_out)) {
-		/* A SYN with another ISN on a live connection: a forgery or a
-		 * confused peer.  The kernel answers with a challenge ACK;
-		 * our state stays. */
-		return EV_ACCEPT;
-	}
-	if (f && f->role == ROLE_A && f->state == FLOW_SYN_SENT) {
-		/* Simultaneous open: both ends are b=0, which version 1 does
-		 * not resolve (RFC 8547: equal roles mean no encryption). */
-		e->ctr.eno_fallback++;
-		return go_plaintext(e, f, eno_result_str(ENO_SAME_ROLE));
-	}
 	if (f)
-		flow_destroy(e, f);
+		return stray_syn(e, f, k, p, modified);
 	pol = decide_policy(e, k, false);
 	r = eno_check_syn(pkt_opts(p), pkt_opts_len(p), pkt_payload_len(p) > 0, &a_opt, &a_len);
 	/* TFO or SYN data without ENO is just a peer without ENO. */
@@ -1034,8 +1095,27 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 static enum engine_verdict out_synack(struct engine *e, struct flow *f, struct pkt *p,
 				      uint64_t now, bool *modified)
 {
-	if (f->role != ROLE_B)
-		return EV_ACCEPT;
+	if (f->role != ROLE_B || pkt_ack(p) != f->rcv.isn + 1) {
+		/* Our kernel accepts a SYN that is not this flow's: it has
+		 * judged the old connection over (a 4-tuple reused after
+		 * TIME_WAIT).  The flow goes; this SYN-ACK, sent without our
+		 * knowing the SYN's ENO option, is dropped, and the peer's
+		 * retransmitted SYN starts the new connection as any other
+		 * (its kernel keeps the lowered MSS it saw first). */
+		enum policy_action pol = decide_policy(e, &f->key, false);
+		struct flow_key k = f->key;
+		char name[FLOW_NAME_LEN];
+
+		e->ctr.flows_replaced++;
+		log_info("replaced %s: the kernel accepted a new connection on its ports",
+			 flow_name(&k, name, sizeof(name)));
+		flow_destroy(e, f);
+		if (pol == POLICY_CLEAR) {
+			e->ctr.plaintext_flows++;
+			return EV_ACCEPT_PLAIN;
+		}
+		return EV_DROP;
+	}
 	if (f->state != FLOW_SYN_RCVD && f->state != FLOW_KX) {
 		/* The kernel repeats its SYN-ACK for a late SYN after the key
 		 * exchange: the same option, so every SYN-ACK of the
@@ -1087,10 +1167,13 @@ static enum engine_verdict handle_outgoing(struct engine *e, struct flow *f, uin
 	switch (f->state) {
 	case FLOW_SYN_SENT:
 	case FLOW_SYN_RCVD:
-		/* Our kernel answers before ENO was decided: an RST (port
-		 * closed, connect abandoned) ends the flow. */
-		if (flags & TCP_RST)
-			flow_destroy(e, f);
+		/* Our kernel answers before ENO was decided.  Its RST answers
+		 * something that came in, which may have been forged (an RST
+		 * to a SYN-ACK that does not acknowledge our SYN): the flow
+		 * stays, and expires if nothing follows.  A kernel in these
+		 * states sends no data and no FIN. */
+		if (pkt_payload_len(p) || (flags & TCP_FIN))
+			return EV_DROP;
 		return EV_ACCEPT;
 	case FLOW_KX:
 		if (flags & TCP_RST) {
@@ -1165,8 +1248,22 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
 			e->ctr.no_keys_drop++;
 			return EV_DROP;
 		}
-		/* B: A's first non-SYN segment must carry ENO (RFC 8547). */
+		/* B: A's first non-SYN segment must carry ENO (RFC 8547).
+		 * Only a segment the kernel would take as that first ACK
+		 * counts: it acknowledges our SYN-ACK and sits at A's first
+		 * byte.  Anything else cannot switch the connection to
+		 * plaintext (or abort it): dropped. */
+		if (!(flags & TCP_ACK) || pkt_seq(p) != f->rcv.isn + 1 ||
+		    pkt_ack(p) != f->snd.isn + 1) {
+			e->ctr.out_of_window++;
+			return EV_DROP;
+		}
 		if (!eno_present(pkt_opts(p), pkt_opts_len(p))) {
+			if (f->hs->eno_confirmed) {
+				/* A confirmed ENO already: not from A's daemon. */
+				e->ctr.no_keys_drop++;
+				return EV_DROP;
+			}
 			e->ctr.eno_fallback++;
 			if (f->policy == POLICY_PRIVATE) {
 				e->ctr.policy_refused++;
@@ -1175,13 +1272,18 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
 			}
 			return go_plaintext(e, f, "no-eno-on-ack");
 		}
-		if (plen && pkt_seq(p) == f->rcv.isn + 1) {
+		f->hs->eno_confirmed = true;
+		if (plen) {
 			v = b_on_init1(e, f, p, now);
 			*modified = v == EV_ACCEPT;
 			return v;
 		}
-		if (!plen && !(flags & (TCP_FIN | TCP_RST)))
-			return EV_ACCEPT;	/* a bare ACK; Init1 follows */
+		/* A bare ACK before Init1 (A's daemon turns its kernel's ACK
+		 * into the Init1 carrier, so this one is a duplicate or a
+		 * forgery).  Passed on, it would complete our kernel's
+		 * handshake, and everything the application then sent would
+		 * wait in the queue for keys that may never come: it waits for
+		 * the Init1 carrier instead (A retransmits it). */
 		e->ctr.no_keys_drop++;
 		return EV_DROP;
 	case FLOW_CLOSED:
@@ -1275,10 +1377,45 @@ static void lost_flow_reset(struct engine *e, const struct flow_key *k, const st
 }
 
 /* Whether the connection is committed to encryption, so that its
- * connection-tracking entry should remember it. */
+ * connection-tracking entry should remember it: from A's SYN that offers
+ * ENO and from B's sight of ENO confirmed in A's first ACK.  Should the
+ * daemon lose the flow after that (restart, eviction, expiry), the mark
+ * makes its segments take the lost-flow path instead of passing in clear.
+ * (A's offer may still be declined: go_plaintext's verdict then takes the
+ * mark off the connection again.) */
 static bool committed(const struct flow *f)
 {
-	return f->keyed || (f->role == ROLE_A && f->state == FLOW_KX);
+	if (f->keyed)
+		return true;
+	switch (f->state) {
+	case FLOW_SYN_SENT:
+		return f->hs && f->hs->last_syn_eno;
+	case FLOW_KX:
+		return f->role == ROLE_A || (f->hs && f->hs->eno_confirmed);
+	default:
+		return false;
+	}
+}
+
+/* No state for this connection and nothing says it was encrypted: is it
+ * one the policy calls private?  Without the flow we do not know which end
+ * opened it, so both readings of the service port count (our local port
+ * for a connection we accepted, the peer's for one we opened). */
+static bool private_without_state(const struct engine *e, const struct flow_key *k)
+{
+	return decide_policy(e, k, true) == POLICY_PRIVATE ||
+	       decide_policy(e, k, false) == POLICY_PRIVATE;
+}
+
+/* Upgrades an accept to "accept and remember encryption" when f (which a
+ * handler may have removed: its slot is then wiped, magic included, and
+ * cannot have been reused since no handler inserts after removing) is
+ * committed. */
+static enum engine_verdict mark_committed(enum engine_verdict v, const struct flow *f)
+{
+	if (v == EV_ACCEPT && f && f->slot_magic == FLOW_SLOT_MAGIC && committed(f))
+		return EV_ACCEPT_ENCRYPTED;
+	return v;
 }
 
 enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
@@ -1297,22 +1434,34 @@ enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
 	make_key(p, outgoing, &k);
 	f = flow_lookup(&e->flows, &k);
 
-	if (outgoing && is_syn(flags))
-		return out_syn(e, f, &k, p, now, modified);
-	if (!outgoing && is_syn(flags))
-		return in_syn(e, f, &k, p, now, modified);
+	if (is_syn(flags)) {
+		/* These may replace or create the flow: look again. */
+		if (outgoing)
+			v = out_syn(e, f, &k, p, now, modified);
+		else
+			v = in_syn(e, f, &k, p, now, modified);
+		return mark_committed(v, flow_lookup(&e->flows, &k));
+	}
 	if (!f) {
 		struct tcpopt_info info;
 
 		/* Not a connection we know.  If it negotiated encryption once
-		 * (the connmark says so, or a MAC option shows it), we lost its
-		 * keys: nothing of it may pass in either direction. */
+		 * (the connmark says so, or the peer's segment carries a MAC
+		 * option or ENO's non-SYN option, which only a peer that saw
+		 * ENO switch on sends), we lost its state: nothing of it may
+		 * pass in either direction. */
 		if (conn_encrypted ||
 		    (!outgoing && tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) == 0 &&
-		     info.mac >= 0)) {
+		     (info.mac >= 0 || eno_present(pkt_opts(p), pkt_opts_len(p))))) {
 			e->ctr.lost_flow_drop++;
 			if (conn_encrypted)
 				lost_flow_reset(e, &k, p, outgoing);
+			return EV_DROP;
+		}
+		/* Under "private" a connection never runs in clear, state or
+		 * no state. */
+		if (private_without_state(e, &k)) {
+			e->ctr.policy_lost_drop++;
 			return EV_DROP;
 		}
 		return EV_ACCEPT_PLAIN;
@@ -1322,12 +1471,25 @@ enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
 		v = handle_outgoing(e, f, id, p, now, modified);
 	else
 		v = handle_incoming(e, f, p, now, modified);
-	/* The handlers may have removed f.  Its slot stays where it is (the
-	 * slots never move) but is wiped, magic included, and no handler
-	 * here inserts a flow, so the slot cannot have been reused. */
-	if (v == EV_ACCEPT && f->slot_magic == FLOW_SLOT_MAGIC && committed(f))
-		v = EV_ACCEPT_ENCRYPTED;
-	return v;
+	return mark_committed(v, f);
+}
+
+enum engine_verdict engine_handle_unparsed(struct engine *e, bool outgoing, bool conn_encrypted,
+					   const struct flow_key *k, bool have_ports)
+{
+	struct flow *f;
+
+	(void)outgoing;
+	e->ctr.malformed++;
+	if (conn_encrypted)
+		return EV_DROP;
+	if (!have_ports)
+		return e->policy && policy_may_be_private(e->policy, k->family, k->raddr) ?
+			       EV_DROP : EV_ACCEPT;
+	f = flow_lookup(&e->flows, k);
+	if (f && (committed(f) || f->policy == POLICY_PRIVATE))
+		return EV_DROP;
+	return private_without_state(e, k) ? EV_DROP : EV_ACCEPT;
 }
 
 /* ------------------------------------------------------------------------ */

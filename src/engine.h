@@ -48,6 +48,9 @@ struct engine_config {
 	uint64_t handshake_idle_us;	/* flows stuck before encryption */
 	uint64_t linger_us;		/* closed flows, for stragglers */
 	unsigned max_held;		/* per flow, before keys */
+	unsigned max_held_total;	/* all flows together: well below the
+					 * queue length, so held segments can
+					 * never fill the queue */
 	bool rst_authenticated;		/* drop RSTs without a valid tag */
 	bool x25519_memo;		/* reuse X25519 results (escache.h) */
 };
@@ -76,6 +79,7 @@ struct engine {
 	struct escache es_memo;		/* X25519 results for this key pair */
 	const struct policy *policy;	/* owned by the caller; NULL: default */
 	uint64_t next_scan;
+	unsigned held_total;		/* segments held by all flows */
 	uint8_t scratch[IPV6_HDR_LEN + TCP_HDR_LEN + TCP_MAX_OPT_LEN + KX_INIT_MAX_LEN];
 };
 
@@ -104,6 +108,14 @@ void engine_detach(struct engine *e);
  * ENGINE_HEADROOM. */
 enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
 				  bool conn_encrypted, uint32_t id, struct pkt *p, bool *modified);
+
+/* A packet from the queue that pkt_parse() could not read (truncated,
+ * a fragment, an extension header it does not walk).  k: its addresses,
+ * and its ports when have_ports.  Dropped when it may belong to a
+ * connection committed to encryption or governed by "private", passed
+ * otherwise; counted either way. */
+enum engine_verdict engine_handle_unparsed(struct engine *e, bool outgoing, bool conn_encrypted,
+					   const struct flow_key *k, bool have_ports);
 
 /* Handles an incoming packet that is not TCP: ICMP(v6) errors quoting a
  * segment of a connection we translate get the quoted sequence number

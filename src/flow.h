@@ -56,6 +56,8 @@ struct flow_hs {
 	uint8_t transcript[KX_TRANSCRIPT_MAX];
 	uint8_t a_opt_len, b_opt_len;	/* parts of the transcript filled */
 	bool sent_eno;			/* A: some SYN of ours carried ENO */
+	bool last_syn_eno;		/* A: the latest SYN of ours carried ENO */
+	bool eno_confirmed;		/* B: A's first ACK carried ENO */
 	uint8_t syn_count;		/* A: SYNs seen from our kernel */
 	uint8_t rtx_tries;
 	uint64_t syn_time;		/* when our SYN / SYN-ACK left (us) */

@@ -110,6 +110,39 @@ static void io_keylog(void *ctx, const uint8_t n_a[32], const uint8_t es[32])
 
 /* --- packets ----------------------------------------------------------- */
 
+/* Whether an unparsed packet is ICMP(v6), which the rules queue for
+ * engine_handle_icmp. */
+static bool is_icmp(const uint8_t *buf, size_t len)
+{
+	struct pkt_peek pk;
+
+	return pkt_peek(buf, len, &pk) == 0 &&
+	       pk.proto == (pk.family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+}
+
+static enum engine_verdict on_unparsed(struct daemon *d, const struct nfqio_packet *np,
+				       bool outgoing, size_t len)
+{
+	struct flow_key k;
+	struct pkt_peek pk;
+	bool conn_encrypted = np->mark & TC_MARK_ENCRYPTED;
+	size_t alen;
+
+	memset(&k, 0, sizeof(k));
+	if (pkt_peek(d->pkt_buf, len, &pk) < 0) {
+		/* Not even an IP header: nothing to protect, nothing to pass. */
+		d->engine.ctr.malformed++;
+		return EV_DROP;
+	}
+	alen = pk.family == AF_INET ? 4 : 16;
+	k.family = (uint8_t)pk.family;
+	memcpy(k.laddr, outgoing ? pk.saddr : pk.daddr, alen);
+	memcpy(k.raddr, outgoing ? pk.daddr : pk.saddr, alen);
+	k.lport = outgoing ? pk.sport : pk.dport;
+	k.rport = outgoing ? pk.dport : pk.sport;
+	return engine_handle_unparsed(&d->engine, outgoing, conn_encrypted, &k, pk.have_ports);
+}
+
 static void on_packet(void *ctx, const struct nfqio_packet *np)
 {
 	struct daemon *d = ctx;
@@ -122,7 +155,7 @@ static void on_packet(void *ctx, const struct nfqio_packet *np)
 
 	memcpy(d->pkt_buf, np->data, len);
 	st = pkt_parse(&p, d->pkt_buf, len, sizeof(d->pkt_buf));
-	if (st == PKT_NOT_TCP && !outgoing) {
+	if (st == PKT_NOT_TCP && !outgoing && is_icmp(d->pkt_buf, len)) {
 		/* ICMP errors quoting our segments (the rules queue no other
 		 * protocol). */
 		v = engine_handle_icmp(&d->engine, d->pkt_buf, len, &modified);
@@ -131,9 +164,12 @@ static void on_packet(void *ctx, const struct nfqio_packet *np)
 		return;
 	}
 	if (st != PKT_OK) {
-		/* Not a TCP segment we can read: the kernel decides. */
-		d->engine.ctr.malformed++;
-		nfqio_verdict(&d->nfq, np->id, NF_ACCEPT, false, 0, NULL, 0);
+		/* A TCP segment we cannot read (truncated, a fragment, an
+		 * extension header we do not walk): never a way around the
+		 * encryption of the connection it may belong to. */
+		v = on_unparsed(d, np, outgoing, len);
+		nfqio_verdict(&d->nfq, np->id, v == EV_DROP ? NF_DROP : NF_ACCEPT, false, 0,
+			      NULL, 0);
 		return;
 	}
 	v = engine_handle(&d->engine, now_us(), outgoing, np->mark & TC_MARK_ENCRYPTED, np->id,
@@ -153,9 +189,13 @@ static void on_packet(void *ctx, const struct nfqio_packet *np)
 		break;
 	case EV_ACCEPT_PLAIN:
 		/* NF_REPEAT runs the chain again, whose first rules save the
-		 * mark to the connection and skip the queue from now on. */
-		nfqio_verdict(&d->nfq, np->id, NF_REPEAT, true, np->mark | TC_MARK_PLAINTEXT,
-			    modified ? p.buf : NULL, modified ? p.len : 0);
+		 * mark to the connection and skip the queue from now on.  The
+		 * encrypted bit goes: an ENO offer that the peer declined was
+		 * marked when it left, and the guard must not hold the
+		 * plaintext connection it became. */
+		nfqio_verdict(&d->nfq, np->id, NF_REPEAT, true,
+			      (np->mark & ~TC_MARK_ENCRYPTED) | TC_MARK_PLAINTEXT,
+			      modified ? p.buf : NULL, modified ? p.len : 0);
 		break;
 	case EV_DROP:
 		nfqio_verdict(&d->nfq, np->id, NF_DROP, false, 0, NULL, 0);

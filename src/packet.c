@@ -3,6 +3,7 @@
  * network (or from a confused kernel) and must never crash the daemon. */
 #include "packet.h"
 
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -329,4 +330,71 @@ size_t pkt_build(uint8_t *buf, size_t cap, const struct pkt_build *b, struct pkt
 		return 0;
 	pkt_fix_checksums(out);
 	return len;
+}
+
+/* ------------------------------------------------------------------------ */
+/* What can be read of a packet pkt_parse() refused */
+
+int pkt_peek(const uint8_t *buf, size_t len, struct pkt_peek *pk)
+{
+	size_t off;
+	uint8_t nh;
+	int hops;
+
+	memset(pk, 0, sizeof(*pk));
+	if (len < 1)
+		return -1;
+	if ((buf[0] >> 4) == 4) {
+		size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
+
+		if (len < IPV4_HDR_LEN || ihl < IPV4_HDR_LEN)
+			return -1;
+		pk->family = AF_INET;
+		memcpy(pk->saddr, buf + 12, 4);
+		memcpy(pk->daddr, buf + 16, 4);
+		pk->proto = buf[9];
+		/* Only the first fragment has the ports. */
+		if ((get_be16(buf + 6) & 0x1fff) == 0 && len >= ihl + 4) {
+			pk->sport = get_be16(buf + ihl);
+			pk->dport = get_be16(buf + ihl + 2);
+			pk->have_ports = pk->proto == IPPROTO_TCP;
+		}
+		return 0;
+	}
+	if ((buf[0] >> 4) != 6 || len < IPV6_HDR_LEN)
+		return -1;
+	pk->family = AF_INET6;
+	memcpy(pk->saddr, buf + 8, 16);
+	memcpy(pk->daddr, buf + 24, 16);
+	nh = buf[6];
+	off = IPV6_HDR_LEN;
+	/* Walk the extension headers as far as the bytes go. */
+	for (hops = 0; hops < 8; hops++) {
+		size_t hlen;
+
+		if (nh == 0 || nh == 43 || nh == 60) {
+			if (len < off + 2)
+				break;
+			hlen = ((size_t)buf[off + 1] + 1) * 8;
+		} else if (nh == 44) {
+			if (len < off + 8 || (get_be16(buf + off + 2) & 0xfff8) != 0)
+				break;
+			hlen = 8;
+		} else if (nh == 51) {
+			if (len < off + 2)
+				break;
+			hlen = ((size_t)buf[off + 1] + 2) * 4;
+		} else {
+			break;
+		}
+		nh = buf[off];
+		off += hlen;
+	}
+	pk->proto = nh;
+	if (nh == IPPROTO_TCP && len >= off + 4) {
+		pk->sport = get_be16(buf + off);
+		pk->dport = get_be16(buf + off + 2);
+		pk->have_ports = true;
+	}
+	return 0;
 }

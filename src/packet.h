@@ -105,4 +105,18 @@ struct pkt_build {
 };
 size_t pkt_build(uint8_t *buf, size_t cap, const struct pkt_build *b, struct pkt *out);
 
+/* The addresses, protocol and (for TCP, when the bytes are there: not in
+ * a later fragment) ports of a packet that pkt_parse() refused.  Returns 0,
+ * or -1 when not even the IP header can be read.  proto is the last next
+ * header reached (an IPv6 walk stops at a header it does not know). */
+struct pkt_peek {
+	int family;
+	uint8_t proto;
+	bool have_ports;
+	uint16_t sport, dport;
+	uint8_t saddr[16], daddr[16];
+};
+
+int pkt_peek(const uint8_t *buf, size_t len, struct pkt_peek *pk);
+
 #endif

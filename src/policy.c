@@ -306,3 +306,22 @@ enum policy_action policy_decide(const struct policy *p, int family, const uint8
 			return p->rules[i].action;
 	return POLICY_PRIVATE_OR_CLEAR;
 }
+
+bool policy_may_be_private(const struct policy *p, int family, const uint8_t *peer_addr)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		const struct policy_rule *r = &p->rules[i];
+
+		/* The first rule that matches every port decides for all of
+		 * them; until then any private rule for some port counts. */
+		if (!rule_matches(r, family, peer_addr, r->port_lo))
+			continue;
+		if (r->action == POLICY_PRIVATE)
+			return true;
+		if (r->port_lo == 0 && r->port_hi == 65535)
+			return false;
+	}
+	return false;
+}

@@ -3,6 +3,7 @@
 #ifndef TC_POLICY_H
 #define TC_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,5 +46,9 @@ void policy_free(struct policy *p);
  * open, our local port for one we accept. */
 enum policy_action policy_decide(const struct policy *p, int family, const uint8_t *peer_addr,
 				 uint16_t service_port);
+
+/* Whether some port of a connection with this peer is private: for a
+ * packet whose ports cannot be read. */
+bool policy_may_be_private(const struct policy *p, int family, const uint8_t *peer_addr);
 
 #endif

@@ -454,7 +454,8 @@ START_TEST(test_syn_gets_eno_and_lower_mss)
 {
 	world(AF_INET);
 	step_syn();
-	ck_assert_int_eq(T.v_syn_a, EV_ACCEPT);
+	/* An ENO offer commits the connection: the conntrack mark goes on. */
+	ck_assert_int_eq(T.v_syn_a, EV_ACCEPT_ENCRYPTED);
 	ck_assert(T.m_syn_a);
 	/* The kernel's options stay, then exactly A's ENO option. */
 	ck_assert_int_eq(opt_find(&T.syn, eno_a_opt, sizeof(eno_a_opt)), 20);
@@ -1397,8 +1398,10 @@ START_TEST(test_hold_limit)
 }
 END_TEST
 
-/* Simultaneous open: both ends are b=0, which version 1 cannot resolve. */
-START_TEST(test_simultaneous_open_plaintext)
+/* Simultaneous open: both ends are b=0, which ENO cannot resolve.  While
+ * A's SYN with ENO is out, a SYN for the same ports (which anyone can send)
+ * is dropped and A's flow stays as it was. */
+START_TEST(test_simultaneous_open_refused)
 {
 	struct seg syn;
 
@@ -1408,8 +1411,10 @@ START_TEST(test_simultaneous_open_plaintext)
 	/* B's kernel also sends a SYN (with ENO from B's daemon as A-role). */
 	kseg(&syn, &B, &A, B.isn, 0, TCP_SYN, syn_opts, 20, NULL, 0);
 	ck_assert(passes(handle(&B, OUT, &syn, NULL)));
-	ck_assert_int_eq(handle(&A, IN, &syn, NULL), EV_ACCEPT_PLAIN);
-	ck_assert_ptr_null(flow_of(&A, &B));
+	ck_assert_int_eq(handle(&A, IN, &syn, NULL), EV_DROP);
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_SYN_SENT);
+	ck_assert_uint_eq(A.e.ctr.stray_syn, 1);
+	ck_assert_uint_eq(A.e.ctr.plaintext_flows, 0);
 }
 END_TEST
 
@@ -1930,6 +1935,361 @@ START_TEST(test_rst_linger)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Blind forgeries: the attacker knows the addresses and ports, not the
+ * sequence numbers.  No such segment may end, re-role or downgrade a flow,
+ * move its offsets or stop its timers. */
+
+#include "policy.h"
+
+static struct policy test_policy;
+static const uint8_t eno_ack_padded_opt[4] = { 0x45, 0x02, TCPOPT_NOP, TCPOPT_NOP };
+
+static void use_policy(struct host *h, const char *rule)
+{
+	struct policy_rule r;
+	char why[160];
+
+	ck_assert_msg(policy_parse_rule(rule, &r, why, sizeof(why)) == 0, "%s", why);
+	ck_assert_int_eq(policy_add(&test_policy, &r), 0);
+	engine_set_policy(&h->e, &test_policy);
+}
+
+static void policy_teardown(void)
+{
+	teardown();
+	policy_free(&test_policy);
+	memset(&test_policy, 0, sizeof(test_policy));
+}
+
+/* from's address and ports, to to: a SYN with any ISN, with or without
+ * A's ENO option. */
+static void forged_syn(struct seg *s, const struct host *from, const struct host *to,
+		       uint32_t isn, bool eno)
+{
+	uint8_t opts[28];
+
+	memcpy(opts, syn_opts, sizeof(syn_opts));
+	memcpy(opts + 20, eno_a_opt, sizeof(eno_a_opt));
+	opts[25] = opts[26] = opts[27] = TCPOPT_NOP;
+	kseg(s, from, to, isn, 0, TCP_SYN, opts, eno ? sizeof(opts) : sizeof(syn_opts), NULL, 0);
+}
+
+/* A's kernel sends data; it must leave sealed. */
+static void expect_sealed(struct host *h, const struct host *peer, uint32_t seq, uint32_t ack)
+{
+	static const char secret[] = "SECRET-PLAINTEXT";
+	struct seg d;
+	enum engine_verdict v;
+
+	kseg(&d, h, peer, seq, ack, TCP_ACK | TCP_PSH, ts_opts, 12, secret, sizeof(secret));
+	v = handle(h, OUT, &d, NULL);
+	ck_assert_msg(v == EV_ACCEPT || v == EV_ACCEPT_ENCRYPTED || v == EV_HOLD || v == EV_DROP,
+		      "verdict %d", v);
+	if (v != EV_HOLD && v != EV_DROP) {
+		ck_assert(has_mac(&d));
+		ck_assert(memcmp(pkt_payload(&d.p), secret, sizeof(secret)) != 0);
+	}
+}
+
+/* Item: a SYN with ENO for an encrypted client connection used to make A
+ * forget it and pass its data in clear. */
+START_TEST(test_forged_syn_keeps_encrypted_flow)
+{
+	struct seg syn;
+
+	world(_i ? AF_INET6 : AF_INET);
+	full_handshake();
+	for (int eno = 0; eno < 2; eno++) {
+		forged_syn(&syn, &B, &A, 0x5a5a0000u + (uint32_t)eno, eno);
+		ck_assert(passes(handle(&A, IN, &syn, NULL)));
+		ck_assert_int_eq(flow_of(&A, &B)->role, ROLE_A);
+		ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_ENCRYPTED);
+		expect_sealed(&A, &B, A.isn + 1, B.isn + 1);
+		/* The same against B, as the client. */
+		forged_syn(&syn, &A, &B, 0x6b6b0000u + (uint32_t)eno, eno);
+		ck_assert(passes(handle(&B, IN, &syn, NULL)));
+		ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_ENCRYPTED);
+		expect_sealed(&B, &A, B.isn + 1, A.isn + 1);
+	}
+	ck_assert_uint_eq(A.e.ctr.stray_syn, 2);
+	ck_assert_uint_eq(A.e.ctr.plaintext_flows + B.e.ctr.plaintext_flows, 0);
+}
+END_TEST
+
+/* The same while A waits for Init2 (its data held), and on B after both
+ * FINs (its kernel may still retransmit its FIN). */
+START_TEST(test_forged_syn_during_kx_and_close)
+{
+	static const char msg[] = "held data";
+	struct seg syn, d, rx;
+	uint32_t a_nxt, b_nxt;
+
+	world(AF_INET);
+	handshake_to_init1();
+	kseg(&d, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, msg, sizeof(msg));
+	ck_assert_int_eq(handle(&A, OUT, &d, NULL), EV_HOLD);
+	forged_syn(&syn, &B, &A, 0x01020304u, true);
+	ck_assert(passes(handle(&A, IN, &syn, NULL)));
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_KX);
+	ck_assert_uint_eq(A.log.nrel, 0);
+	/* A kernel retransmission is still held, not passed in clear. */
+	kseg(&d, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, msg, sizeof(msg));
+	ck_assert_int_eq(handle(&A, OUT, &d, NULL), EV_HOLD);
+	step_init2();
+	ck_assert_uint_eq(A.log.nrel, 2);
+	ck_assert(A.log.rel[0].accept && A.log.rel[1].accept);
+	seg_load(&d, A.log.rel[0].data, A.log.rel[0].len);
+	ck_assert(has_mac(&d));
+
+	/* Both FINs, then a SYN for B's ports. */
+	a_nxt = A.isn + 1 + sizeof(msg);
+	b_nxt = B.isn + 1;
+	xfer(&A, &B, a_nxt, b_nxt, TCP_ACK | TCP_FIN, ts_opts, 12, NULL, 0, NULL, &rx);
+	xfer(&B, &A, b_nxt, a_nxt + 1, TCP_ACK | TCP_FIN, ts_opts, 12, NULL, 0, NULL, &rx);
+	ck_assert(flow_of(&B, &A)->fin_in && flow_of(&B, &A)->fin_out);
+	forged_syn(&syn, &A, &B, 0x77777777u, true);
+	ck_assert(passes(handle(&B, IN, &syn, NULL)));
+	ck_assert_int_eq(flow_of(&B, &A)->role, ROLE_B);
+	ck_assert(flow_of(&B, &A)->keyed);
+	/* B's kernel retransmits its FIN: sealed. */
+	kseg(&d, &B, &A, b_nxt, a_nxt + 1, TCP_ACK | TCP_FIN, ts_opts, 12, NULL, 0);
+	ck_assert(passes(handle(&B, OUT, &d, NULL)));
+	ck_assert(has_mac(&d));
+}
+END_TEST
+
+/* Only our kernel's SYN-ACK for another ISN shows that a SYN started a new
+ * connection on the same ports: then the old flow goes, and the peer's
+ * retransmitted SYN negotiates afresh. */
+START_TEST(test_reused_ports_replace_flow_when_kernel_accepts)
+{
+	struct seg syn, synack, rx;
+	uint32_t new_isn = A.isn + 0x10000000u;
+
+	world(AF_INET);
+	full_handshake();
+	forged_syn(&syn, &A, &B, new_isn, true);
+	ck_assert(passes(handle(&B, IN, &syn, NULL)));
+	ck_assert_uint_le(mss_of(&syn), 1460 - 16);
+	ck_assert(flow_of(&B, &A)->keyed);
+	/* B's kernel took it (its socket was in TIME_WAIT). */
+	kseg(&synack, &B, &A, B.isn + 0x20000000u, new_isn + 1, TCP_SYN | TCP_ACK, synack_opts,
+	     20, NULL, 0);
+	ck_assert_int_eq(handle(&B, OUT, &synack, NULL), EV_DROP);
+	ck_assert_ptr_null(flow_of(&B, &A));
+	ck_assert_uint_eq(B.e.ctr.flows_replaced, 1);
+	/* A's SYN again: a new connection, negotiated as any other. */
+	forged_syn(&syn, &A, &B, new_isn, true);
+	wire(&rx, &syn);
+	ck_assert(passes(handle(&B, IN, &rx, NULL)));
+	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_SYN_RCVD);
+	ck_assert_uint_eq(flow_of(&B, &A)->rcv.isn, new_isn);
+}
+END_TEST
+
+/* Under "private" (and whenever A's SYN carried ENO) a SYN during A's
+ * SYN_SENT is no simultaneous open: dropped, and the real SYN-ACK still
+ * negotiates. */
+START_TEST(test_private_syn_sent_forged_syn)
+{
+	struct seg syn;
+
+	world(AF_INET);
+	use_policy(&A, "private port 80");
+	step_syn();
+	forged_syn(&syn, &B, &A, 0xdeadbeefu, false);
+	ck_assert_int_eq(handle(&A, IN, &syn, NULL), EV_DROP);
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_SYN_SENT);
+	step_synack();
+	ck_assert_int_eq(T.v_synack_a, EV_ACCEPT_ENCRYPTED);
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_KX);
+	ck_assert_uint_eq(A.e.ctr.plaintext_flows, 0);
+}
+END_TEST
+
+/* A forged SYN-ACK without ENO used to make A fall back to plaintext
+ * before its kernel even looked at it. */
+START_TEST(test_forged_synack_ignored)
+{
+	struct seg synack, rst;
+	static const uint32_t acks[] = { 0, 0x80000000u, 0x12345678u, 0xfffffffeu };
+
+	world(AF_INET);
+	step_syn();
+	for (size_t i = 0; i < sizeof(acks) / sizeof(acks[0]); i++) {
+		uint32_t ack = A.isn + 0x40000000u + acks[i];
+
+		kseg(&synack, &B, &A, 0x99999999u, ack, TCP_SYN | TCP_ACK, synack_opts, 20, NULL, 0);
+		ck_assert_int_eq(handle(&A, IN, &synack, NULL), EV_DROP);
+		ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_SYN_SENT);
+	}
+	ck_assert_uint_eq(A.e.ctr.out_of_window, 4);
+	ck_assert_uint_eq(A.e.ctr.eno_fallback, 0);
+	/* Had one reached A's kernel, its RST would not lose the flow. */
+	kseg(&rst, &A, &B, 0x12345678u, 0, TCP_RST, NULL, 0, NULL, 0);
+	ck_assert(passes(handle(&A, OUT, &rst, NULL)));
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_SYN_SENT);
+	step_synack();
+	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_KX);
+	step_init1();
+	step_init2();
+	ck_assert(flow_of(&A, &B)->keyed);
+}
+END_TEST
+
+/* B's "no ENO on the first ACK" rule, and its wait for Init1, apply only
+ * to the ACK its kernel would take. */
+START_TEST(test_forged_first_ack_at_b)
+{
+	struct seg ack;
+
+	world(AF_INET);
+	use_policy(&B, "private port 80");
+	step_syn();
+	step_synack();
+	/* Without ENO, not acknowledging B's SYN-ACK: dropped, no abort. */
+	kseg(&ack, &A, &B, A.isn + 1, B.isn + 7, TCP_ACK, ts_opts, 12, NULL, 0);
+	ck_assert_int_eq(handle(&B, IN, &ack, NULL), EV_DROP);
+	kseg(&ack, &A, &B, A.isn + 0x80000000u, B.isn + 1, TCP_ACK, ts_opts, 12, NULL, 0);
+	ck_assert_int_eq(handle(&B, IN, &ack, NULL), EV_DROP);
+	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_KX);
+	ck_assert_uint_eq(B.e.ctr.aborts + B.e.ctr.eno_fallback, 0);
+	ck_assert_uint_eq(B.e.ctr.out_of_window, 2);
+	/* A bare ACK with ENO is not passed: B's kernel would complete its
+	 * handshake and its application's data would pile up in the hold. */
+	kseg(&ack, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK, eno_ack_padded_opt, 4, NULL, 0);
+	ck_assert_int_eq(handle(&B, IN, &ack, NULL), EV_DROP);
+	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_KX);
+	step_init1();
+	ck_assert(passes(T.v_ack3_b));
+	step_init2();
+	step_ack4();
+	ck_assert(passes(T.v_ack4_b));
+	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_ENCRYPTED);
+}
+END_TEST
+
+/* Untagged pure ACKs before A's first tag used to move B's offsets by up
+ * to 2^31 each (so that every genuine segment failed its MAC) and to stop
+ * B's Init2 retransmissions. */
+START_TEST(test_untagged_acks_move_nothing)
+{
+	struct seg ack, rx;
+	struct flow *fb;
+	uint64_t high;
+	static const char msg[] = "still intact";
+
+	world(AF_INET);
+	handshake_to_init1();
+	fb = flow_of(&B, &A);
+	high = fb->rcv.high;
+	for (uint32_t i = 1; i <= 4; i++) {
+		kseg(&ack, &A, &B, A.isn + 1 + 75 + i * 0x7fffffffu, B.isn + 1 + 74 + i * 0x40000000u,
+		     TCP_ACK, ts_opts, 12, NULL, 0);
+		ck_assert_int_eq(handle(&B, IN, &ack, NULL), EV_DROP);
+	}
+	ck_assert_uint_eq(fb->rcv.high, high);
+	/* One that A could send (acknowledging Init2) passes, and stops
+	 * nothing either. */
+	kseg(&ack, &A, &B, A.isn + 1 + 75, B.isn + 1 + 74, TCP_ACK, ts_opts, 12, NULL, 0);
+	ck_assert(passes(handle(&B, IN, &ack, NULL)));
+	ck_assert_ptr_nonnull(fb->hs);
+	ck_assert_uint_ne(fb->hs->rtx_deadline, 0);
+	step_init2();
+	step_ack4();
+	ck_assert(passes(T.v_ack4_b));
+	xfer(&A, &B, A.isn + 1, B.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, msg, sizeof(msg), NULL,
+	     &rx);
+	ck_assert_mem_eq(pkt_payload(&rx.p), msg, sizeof(msg));
+	ck_assert_uint_eq(B.e.ctr.mac_fail, 0);
+}
+END_TEST
+
+/* A connection without state passes in clear only where the policy allows
+ * it; one whose peer shows ENO was switched on never does. */
+START_TEST(test_no_state_policy_and_eno)
+{
+	struct seg s;
+
+	world(AF_INET);
+	use_policy(&B, "private port 80");
+	kseg(&s, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, "plain", 5);
+	ck_assert_int_eq(handle(&B, IN, &s, NULL), EV_DROP);
+	kseg(&s, &B, &A, B.isn + 1, A.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, "reply", 5);
+	ck_assert_int_eq(handle(&B, OUT, &s, NULL), EV_DROP);
+	ck_assert_uint_eq(B.e.ctr.policy_lost_drop, 2);
+	/* A, private-or-clear: A's Init1 carrier (45 02) reaching a B that lost
+	 * its flow is not data for B's application. */
+	kseg(&s, &B, &A, B.isn + 1, A.isn + 1, TCP_ACK, eno_ack_padded_opt, 4, "x", 1);
+	ck_assert_int_eq(handle(&A, IN, &s, NULL), EV_DROP);
+	ck_assert_uint_eq(A.e.ctr.lost_flow_drop, 1);
+	kseg(&s, &B, &A, B.isn + 1, A.isn + 1, TCP_ACK, ts_opts, 12, "x", 1);
+	ck_assert_int_eq(handle(&A, IN, &s, NULL), EV_ACCEPT_PLAIN);
+}
+END_TEST
+
+/* However many handshakes stall, the segments they hold stay below a bound
+ * for the whole engine. */
+START_TEST(test_global_hold_limit)
+{
+	struct engine_config c;
+	struct seg s;
+
+	engine_config_defaults(&c);
+	c.max_held_total = 3;
+	world_cfg(AF_INET, 0x11223344u, 0xaabbccddu, &c);
+	handshake_to_init1();
+	for (uint32_t i = 0; i < 5; i++) {
+		kseg(&s, &A, &B, A.isn + 1 + 10 * i, B.isn + 1, TCP_ACK, ts_opts, 12, "0123456789",
+		     10);
+		ck_assert_int_eq(handle(&A, OUT, &s, NULL), i < 3 ? EV_HOLD : EV_DROP);
+	}
+	ck_assert_uint_eq(A.e.held_total, 3);
+	ck_assert_uint_eq(A.e.ctr.held_total_overflow, 2);
+	step_init2();
+	ck_assert_uint_eq(A.e.held_total, 0);
+	/* An abandoned handshake's hold is emptied by its timer. */
+	world_cfg(AF_INET, 0x11223344u, 0xaabbccddu, &c);
+	handshake_to_init1();
+	kseg(&s, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, 12, "0123456789", 10);
+	ck_assert_int_eq(handle(&A, OUT, &s, NULL), EV_HOLD);
+	run_timers(&A, 600 * US_SEC, a_aborted);
+	ck_assert(a_aborted());
+	ck_assert_uint_eq(A.e.held_total, 0);
+	ck_assert_uint_eq(A.log.nrel, 1);
+	ck_assert(!A.log.rel[0].accept);
+}
+END_TEST
+
+/* Packets the daemon cannot parse: dropped when they may belong to a
+ * connection committed to encryption or under "private". */
+START_TEST(test_unparsed_packets)
+{
+	struct flow_key k;
+
+	world(AF_INET);
+	full_handshake();
+	memset(&k, 0, sizeof(k));
+	k.family = AF_INET;
+	memcpy(k.laddr, A.addr, 4);
+	memcpy(k.raddr, B.addr, 4);
+	k.lport = A.port;
+	k.rport = B.port;
+	ck_assert_int_eq(engine_handle_unparsed(&A.e, IN, false, &k, true), EV_DROP);
+	ck_assert_int_eq(engine_handle_unparsed(&A.e, IN, true, &k, false), EV_DROP);
+	k.rport = 81;
+	ck_assert_int_eq(engine_handle_unparsed(&A.e, IN, false, &k, true), EV_ACCEPT);
+	ck_assert_int_eq(engine_handle_unparsed(&A.e, IN, false, &k, false), EV_ACCEPT);
+	use_policy(&A, "private port 81");
+	ck_assert_int_eq(engine_handle_unparsed(&A.e, IN, false, &k, true), EV_DROP);
+	ck_assert_int_eq(engine_handle_unparsed(&A.e, IN, false, &k, false), EV_DROP);
+	k.rport = 82;
+	ck_assert_int_eq(engine_handle_unparsed(&A.e, IN, false, &k, true), EV_ACCEPT);
+	ck_assert_uint_eq(A.e.ctr.malformed, 7);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -1939,6 +2299,7 @@ static Suite *engine_suite(void)
 	TCase *rtx = tcase_create("retransmit");
 	TCase *life = tcase_create("lifetime");
 	TCase *wrap = tcase_create("wrap");
+	TCase *att = tcase_create("attacks");
 	TCase *all[] = { eno, data, fb, rtx, life, wrap };
 
 	if (sodium_init() < 0)
@@ -1980,7 +2341,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(fb, test_syn_with_tfo_plaintext);
 	tcase_add_test(fb, test_third_segment_without_eno_at_b);
 	tcase_add_test(fb, test_third_syn_retransmission_without_eno);
-	tcase_add_test(fb, test_simultaneous_open_plaintext);
+	tcase_add_test(fb, test_simultaneous_open_refused);
 	suite_add_tcase(s, fb);
 
 	tcase_add_test(rtx, test_init2_lost_b_retransmits);
@@ -2011,6 +2372,20 @@ static Suite *engine_suite(void)
 	tcase_add_loop_test(wrap, test_data_at_offset_2_32_delivered, 0, 2);
 	tcase_add_test(wrap, test_kernel_seq_equal_to_isn_after_wrap);
 	suite_add_tcase(s, wrap);
+
+	tcase_add_checked_fixture(att, NULL, policy_teardown);
+	tcase_set_timeout(att, 60);
+	tcase_add_loop_test(att, test_forged_syn_keeps_encrypted_flow, 0, 2);
+	tcase_add_test(att, test_forged_syn_during_kx_and_close);
+	tcase_add_test(att, test_reused_ports_replace_flow_when_kernel_accepts);
+	tcase_add_test(att, test_private_syn_sent_forged_syn);
+	tcase_add_test(att, test_forged_synack_ignored);
+	tcase_add_test(att, test_forged_first_ack_at_b);
+	tcase_add_test(att, test_untagged_acks_move_nothing);
+	tcase_add_test(att, test_no_state_policy_and_eno);
+	tcase_add_test(att, test_global_hold_limit);
+	tcase_add_test(att, test_unparsed_packets);
+	suite_add_tcase(s, att);
 	return s;
 }
 
