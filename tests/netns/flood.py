@@ -30,17 +30,11 @@ import struct
 import sys
 import time
 
+from ipcsum import csum
+
 ENO_SYN_A = bytes([0x45, 0x05, 0xA0, 0x74, 0x31])
 IPPROTO_TCP = 6
 
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def syn_options(tsval):

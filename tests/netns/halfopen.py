@@ -46,6 +46,8 @@ import struct
 import sys
 import time
 
+from ipcsum import csum
+
 ENO_SYN_A = bytes([0x45, 0x05, 0xA0, 0x74, 0x31])
 ENO_SYN_B = bytes([0x45, 0x06, 0x01, 0xA0, 0x74, 0x31])
 ENO_ACK = bytes([0x45, 0x02, 0x01, 0x01])  # padded with two NOPs
@@ -143,14 +145,6 @@ def client(a):
 
 
 # --- attack ------------------------------------------------------------------
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def tcp_segment(src, dst, sport, dport, seq, ack, flags, window, opts):
