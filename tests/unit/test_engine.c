@@ -2250,6 +2250,7 @@ START_TEST(test_global_hold_limit)
 	step_init2();
 	ck_assert_uint_eq(A.e.held_total, 0);
 	/* An abandoned handshake's hold is emptied by its timer. */
+	teardown();
 	world_cfg(AF_INET, 0x11223344u, 0xaabbccddu, &c);
 	handshake_to_init1();
 	kseg(&s, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, 12, "0123456789", 10);
