@@ -85,7 +85,7 @@ read -r -a SODIUM_LIBS <<<"$(pkg-config --libs libsodium)"
 core=()
 for f in src/*.c; do
 	case ${f##*/} in
-	main.c|nfq.c|inject.c|keylog.c|ctl.c) ;;
+	main.c|nfq.c|inject.c|keylog.c|ctl.c|ctnl.c) ;;
 	*) core+=("$f") ;;
 	esac
 done
