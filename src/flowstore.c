@@ -125,11 +125,15 @@ int flowstore_open(struct flowstore *s, const char *path, size_t nslots, char *e
 	}
 	s->map_len = len;
 	/* Keys stay out of core dumps, and out of swap: tmpfs pages can be
-	 * swapped out like any others unless they are locked.  Locking can
-	 * fail (RLIMIT_MEMLOCK without CAP_IPC_LOCK); the caller says so and
-	 * goes on. */
+	 * swapped out like any others unless they are locked.  MLOCK_ONFAULT
+	 * locks each page when it is first used, so an empty table costs no
+	 * memory (the whole length still counts against RLIMIT_MEMLOCK).
+	 * Locking can fail (RLIMIT_MEMLOCK without CAP_IPC_LOCK); the caller
+	 * says so and goes on. */
 	s->dontdump_errno = madvise(s->map, len, MADV_DONTDUMP) < 0 ? errno : 0;
-	s->mlock_errno = mlock(s->map, len) < 0 ? errno : 0;
+	s->mlock_errno = mlock2(s->map, len, MLOCK_ONFAULT) < 0 ? errno : 0;
+	if (s->mlock_errno == ENOSYS || s->mlock_errno == EINVAL)
+		s->mlock_errno = mlock(s->map, len) < 0 ? errno : 0;
 	s->hdr = s->map;
 	s->slots = (struct flow *)((uint8_t *)s->map + HDR_LEN);
 	if (!s->adoptable) {
