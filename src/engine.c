@@ -932,16 +932,17 @@ static enum engine_verdict out_syn(struct engine *e, struct flow *f, const struc
 		if (f->policy == POLICY_CLEAR)
 			return go_plaintext(e, f, "policy-clear");
 		if (tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) < 0 || info.tfo ||
-		    pkt_payload_len(p)) {
-			/* A SYN with TFO or data cannot carry ENO.  Under
-			 * "private" its data must not leave: drop it, the
-			 * kernel retries with a plain SYN. */
+		    info.mptcp || pkt_payload_len(p)) {
+			/* A SYN with TFO, MPTCP or data gets no ENO.  Under
+			 * "private" it must not leave: drop it, the kernel
+			 * retries with a plain SYN (MPTCP falls back to TCP
+			 * after unanswered SYNs). */
 			if (f->policy == POLICY_PRIVATE) {
 				e->ctr.policy_refused++;
 				flow_destroy(e, f);
 				return EV_DROP;
 			}
-			return go_plaintext(e, f, info.tfo ? "tfo" : "syn-data");
+			return go_plaintext(e, f, info.tfo ? "tfo" : info.mptcp ? "mptcp" : "syn-data");
 		}
 	}
 	f->hs->syn_time = now;

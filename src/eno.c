@@ -14,6 +14,7 @@ const uint8_t eno_ack[ENO_ACK_LEN] = { ENO_KIND, 2 };
 #define OPT_EOL		0
 #define OPT_NOP		1
 #define OPT_TFO		34	/* RFC 7413 */
+#define OPT_MPTCP	30	/* RFC 8684 */
 #define OPT_EXP		254	/* RFC 6994 experimental, TFO used ExID 0xf989 */
 #define TFO_EXID_HI	0xf9
 #define TFO_EXID_LO	0x89
@@ -40,6 +41,7 @@ static const char *const result_names[ENO_RESULT_MAX] = {
 	[ENO_NO_COMMON_TEP] = "no-common-tep",
 	[ENO_TFO] = "tfo",
 	[ENO_SYN_DATA] = "syn-data",
+	[ENO_MPTCP] = "mptcp",
 };
 
 const char *eno_result_str(enum eno_result r)
@@ -129,8 +131,15 @@ static bool is_tfo(const uint8_t *opt, size_t opt_len)
 	       opt[2] == TFO_EXID_HI && opt[3] == TFO_EXID_LO;
 }
 
-/* Whether a well-formed options area carries a TCP Fast Open option. */
-static bool has_tfo(const uint8_t *opts, size_t opts_len)
+static bool is_mptcp(const uint8_t *opt, size_t opt_len)
+{
+	(void)opt_len;
+	return opt[0] == OPT_MPTCP;
+}
+
+/* Whether a well-formed options area carries an option is() accepts. */
+static bool has_opt(const uint8_t *opts, size_t opts_len,
+		    bool (*is)(const uint8_t *opt, size_t opt_len))
 {
 	const uint8_t *opt = NULL;
 	size_t opt_len = 0, pos = 0;
@@ -138,7 +147,7 @@ static bool has_tfo(const uint8_t *opts, size_t opts_len)
 	if (!opts)
 		return false;
 	while (opt_next(opts, opts_len, &pos, &opt, &opt_len) > 0)
-		if (is_tfo(opt, opt_len))
+		if (is(opt, opt_len))
 			return true;
 	return false;
 }
@@ -267,10 +276,14 @@ static enum eno_result check_syn_segment(const uint8_t *opts, size_t opts_len, b
 	n = eno_find(opts, opts_len, &opt, &opt_len);
 	if (n < 0)
 		return ENO_MALFORMED;
-	/* PROTOCOL.md 1: no SYN data, and TFO connections get no ENO.  Both
-	 * outrank the ENO option itself, which may well be fine. */
-	if (has_tfo(opts, opts_len))
+	/* PROTOCOL.md 1: no SYN data, and TFO and MPTCP connections get no
+	 * ENO (MPTCP's options and subflows do not survive a per-segment
+	 * rewrite).  These outrank the ENO option itself, which may well be
+	 * fine. */
+	if (has_opt(opts, opts_len, is_tfo))
 		return ENO_TFO;
+	if (has_opt(opts, opts_len, is_mptcp))
+		return ENO_MPTCP;
 	if (has_payload)
 		return ENO_SYN_DATA;
 	if (n == 0)

@@ -31,6 +31,7 @@ enum eno_result {
 	ENO_NO_COMMON_TEP,	/* TEPs present, but not ours as the last valid one */
 	ENO_TFO,		/* the SYN carries TCP Fast Open */
 	ENO_SYN_DATA,		/* the SYN carries data */
+	ENO_MPTCP,		/* the SYN carries an MPTCP option (kind 30) */
 	ENO_RESULT_MAX
 };
 

@@ -40,6 +40,9 @@ int tcpopt_scan(const uint8_t *opts, size_t len, struct tcpopt_info *info)
 		case TCPOPT_TFO:
 			info->tfo = true;
 			break;
+		case TCPOPT_MPTCP:
+			info->mptcp = true;
+			break;
 		case TCPOPT_EXP_TFO:
 			if (olen >= 4 && get_be16(opts + i + 2) == 0xf989)
 				info->tfo = true;

@@ -14,6 +14,7 @@
 #define TCPOPT_WSCALE 3
 #define TCPOPT_SACK  5
 #define TCPOPT_TFO   34
+#define TCPOPT_MPTCP 30
 #define TCPOPT_EXP   253	/* RFC 6994 experimental, carries our MAC */
 #define TCPOPT_EXP_TFO 254	/* experimental TFO (magic f989) */
 
@@ -27,6 +28,7 @@ struct tcpopt_info {
 	int mac;		/* offset of our MAC option, or -1 */
 	int eno_count;		/* ENO options seen */
 	bool tfo;		/* a TCP Fast Open option is present */
+	bool mptcp;		/* an MPTCP option (kind 30) is present */
 	bool mac_malformed;	/* kind 253 with our ExID but a wrong length */
 	size_t used;		/* bytes up to and including the last option
 				 * (trailing NOP/EOL padding excluded) */

@@ -2291,6 +2291,30 @@ START_TEST(test_unparsed_packets)
 }
 END_TEST
 
+/* An MPTCP SYN gets no ENO: plaintext, or under "private" dropped. */
+START_TEST(test_syn_with_mptcp_plaintext)
+{
+	static const uint8_t mp_syn[24] = {
+		2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 1, 2, 3, 0, 0, 0, 0, 1, 3, 3, 7,
+		30, 4, 0x01, 0x81,
+	};
+	struct seg syn, orig;
+	bool mod = true;
+
+	world(AF_INET);
+	kseg(&syn, &A, &B, A.isn, 0, TCP_SYN, mp_syn, sizeof(mp_syn), NULL, 0);
+	wire(&orig, &syn);
+	ck_assert_int_eq(handle(&A, OUT, &syn, &mod), EV_ACCEPT_PLAIN);
+	ck_assert(!mod);
+	ck_assert_mem_eq(syn.p.buf, orig.p.buf, orig.p.len);
+	ck_assert_uint_eq(A.e.flows.count, 0);
+	use_policy(&A, "private port 80");
+	kseg(&syn, &A, &B, A.isn + 1000, 0, TCP_SYN, mp_syn, sizeof(mp_syn), NULL, 0);
+	ck_assert_int_eq(handle(&A, OUT, &syn, NULL), EV_DROP);
+	ck_assert_uint_eq(A.e.ctr.policy_refused, 1);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -2386,6 +2410,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(att, test_no_state_policy_and_eno);
 	tcase_add_test(att, test_global_hold_limit);
 	tcase_add_test(att, test_unparsed_packets);
+	tcase_add_test(att, test_syn_with_mptcp_plaintext);
 	suite_add_tcase(s, att);
 	return s;
 }

@@ -696,6 +696,17 @@ START_TEST(tfo_ordering)
 }
 END_TEST
 
+/* MPTCP (kind 30, here MP_CAPABLE as Linux sends it in a SYN): no ENO,
+ * in the SYN or in the SYN-ACK. */
+START_TEST(mptcp_gets_no_eno)
+{
+	syn_is(LINUX_SYN " 1e 04 01 81 " ENO_A, ENO_MPTCP);
+	synack_is(ENO_B " 1e 0c 01 81 01 02 03 04 05 06 07 08", ENO_MPTCP);
+	syn_is("1e 04 01 81", ENO_MPTCP);
+	ck_assert_str_eq(eno_result_str(ENO_MPTCP), "mptcp");
+}
+END_TEST
+
 START_TEST(syn_data)
 {
 	expect(SYN_FROM_A, LINUX_SYN " 01 01 01 " ENO_A, true, ENO_SYN_DATA, 0, 0);
@@ -827,7 +838,7 @@ START_TEST(result_names)
 {
 	static const char *const want[ENO_RESULT_MAX] = {
 		"ok", "absent", "duplicate", "malformed", "same-role",
-		"vacuous", "no-common-tep", "tfo", "syn-data",
+		"vacuous", "no-common-tep", "tfo", "syn-data", "mptcp",
 	};
 
 	for (int i = 0; i < ENO_RESULT_MAX; i++) {
@@ -1032,6 +1043,7 @@ static Suite *eno_suite(void)
 	tcase_add_test(tc, tfo_experimental);
 	tcase_add_test(tc, tfo_other_experiment);
 	tcase_add_test(tc, tfo_ordering);
+	tcase_add_test(tc, mptcp_gets_no_eno);
 	tcase_add_test(tc, syn_data);
 	tcase_add_test(tc, syn_data_ordering);
 
