@@ -1521,7 +1521,7 @@ enum engine_verdict engine_handle_unparsed(struct engine *e, bool outgoing, bool
 
 	(void)outgoing;
 	e->ctr.malformed++;
-	if (conn_encrypted)
+	if (!k || conn_encrypted)
 		return EV_DROP;
 	if (!have_ports)
 		return e->policy && policy_may_be_private(e->policy, k->family, k->raddr) ?

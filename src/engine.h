@@ -116,9 +116,10 @@ enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
 
 /* A packet from the queue that pkt_parse() could not read (truncated,
  * a fragment, an extension header it does not walk).  k: its addresses,
- * and its ports when have_ports.  Dropped when it may belong to a
- * connection committed to encryption or governed by "private", passed
- * otherwise; counted either way. */
+ * and its ports when have_ports; NULL when not even the IP header could be
+ * read (dropped).  Dropped when it may belong to a connection committed to
+ * encryption or governed by "private", passed otherwise; counted either
+ * way. */
 enum engine_verdict engine_handle_unparsed(struct engine *e, bool outgoing, bool conn_encrypted,
 					   const struct flow_key *k, bool have_ports);
 

@@ -140,11 +140,8 @@ static enum engine_verdict on_unparsed(struct daemon *d, const struct nfqio_pack
 	size_t alen;
 
 	memset(&k, 0, sizeof(k));
-	if (pkt_peek(d->pkt_buf, len, &pk) < 0) {
-		/* Not even an IP header: nothing to protect, nothing to pass. */
-		d->engine.ctr.malformed++;
-		return EV_DROP;
-	}
+	if (pkt_peek(d->pkt_buf, len, &pk) < 0)
+		return engine_handle_unparsed(&d->engine, outgoing, conn_encrypted, NULL, false);
 	alen = pk.family == AF_INET ? 4 : 16;
 	k.family = (uint8_t)pk.family;
 	memcpy(k.laddr, outgoing ? pk.saddr : pk.daddr, alen);

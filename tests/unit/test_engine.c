@@ -2287,7 +2287,8 @@ START_TEST(test_unparsed_packets)
 	ck_assert_int_eq(engine_handle_unparsed(&A.e, IN, false, &k, false), EV_DROP);
 	k.rport = 82;
 	ck_assert_int_eq(engine_handle_unparsed(&A.e, IN, false, &k, true), EV_ACCEPT);
-	ck_assert_uint_eq(A.e.ctr.malformed, 7);
+	ck_assert_int_eq(engine_handle_unparsed(&A.e, IN, false, NULL, false), EV_DROP);
+	ck_assert_uint_eq(A.e.ctr.malformed, 8);
 }
 END_TEST
 
