@@ -50,7 +50,7 @@ struct seal2_keys {
 /* One direction's chain g[lo], g[lo+1], ...: the secret of the lowest
  * generation it still holds, where the last step stopped (to step on from
  * there), and the keys of up to SEAL2_CHAIN_SLOTS generations.  Generations
- * below lo are gone for good.  About 360 bytes. */
+ * below lo are gone for good.  376 bytes on x86_64. */
 struct seal2_chain {
 	uint8_t g_lo[SEAL2_SECRET_LEN];		/* g[lo] */
 	uint8_t g_cur[SEAL2_SECRET_LEN];	/* g[cur], lo <= cur */
