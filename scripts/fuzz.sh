@@ -12,7 +12,8 @@
 # Exits non-zero if a regression input crashes or a harness finds a crash;
 # crash inputs are kept in build-fuzz/crashes/, logs in build-fuzz/logs/.
 # Needs clang with the libFuzzer runtime (Debian: clang libclang-rt-14-dev,
-# both installed by scripts/install-deps) and libsodium-dev.
+# both installed by scripts/install-deps), libsodium-dev and libssl-dev
+# (libcrypto).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -61,10 +62,12 @@ if [[ -z $CC ]]; then
 	echo "fuzz.sh: clang not found (run scripts/install-deps)" >&2
 	exit 1
 fi
-if ! pkg-config --exists libsodium; then
-	echo "fuzz.sh: libsodium not found by pkg-config (run scripts/install-deps)" >&2
-	exit 1
-fi
+for lib in libsodium libcrypto; do
+	if ! pkg-config --exists "$lib"; then
+		echo "fuzz.sh: $lib not found by pkg-config (run scripts/install-deps)" >&2
+		exit 1
+	fi
+done
 
 mkdir -p "$OUT/obj" "$OUT/logs" "$OUT/crashes" "$OUT/corpus"
 
@@ -78,8 +81,8 @@ fi
 
 CFLAGS=(-g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter
 	"-fsanitize=address,undefined" -fno-sanitize-recover=all -fno-omit-frame-pointer)
-read -r -a SODIUM_CFLAGS <<<"$(pkg-config --cflags libsodium)"
-read -r -a SODIUM_LIBS <<<"$(pkg-config --libs libsodium)"
+read -r -a DEP_CFLAGS <<<"$(pkg-config --cflags libsodium libcrypto)"
+read -r -a DEP_LIBS <<<"$(pkg-config --libs libsodium libcrypto)"
 
 # The functional core: everything in src/ but the daemon's I/O shell.
 core=()
@@ -94,19 +97,19 @@ echo "fuzz.sh: building with $("$CC" --version | head -1)"
 objs=()
 for f in "${core[@]}"; do
 	o=$OUT/obj/$(basename "${f%.c}").o
-	"$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -Isrc "${SODIUM_CFLAGS[@]}" -c "$f" -o "$o"
+	"$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -Isrc "${DEP_CFLAGS[@]}" -c "$f" -o "$o"
 	objs+=("$o")
 done
 for h in "${harnesses[@]}"; do
-	"$CC" "${CFLAGS[@]}" -fsanitize=fuzzer -Isrc -Itests/fuzz "${SODIUM_CFLAGS[@]}" \
-		"tests/fuzz/fuzz_$h.c" "${objs[@]}" "${SODIUM_LIBS[@]}" -o "$OUT/fuzz_$h"
+	"$CC" "${CFLAGS[@]}" -fsanitize=fuzzer -Isrc -Itests/fuzz "${DEP_CFLAGS[@]}" \
+		"tests/fuzz/fuzz_$h.c" "${objs[@]}" "${DEP_LIBS[@]}" -o "$OUT/fuzz_$h"
 done
 
 if [[ $GEN -eq 1 ]]; then
 	# The seeds built with pkt_build/kx_*_encode (tests/fuzz/gen_corpus.c);
 	# the tcpdump captures (corpus/*/linux-*) and etc/tcpcryptd.conf stay.
-	"$CC" "${CFLAGS[@]}" -Isrc "${SODIUM_CFLAGS[@]}" tests/fuzz/gen_corpus.c "${objs[@]}" \
-		"${SODIUM_LIBS[@]}" -o "$OUT/gen_corpus"
+	"$CC" "${CFLAGS[@]}" -Isrc "${DEP_CFLAGS[@]}" tests/fuzz/gen_corpus.c "${objs[@]}" \
+		"${DEP_LIBS[@]}" -o "$OUT/gen_corpus"
 	"$OUT/gen_corpus" tests/fuzz/corpus
 	cp etc/tcpcryptd.conf tests/fuzz/corpus/ctl/tcpcryptd.conf
 	echo "fuzz.sh: seed corpus written to tests/fuzz/corpus/"

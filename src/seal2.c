@@ -1,0 +1,395 @@
+/* Protocol version 2 data protection: generation chains, the keystreams of
+ * suites 0x7402 and 0x7403, and the Poly1305 + HChaCha20 segment tag. */
+#include "seal2.h"
+
+#include <string.h>
+#include <sodium.h>
+#include <openssl/evp.h>
+
+#include "hkdf.h"
+
+#define TH_ACK 0x10
+#define TH_URG 0x20
+/* FIN, SYN, RST, ACK, URG (PSH, ECE and CWR change in flight). */
+#define SEAL2_FLAG_MASK 0x37
+#define SEAL2_LAYOUT    0x02
+#define CHACHA_BLOCK    64
+#define AES_BLOCK       16
+#define AES_KEY_LEN     16
+
+static const uint8_t zero_nonce[crypto_stream_chacha20_NONCEBYTES];
+
+/* ------------------------------------------------------------------------ */
+/* The per-daemon cipher contexts */
+
+int seal2_ctx_init(struct seal2_ctx *x)
+{
+	memset(x, 0, sizeof(*x));
+	/* An explicit fetch once: EVP_aes_128_ctr() would look the
+	 * implementation up again at every initialisation. */
+	x->cipher = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
+	return x->cipher != NULL ? 0 : -1;
+}
+
+/* EVP_CIPHER_CTX_reset frees the provider's context, key schedule
+ * cleansed; the allocation of the EVP context itself is kept. */
+static void aes_slot_clear(struct seal2_aes_slot *s)
+{
+	if (s->evp != NULL)
+		EVP_CIPHER_CTX_reset(s->evp);
+	sodium_memzero(s->key, sizeof(s->key));
+	s->used = 0;
+}
+
+void seal2_ctx_free(struct seal2_ctx *x)
+{
+	for (unsigned i = 0; i < SEAL2_AES_CACHE; i++) {
+		aes_slot_clear(&x->aes[i]);
+		EVP_CIPHER_CTX_free(x->aes[i].evp);
+	}
+	EVP_CIPHER_free(x->cipher);
+	memset(x, 0, sizeof(*x));
+}
+
+/* Drops an AES key (the first 16 bytes of a K_enc) from the cache. */
+static void ctx_forget(struct seal2_ctx *x, const uint8_t key[AES_KEY_LEN])
+{
+	if (x == NULL)
+		return;
+	for (unsigned i = 0; i < SEAL2_AES_CACHE; i++)
+		if (x->aes[i].used && sodium_memcmp(x->aes[i].key, key, AES_KEY_LEN) == 0)
+			aes_slot_clear(&x->aes[i]);
+}
+
+/* A cipher context keyed with key, its counter block set to iv. */
+static EVP_CIPHER_CTX *ctx_aes(struct seal2_ctx *x, const uint8_t key[AES_KEY_LEN],
+			       const uint8_t iv[AES_BLOCK])
+{
+	struct seal2_aes_slot *s = NULL;
+
+	if (x == NULL || x->cipher == NULL)
+		return NULL;
+	for (unsigned i = 0; i < SEAL2_AES_CACHE; i++) {
+		struct seal2_aes_slot *e = &x->aes[i];
+
+		if (e->used && sodium_memcmp(e->key, key, AES_KEY_LEN) == 0) {
+			e->used = ++x->clock ? x->clock : (x->clock = 1);
+			/* Same key: only the counter block changes. */
+			if (EVP_EncryptInit_ex2(e->evp, NULL, NULL, iv, NULL) != 1)
+				return NULL;
+			return e->evp;
+		}
+		if (s == NULL || e->used < s->used)
+			s = e;
+	}
+	aes_slot_clear(s);
+	if (s->evp == NULL && (s->evp = EVP_CIPHER_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_EncryptInit_ex2(s->evp, x->cipher, key, iv, NULL) != 1) {
+		aes_slot_clear(s);
+		return NULL;
+	}
+	memcpy(s->key, key, AES_KEY_LEN);
+	s->used = ++x->clock ? x->clock : (x->clock = 1);
+	return s->evp;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Generation chains */
+
+uint64_t seal2_gen(uint64_t off)
+{
+	return off == UINT64_MAX ? 0 : off >> SEAL2_GEN_SHIFT;
+}
+
+uint64_t seal2_tag_index(const struct seal2_hdr *h)
+{
+	uint64_t ack = (h->flags & TH_ACK) ? h->ack_off : 0;
+
+	return seal2_gen(h->seq_off) + seal2_gen(ack);
+}
+
+void seal2_chain_init(struct seal2_chain *c, const uint8_t mk[SEAL2_SECRET_LEN],
+		      uint8_t dir_ctx)
+{
+	memset(c, 0, sizeof(*c));
+	hkdf_cprf(c->g_lo, SEAL2_SECRET_LEN, mk, dir_ctx);
+	memcpy(c->g_cur, c->g_lo, SEAL2_SECRET_LEN);
+}
+
+static void slot_drop(struct seal2_slot *s, struct seal2_ctx *x)
+{
+	if (s->used)
+		ctx_forget(x, s->k.enc);
+	sodium_memzero(s, sizeof(*s));
+}
+
+/* g = CPRF(g, 0x07, 32), n times. */
+static void chain_step(uint8_t g[SEAL2_SECRET_LEN], uint64_t n)
+{
+	uint8_t next[SEAL2_SECRET_LEN];
+
+	for (; n > 0; n--) {
+		hkdf_cprf(next, sizeof(next), g, SEAL2_CTX_NEXT);
+		memcpy(g, next, sizeof(next));
+	}
+	sodium_memzero(next, sizeof(next));
+}
+
+const struct seal2_keys *seal2_chain_get(struct seal2_chain *c, uint64_t gen,
+					 struct seal2_ctx *x)
+{
+	struct seal2_slot *s = NULL;
+	uint8_t g[SEAL2_SECRET_LEN], k[SEAL2_ENC_LEN + SEAL2_HASH_LEN + SEAL2_PRF_LEN];
+
+	if (gen < c->lo)
+		return NULL;
+	for (unsigned i = 0; i < SEAL2_CHAIN_SLOTS; i++) {
+		struct seal2_slot *e = &c->slot[i];
+
+		if (e->used && e->gen == gen) {
+			e->used = ++c->clock ? c->clock : (c->clock = 1);
+			return &e->k;
+		}
+		if (s == NULL || e->used < s->used)
+			s = e;
+	}
+	/* Step on from where the last step stopped if that is not past gen,
+	 * else from the lowest generation held. */
+	if (gen >= c->cur) {
+		if (gen - c->cur > SEAL2_CHAIN_MAX_STEPS)
+			return NULL;
+		chain_step(c->g_cur, gen - c->cur);
+		c->cur = gen;
+		memcpy(g, c->g_cur, sizeof(g));
+	} else {
+		if (gen - c->lo > SEAL2_CHAIN_MAX_STEPS)
+			return NULL;
+		memcpy(g, c->g_lo, sizeof(g));
+		chain_step(g, gen - c->lo);
+	}
+	hkdf_cprf(k, sizeof(k), g, SEAL2_CTX_KEYS);
+	slot_drop(s, x);
+	s->gen = gen;
+	memcpy(s->k.enc, k, SEAL2_ENC_LEN);
+	memcpy(s->k.hash, k + SEAL2_ENC_LEN, SEAL2_HASH_LEN);
+	memcpy(s->k.prf, k + SEAL2_ENC_LEN + SEAL2_HASH_LEN, SEAL2_PRF_LEN);
+	s->used = ++c->clock ? c->clock : (c->clock = 1);
+	sodium_memzero(g, sizeof(g));
+	sodium_memzero(k, sizeof(k));
+	return &s->k;
+}
+
+void seal2_chain_wipe_below(struct seal2_chain *c, uint64_t gen, struct seal2_ctx *x)
+{
+	if (gen <= c->lo)
+		return;
+	for (unsigned i = 0; i < SEAL2_CHAIN_SLOTS; i++)
+		if (c->slot[i].used && c->slot[i].gen < gen)
+			slot_drop(&c->slot[i], x);
+	if (c->cur >= gen) {
+		/* g[cur] already lies at or beyond gen: step g[lo] no further
+		 * than needed, to g[gen]. */
+		chain_step(c->g_lo, gen - c->lo);
+	} else {
+		chain_step(c->g_cur, gen - c->cur);
+		memcpy(c->g_lo, c->g_cur, SEAL2_SECRET_LEN);
+		c->cur = gen;
+	}
+	c->lo = gen;
+}
+
+void seal2_chain_wipe(struct seal2_chain *c, struct seal2_ctx *x)
+{
+	for (unsigned i = 0; i < SEAL2_CHAIN_SLOTS; i++)
+		slot_drop(&c->slot[i], x);
+	sodium_memzero(c, sizeof(*c));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Keystreams */
+
+static void xor_chacha20(const uint8_t key[SEAL2_ENC_LEN], uint64_t off, uint8_t *buf,
+			 size_t len)
+{
+	uint64_t block = off / CHACHA_BLOCK;
+	unsigned skip = (unsigned)(off % CHACHA_BLOCK);
+
+	/* libsodium starts at byte 0 of a block: a head that starts
+	 * mid-block comes from one separate block. */
+	if (skip != 0) {
+		uint8_t ks[CHACHA_BLOCK] = { 0 };
+		size_t head = CHACHA_BLOCK - skip;
+
+		if (head > len)
+			head = len;
+		crypto_stream_chacha20_xor_ic(ks, ks, sizeof(ks), zero_nonce, block, key);
+		for (size_t i = 0; i < head; i++)
+			buf[i] ^= ks[skip + i];
+		sodium_memzero(ks, sizeof(ks));
+		buf += head;
+		len -= head;
+		block++;
+	}
+	/* The 64-bit block counter carries into its high word past 2^32. */
+	if (len > 0)
+		crypto_stream_chacha20_xor_ic(buf, buf, len, zero_nonce, block, key);
+}
+
+/* iv = (C + block) mod 2^128, big-endian, C = key bytes 16..31. */
+static void aes_counter(const uint8_t key[SEAL2_ENC_LEN], uint64_t block, uint8_t iv[AES_BLOCK])
+{
+	unsigned carry = 0;
+
+	for (unsigned i = AES_BLOCK; i-- > 0;) {
+		unsigned sum = key[AES_KEY_LEN + i] + (unsigned)(block & 0xff) + carry;
+
+		iv[i] = (uint8_t)sum;
+		carry = sum >> 8;
+		block >>= 8;
+	}
+}
+
+static int xor_aes(struct seal2_ctx *x, const uint8_t key[SEAL2_ENC_LEN], uint64_t off,
+		   uint8_t *buf, size_t len)
+{
+	static const uint8_t zeros[AES_BLOCK];
+	uint8_t iv[AES_BLOCK], dummy[AES_BLOCK];
+	unsigned skip = (unsigned)(off % AES_BLOCK);
+	EVP_CIPHER_CTX *ctx;
+	int outl, rc = 0;
+
+	aes_counter(key, off / AES_BLOCK, iv);
+	ctx = ctx_aes(x, key, iv);
+	if (ctx == NULL)
+		return -1;
+	/* Consume the head of a block the segment starts inside. */
+	if (skip != 0 && EVP_EncryptUpdate(ctx, dummy, &outl, zeros, (int)skip) != 1)
+		rc = -1;
+	/* A chunk never crosses a generation, so len <= 2^30 fits an int;
+	 * CTR mode may work in place. */
+	if (rc == 0 && EVP_EncryptUpdate(ctx, buf, &outl, buf, (int)len) != 1)
+		rc = -1;
+	sodium_memzero(dummy, sizeof(dummy));
+	return rc;
+}
+
+int seal2_xor(struct seal2_ctx *x, uint16_t suite, struct seal2_chain *c, uint64_t off,
+	      uint8_t *buf, size_t len)
+{
+	if (suite != SEAL2_SUITE_CHACHA20 && suite != SEAL2_SUITE_AES128CTR)
+		return -1;
+	while (len > 0) {
+		uint64_t gen = seal2_gen(off);
+		size_t n = len;
+		const struct seal2_keys *k;
+
+		/* The bytes up to the end of this generation; 2^64 - 1 is a
+		 * generation-0 byte of its own. */
+		if (off == UINT64_MAX) {
+			n = 1;
+		} else {
+			uint64_t end = (gen + 1) << SEAL2_GEN_SHIFT;	/* 0: 2^64 */
+			uint64_t room = (end != 0 ? end : UINT64_MAX) - off;
+
+			if (room < n)
+				n = (size_t)room;
+		}
+		k = seal2_chain_get(c, gen, x);
+		if (k == NULL)
+			return -1;
+		if (suite == SEAL2_SUITE_CHACHA20)
+			xor_chacha20(k->enc, off, buf, n);
+		else if (xor_aes(x, k->enc, off, buf, n) != 0)
+			return -1;
+		off += n;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tag */
+
+static void put_be(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = n; i-- > 0; v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+void seal2_pseudo_header(const struct seal2_hdr *h, uint8_t out[SEAL2_PSEUDO_LEN])
+{
+	uint64_t ack = (h->flags & TH_ACK) ? h->ack_off : 0;
+	uint16_t urg = (h->flags & TH_URG) ? h->urg_ptr : 0;
+
+	out[0] = SEAL2_LAYOUT;
+	out[1] = h->flags & SEAL2_FLAG_MASK;
+	put_be(out + 2, h->seq_off, 8);
+	put_be(out + 10, ack, 8);
+	put_be(out + 18, h->payload_len, 2);
+	put_be(out + 20, urg, 2);
+}
+
+void seal2_tag_keys(const struct seal2_keys *k, const struct seal2_hdr *h,
+		    const uint8_t *ct, size_t ct_len, uint8_t tag[SEAL2_TAG_LEN])
+{
+	crypto_onetimeauth_poly1305_state st;
+	uint8_t key[crypto_onetimeauth_poly1305_KEYBYTES] = { 0 };	/* K_hash | 0^16 */
+	uint8_t ph[SEAL2_PSEUDO_LEN];
+	uint8_t hash[crypto_onetimeauth_poly1305_BYTES];
+	uint8_t out[crypto_core_hchacha20_OUTPUTBYTES];
+
+	memcpy(key, k->hash, SEAL2_HASH_LEN);
+	seal2_pseudo_header(h, ph);
+	crypto_onetimeauth_poly1305_init(&st, key);
+	crypto_onetimeauth_poly1305_update(&st, ph, sizeof(ph));
+	crypto_onetimeauth_poly1305_update(&st, ct, ct_len);
+	crypto_onetimeauth_poly1305_final(&st, hash);
+	crypto_core_hchacha20(out, hash, k->prf, NULL);
+	memcpy(tag, out, SEAL2_TAG_LEN);
+	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(hash, sizeof(hash));
+	sodium_memzero(out, sizeof(out));
+}
+
+int seal2_tag(struct seal2_chain *c, const struct seal2_hdr *h, const uint8_t *ct,
+	      size_t ct_len, uint8_t tag[SEAL2_TAG_LEN], struct seal2_ctx *x)
+{
+	const struct seal2_keys *k = seal2_chain_get(c, seal2_tag_index(h), x);
+
+	if (k == NULL)
+		return -1;
+	seal2_tag_keys(k, h, ct, ct_len, tag);
+	return 0;
+}
+
+bool seal2_verify(struct seal2_chain *c, const struct seal2_hdr *h, const uint8_t *ct,
+		  size_t ct_len, const uint8_t tag[SEAL2_TAG_LEN], struct seal2_ctx *x)
+{
+	uint8_t want[SEAL2_TAG_LEN];
+	bool ok;
+
+	if (seal2_tag(c, h, ct, ct_len, want, x) != 0)
+		return false;
+	ok = sodium_memcmp(want, tag, SEAL2_TAG_LEN) == 0;
+	sodium_memzero(want, sizeof(want));
+	return ok;
+}
+
+int seal2_seal(struct seal2_ctx *x, uint16_t suite, struct seal2_chain *c,
+	       const struct seal2_hdr *h, uint8_t *buf, uint8_t tag[SEAL2_TAG_LEN])
+{
+	if (seal2_xor(x, suite, c, h->seq_off, buf, h->payload_len) != 0)
+		return -1;
+	return seal2_tag(c, h, buf, h->payload_len, tag, x);
+}
+
+int seal2_open(struct seal2_ctx *x, uint16_t suite, struct seal2_chain *c,
+	       const struct seal2_hdr *h, uint8_t *buf, const uint8_t tag[SEAL2_TAG_LEN])
+{
+	if (!seal2_verify(c, h, buf, h->payload_len, tag, x))
+		return -1;
+	return seal2_xor(x, suite, c, h->seq_off, buf, h->payload_len);
+}
