@@ -2,6 +2,7 @@
  * suites 0x7402 and 0x7403, and the Poly1305 + HChaCha20 segment tag. */
 #include "seal2.h"
 
+#include <limits.h>
 #include <string.h>
 #include <sodium.h>
 #include <openssl/evp.h>
@@ -25,9 +26,11 @@ static const uint8_t zero_nonce[crypto_stream_chacha20_NONCEBYTES];
 int seal2_ctx_init(struct seal2_ctx *x)
 {
 	memset(x, 0, sizeof(*x));
-	/* An explicit fetch once: EVP_aes_128_ctr() would look the
-	 * implementation up again at every initialisation. */
+	/* Explicit fetches once: EVP_aes_128_ctr() would look the
+	 * implementation up again at every initialisation.  Without
+	 * OpenSSL's ChaCha20, 0x7402 falls back to libsodium's. */
 	x->cipher = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
+	x->chacha = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL);
 	return x->cipher != NULL ? 0 : -1;
 }
 
@@ -41,24 +44,58 @@ static void aes_slot_clear(struct seal2_aes_slot *s)
 	s->used = 0;
 }
 
+/* The ChaCha20 context's key schedule is the key itself: reset wipes it. */
+static void chacha_clear(struct seal2_ctx *x)
+{
+	if (x->chacha_evp != NULL)
+		EVP_CIPHER_CTX_reset(x->chacha_evp);
+	sodium_memzero(x->chacha_key, sizeof(x->chacha_key));
+	x->chacha_keyed = 0;
+}
+
 void seal2_ctx_free(struct seal2_ctx *x)
 {
 	for (unsigned i = 0; i < SEAL2_AES_CACHE; i++) {
 		aes_slot_clear(&x->aes[i]);
 		EVP_CIPHER_CTX_free(x->aes[i].evp);
 	}
+	chacha_clear(x);
+	EVP_CIPHER_CTX_free(x->chacha_evp);
 	EVP_CIPHER_free(x->cipher);
+	EVP_CIPHER_free(x->chacha);
 	memset(x, 0, sizeof(*x));
 }
 
-/* Drops an AES key (the first 16 bytes of a K_enc) from the cache. */
-static void ctx_forget(struct seal2_ctx *x, const uint8_t key[AES_KEY_LEN])
+/* Drops a K_enc (for AES, its first 16 bytes) from the contexts. */
+static void ctx_forget(struct seal2_ctx *x, const uint8_t key[SEAL2_ENC_LEN])
 {
 	if (x == NULL)
 		return;
 	for (unsigned i = 0; i < SEAL2_AES_CACHE; i++)
 		if (x->aes[i].used && sodium_memcmp(x->aes[i].key, key, AES_KEY_LEN) == 0)
 			aes_slot_clear(&x->aes[i]);
+	if (x->chacha_keyed && sodium_memcmp(x->chacha_key, key, SEAL2_ENC_LEN) == 0)
+		chacha_clear(x);
+}
+
+/* The ChaCha20 context keyed with key, at iv.  One context re-keyed at
+ * every call: ChaCha20 has no key schedule to cache, and re-keying costs
+ * less than looking a key up in a cache. */
+static EVP_CIPHER_CTX *ctx_chacha(struct seal2_ctx *x, const uint8_t key[SEAL2_ENC_LEN],
+				  const uint8_t iv[16])
+{
+	if (x->chacha_evp == NULL && (x->chacha_evp = EVP_CIPHER_CTX_new()) == NULL)
+		return NULL;
+	/* The cipher only the first time: passing it again costs a context
+	 * set-up per call. */
+	if (EVP_EncryptInit_ex2(x->chacha_evp, x->chacha_keyed ? NULL : x->chacha, key, iv,
+				NULL) != 1) {
+		chacha_clear(x);
+		return NULL;
+	}
+	memcpy(x->chacha_key, key, SEAL2_ENC_LEN);
+	x->chacha_keyed = 1;
+	return x->chacha_evp;
 }
 
 /* A cipher context keyed with key, its counter block set to iv. */
@@ -209,8 +246,9 @@ void seal2_chain_wipe(struct seal2_chain *c, struct seal2_ctx *x)
 /* ------------------------------------------------------------------------ */
 /* Keystreams */
 
-static void xor_chacha20(const uint8_t key[SEAL2_ENC_LEN], uint64_t off, uint8_t *buf,
-			 size_t len)
+/* libsodium's ChaCha20, for a caller without OpenSSL context. */
+static void xor_chacha20_sodium(const uint8_t key[SEAL2_ENC_LEN], uint64_t off, uint8_t *buf,
+				size_t len)
 {
 	uint64_t block = off / CHACHA_BLOCK;
 	unsigned skip = (unsigned)(off % CHACHA_BLOCK);
@@ -234,6 +272,56 @@ static void xor_chacha20(const uint8_t key[SEAL2_ENC_LEN], uint64_t off, uint8_t
 	/* The 64-bit block counter carries into its high word past 2^32. */
 	if (len > 0)
 		crypto_stream_chacha20_xor_ic(buf, buf, len, zero_nonce, block, key);
+}
+
+/* OpenSSL's ChaCha20 takes a 32-bit block counter (state word 12) and a
+ * 96-bit nonce (words 13 to 15), and only ever increments word 12.  The
+ * suite's 64-bit counter is words 12 and 13 with words 14 and 15 zero: its
+ * high half goes into the first nonce word.  That is exact as long as a
+ * piece never crosses a multiple of 2^32 blocks; seal2_xor splits at every
+ * generation, and a generation's blocks never cross one. */
+_Static_assert(SEAL2_GEN_SIZE % CHACHA_BLOCK == 0 &&
+	       ((uint64_t)1 << 32) % (SEAL2_GEN_SIZE / CHACHA_BLOCK) == 0,
+	       "a generation's ChaCha20 blocks share the high counter word");
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (unsigned i = 0; i < 4; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static int xor_chacha20(struct seal2_ctx *x, const uint8_t key[SEAL2_ENC_LEN], uint64_t off,
+			uint8_t *buf, size_t len)
+{
+	static const uint8_t zeros[CHACHA_BLOCK];
+	uint8_t iv[16] = { 0 }, dummy[CHACHA_BLOCK];
+	uint64_t block = off / CHACHA_BLOCK;
+	unsigned skip = (unsigned)(off % CHACHA_BLOCK);
+	EVP_CIPHER_CTX *ctx;
+	int outl, rc = 0;
+
+	if (x == NULL || x->chacha == NULL) {
+		xor_chacha20_sodium(key, off, buf, len);
+		return 0;
+	}
+	/* The last block must share the first's high counter word (see
+	 * above); len > 0 and off + len - 1 does not wrap. */
+	if (len == 0)
+		return 0;
+	if (((off + (len - 1)) / CHACHA_BLOCK) >> 32 != block >> 32 || len > INT_MAX)
+		return -1;
+	put_le32(iv, (uint32_t)block);
+	put_le32(iv + 4, (uint32_t)(block >> 32));
+	ctx = ctx_chacha(x, key, iv);
+	if (ctx == NULL)
+		return -1;
+	/* Consume the head of a block the segment starts inside. */
+	if (skip != 0 && EVP_EncryptUpdate(ctx, dummy, &outl, zeros, (int)skip) != 1)
+		rc = -1;
+	if (rc == 0 && EVP_EncryptUpdate(ctx, buf, &outl, buf, (int)len) != 1)
+		rc = -1;
+	sodium_memzero(dummy, sizeof(dummy));
+	return rc;
 }
 
 /* iv = (C + block) mod 2^128, big-endian, C = key bytes 16..31. */
@@ -298,10 +386,12 @@ int seal2_xor(struct seal2_ctx *x, uint16_t suite, struct seal2_chain *c, uint64
 		k = seal2_chain_get(c, gen, x);
 		if (k == NULL)
 			return -1;
-		if (suite == SEAL2_SUITE_CHACHA20)
-			xor_chacha20(k->enc, off, buf, n);
-		else if (xor_aes(x, k->enc, off, buf, n) != 0)
+		if (suite == SEAL2_SUITE_CHACHA20) {
+			if (xor_chacha20(x, k->enc, off, buf, n) != 0)
+				return -1;
+		} else if (xor_aes(x, k->enc, off, buf, n) != 0) {
 			return -1;
+		}
 		off += n;
 		buf += n;
 		len -= n;

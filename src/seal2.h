@@ -65,10 +65,11 @@ struct seal2_chain {
 
 /* The per-daemon (not per-flow) state: OpenSSL's AES-128-CTR and a few
  * cipher contexts keyed by the AES key they hold, least recently used
- * first out.  An idle flow holds no cipher context.  Not thread-safe: one
- * per thread.  Every key it holds is also in some chain's slot: a chain
- * that drops a slot (eviction, seal2_chain_wipe*) makes it forget the key
- * when it is given the same context. */
+ * first out; OpenSSL's ChaCha20 and one context for it, re-keyed at every
+ * use (no key schedule to save).  An idle flow holds no cipher context.
+ * Not thread-safe: one per thread.  Every key it holds is also in some
+ * chain's slot: a chain that drops a slot (eviction, seal2_chain_wipe*)
+ * makes it forget the key when it is given the same context. */
 #define SEAL2_AES_CACHE 4
 struct seal2_ctx {
 	void *cipher;				/* EVP_CIPHER * (fetched once) */
@@ -78,6 +79,10 @@ struct seal2_ctx {
 		uint8_t key[16];
 		uint32_t used;			/* 0: holds no key */
 	} aes[SEAL2_AES_CACHE];
+	void *chacha;				/* EVP_CIPHER *, NULL: libsodium's */
+	void *chacha_evp;			/* EVP_CIPHER_CTX *, NULL until used */
+	uint8_t chacha_key[SEAL2_ENC_LEN];	/* the K_enc it was last keyed with */
+	uint32_t chacha_keyed;
 };
 
 /* What the tag covers besides the ciphertext (as struct seal_hdr): flags is
@@ -91,7 +96,8 @@ struct seal2_hdr {
 	uint16_t urg_ptr;
 };
 
-/* 0 on success, -1 when OpenSSL cannot provide AES-128-CTR. */
+/* 0 on success, -1 when OpenSSL cannot provide AES-128-CTR.  Without
+ * OpenSSL's ChaCha20, 0x7402 uses libsodium's (slower). */
 int seal2_ctx_init(struct seal2_ctx *x);
 /* Wipes the cached keys and frees the contexts. */
 void seal2_ctx_free(struct seal2_ctx *x);
@@ -123,9 +129,9 @@ void seal2_pseudo_header(const struct seal2_hdr *h, uint8_t out[SEAL2_PSEUDO_LEN
 
 /* XORs buf (len bytes, the first at stream offset off, offsets taken
  * modulo 2^64) with the suite's keystream, each byte with the K_enc of its
- * generation.  Encrypts and decrypts.  x may be NULL for 0x7402.  -1 (buf
- * partly XORed) when a generation is gone, the suite unknown or OpenSSL
- * fails. */
+ * generation.  Encrypts and decrypts.  x may be NULL for 0x7402 (then
+ * libsodium's ChaCha20, slower, does the work).  -1 (buf partly XORed)
+ * when a generation is gone, the suite unknown or OpenSSL fails. */
 int seal2_xor(struct seal2_ctx *x, uint16_t suite, struct seal2_chain *c, uint64_t off,
 	      uint8_t *buf, size_t len);
 

@@ -531,11 +531,45 @@ START_TEST(test_ctx_forgets)
 		ck_assert_uint_eq(held, SEAL2_CHAIN_SLOTS);
 	}
 	seal2_chain_wipe(&a, &ctx);
+	/* the ChaCha20 context forgets its key with the chain's slot too */
+	seal2_chain_init(&a, mk_test, SEAL2_CTX_AB);
+	ck_assert_int_eq(seal2_xor(&ctx, SEAL2_SUITE_CHACHA20, &a, 7, buf, 100), 0);
+	ck_assert_uint_ne(ctx.chacha_keyed, 0);
+	seal2_chain_wipe(&a, &ctx);
+	ck_assert_uint_eq(ctx.chacha_keyed, 0);
 	/* unknown suite */
 	seal2_chain_init(&a, mk_test, SEAL2_CTX_AB);
 	ck_assert_int_eq(seal2_xor(&ctx, 0x7401, &a, 0, buf, 1), -1);
 	ck_assert_int_eq(seal2_xor(NULL, SEAL2_SUITE_AES128CTR, &a, 0, buf, 1), -1);
 	seal2_chain_wipe(&a, &ctx);
+}
+END_TEST
+
+/* 0x7402 through OpenSSL (with a context) and through libsodium (without)
+ * give the same keystream at every offset inside a block, for pieces up to
+ * a few blocks long, next to the carries into the counter's high word
+ * (blocks 2^32 and 2^33) and across generation boundaries. */
+START_TEST(test_chacha20_backends)
+{
+	static const uint64_t base[] = { 0, 5 * G - 100, ((uint64_t)1 << 38) - 130,
+					 ((uint64_t)1 << 39) - 70 };
+	struct seal2_chain ch;
+	uint8_t a[300], b[300];
+
+	seal2_chain_init(&ch, mk_test, SEAL2_CTX_AB);
+	for (size_t i = 0; i < sizeof(base) / sizeof(base[0]); i++)
+		for (unsigned d = 0; d < 200; d += 7) {
+			uint64_t off = base[i] + d;
+			size_t len = 1 + (d * 13) % 299;
+
+			randombytes_buf(a, len);
+			memcpy(b, a, len);
+			ck_assert_int_eq(seal2_xor(&ctx, SEAL2_SUITE_CHACHA20, &ch, off, a, len), 0);
+			ck_assert_int_eq(seal2_xor(NULL, SEAL2_SUITE_CHACHA20, &ch, off, b, len), 0);
+			ck_assert_msg(memcmp(a, b, len) == 0, "offset %llu, %zu bytes",
+				      (unsigned long long)off, len);
+		}
+	seal2_chain_wipe(&ch, &ctx);
 }
 END_TEST
 
@@ -551,6 +585,7 @@ static Suite *seal2_suite(void)
 	tcase_add_test(tc, test_tag_index);
 	tcase_add_test(tc, test_keepalive_byte);
 	tcase_add_test(tc, test_chacha20_carry);
+	tcase_add_test(tc, test_chacha20_backends);
 	tcase_add_test(tc, test_straddle);
 	tcase_add_test(tc, test_chain_wipe);
 	tcase_add_test(tc, test_ctx_forgets);
