@@ -31,6 +31,8 @@ int seal2_ctx_init(struct seal2_ctx *x)
 	 * OpenSSL's ChaCha20, 0x7402 falls back to libsodium's. */
 	x->cipher = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL);
 	x->chacha = EVP_CIPHER_fetch(NULL, "ChaCha20", NULL);
+	/* Likewise the tag's Poly1305 (libsodium's without it). */
+	x->mac = EVP_MAC_fetch(NULL, "POLY1305", NULL);
 	return x->cipher != NULL ? 0 : -1;
 }
 
@@ -53,6 +55,16 @@ static void chacha_clear(struct seal2_ctx *x)
 	x->chacha_keyed = 0;
 }
 
+/* OpenSSL cleanses a freed Poly1305 context: the only way to make it drop
+ * its key. */
+static void mac_clear(struct seal2_ctx *x)
+{
+	EVP_MAC_CTX_free(x->mac_ctx);
+	x->mac_ctx = NULL;
+	sodium_memzero(x->mac_key, sizeof(x->mac_key));
+	x->mac_keyed = 0;
+}
+
 void seal2_ctx_free(struct seal2_ctx *x)
 {
 	for (unsigned i = 0; i < SEAL2_AES_CACHE; i++) {
@@ -63,19 +75,24 @@ void seal2_ctx_free(struct seal2_ctx *x)
 	EVP_CIPHER_CTX_free(x->chacha_evp);
 	EVP_CIPHER_free(x->cipher);
 	EVP_CIPHER_free(x->chacha);
+	mac_clear(x);
+	EVP_MAC_free(x->mac);
 	memset(x, 0, sizeof(*x));
 }
 
-/* Drops a K_enc (for AES, its first 16 bytes) from the contexts. */
-static void ctx_forget(struct seal2_ctx *x, const uint8_t key[SEAL2_ENC_LEN])
+/* Drops a generation's keys from the contexts: its K_enc (for AES, the
+ * first 16 bytes) and its K_hash. */
+static void ctx_forget(struct seal2_ctx *x, const struct seal2_keys *k)
 {
 	if (x == NULL)
 		return;
 	for (unsigned i = 0; i < SEAL2_AES_CACHE; i++)
-		if (x->aes[i].used && sodium_memcmp(x->aes[i].key, key, AES_KEY_LEN) == 0)
+		if (x->aes[i].used && sodium_memcmp(x->aes[i].key, k->enc, AES_KEY_LEN) == 0)
 			aes_slot_clear(&x->aes[i]);
-	if (x->chacha_keyed && sodium_memcmp(x->chacha_key, key, SEAL2_ENC_LEN) == 0)
+	if (x->chacha_keyed && sodium_memcmp(x->chacha_key, k->enc, SEAL2_ENC_LEN) == 0)
 		chacha_clear(x);
+	if (x->mac_keyed && sodium_memcmp(x->mac_key, k->hash, SEAL2_HASH_LEN) == 0)
+		mac_clear(x);
 }
 
 /* The ChaCha20 context keyed with key, at iv.  One context re-keyed at
@@ -157,7 +174,7 @@ void seal2_chain_init(struct seal2_chain *c, const uint8_t mk[SEAL2_SECRET_LEN],
 static void slot_drop(struct seal2_slot *s, struct seal2_ctx *x)
 {
 	if (s->used)
-		ctx_forget(x, s->k.enc);
+		ctx_forget(x, &s->k);
 	sodium_memzero(s, sizeof(*s));
 }
 
@@ -444,6 +461,52 @@ void seal2_tag_keys(const struct seal2_keys *k, const struct seal2_hdr *h,
 	sodium_memzero(out, sizeof(out));
 }
 
+/* Poly1305 through OpenSSL: one context per daemon, keyed again for every
+ * tag.  -1 when OpenSSL fails. */
+static int poly1305_evp(struct seal2_ctx *x, const struct seal2_keys *k, const uint8_t *ph,
+			const uint8_t *ct, size_t ct_len, uint8_t hash[16])
+{
+	uint8_t key[32] = { 0 };	/* K_hash | 0^16 */
+	size_t outl;
+	int ok;
+
+	if (x->mac_ctx == NULL && (x->mac_ctx = EVP_MAC_CTX_new(x->mac)) == NULL)
+		return -1;
+	memcpy(key, k->hash, SEAL2_HASH_LEN);
+	memcpy(x->mac_key, k->hash, SEAL2_HASH_LEN);
+	x->mac_keyed = 1;
+	ok = EVP_MAC_init(x->mac_ctx, key, sizeof(key), NULL) == 1 &&
+	     EVP_MAC_update(x->mac_ctx, ph, SEAL2_PSEUDO_LEN) == 1 &&
+	     (ct_len == 0 || EVP_MAC_update(x->mac_ctx, ct, ct_len) == 1) &&
+	     EVP_MAC_final(x->mac_ctx, hash, &outl, 16) == 1 && outl == 16;
+	sodium_memzero(key, sizeof(key));
+	if (!ok) {
+		mac_clear(x);
+		return -1;
+	}
+	return 0;
+}
+
+/* seal2_tag_keys, with OpenSSL's Poly1305 when x has it. */
+static int tag_keys(struct seal2_ctx *x, const struct seal2_keys *k, const struct seal2_hdr *h,
+		    const uint8_t *ct, size_t ct_len, uint8_t tag[SEAL2_TAG_LEN])
+{
+	uint8_t ph[SEAL2_PSEUDO_LEN], hash[16], out[crypto_core_hchacha20_OUTPUTBYTES];
+
+	if (x == NULL || x->mac == NULL) {
+		seal2_tag_keys(k, h, ct, ct_len, tag);
+		return 0;
+	}
+	seal2_pseudo_header(h, ph);
+	if (poly1305_evp(x, k, ph, ct, ct_len, hash) != 0)
+		return -1;
+	crypto_core_hchacha20(out, hash, k->prf, NULL);
+	memcpy(tag, out, SEAL2_TAG_LEN);
+	sodium_memzero(hash, sizeof(hash));
+	sodium_memzero(out, sizeof(out));
+	return 0;
+}
+
 int seal2_tag(struct seal2_chain *c, const struct seal2_hdr *h, const uint8_t *ct,
 	      size_t ct_len, uint8_t tag[SEAL2_TAG_LEN], struct seal2_ctx *x)
 {
@@ -451,8 +514,7 @@ int seal2_tag(struct seal2_chain *c, const struct seal2_hdr *h, const uint8_t *c
 
 	if (k == NULL)
 		return -1;
-	seal2_tag_keys(k, h, ct, ct_len, tag);
-	return 0;
+	return tag_keys(x, k, h, ct, ct_len, tag);
 }
 
 bool seal2_verify(struct seal2_chain *c, const struct seal2_hdr *h, const uint8_t *ct,

@@ -65,11 +65,12 @@ struct seal2_chain {
 
 /* The per-daemon (not per-flow) state: OpenSSL's AES-128-CTR and a few
  * cipher contexts keyed by the AES key they hold, least recently used
- * first out; OpenSSL's ChaCha20 and one context for it, re-keyed at every
- * use (no key schedule to save).  An idle flow holds no cipher context.
- * Not thread-safe: one per thread.  Every key it holds is also in some
- * chain's slot: a chain that drops a slot (eviction, seal2_chain_wipe*)
- * makes it forget the key when it is given the same context. */
+ * first out; OpenSSL's ChaCha20 and Poly1305 and one context for each,
+ * re-keyed at every use (no key schedule to save).  An idle flow holds no
+ * OpenSSL context.  Not thread-safe: one per thread.  Every key it holds
+ * is also in some chain's slot: a chain that drops a slot (eviction,
+ * seal2_chain_wipe*) makes it forget the key when it is given the same
+ * context. */
 #define SEAL2_AES_CACHE 4
 struct seal2_ctx {
 	void *cipher;				/* EVP_CIPHER * (fetched once) */
@@ -83,6 +84,10 @@ struct seal2_ctx {
 	void *chacha_evp;			/* EVP_CIPHER_CTX *, NULL until used */
 	uint8_t chacha_key[SEAL2_ENC_LEN];	/* the K_enc it was last keyed with */
 	uint32_t chacha_keyed;
+	void *mac;				/* EVP_MAC * Poly1305, NULL: libsodium's */
+	void *mac_ctx;				/* EVP_MAC_CTX *, NULL until used */
+	uint8_t mac_key[SEAL2_HASH_LEN];	/* the K_hash it was last keyed with */
+	uint32_t mac_keyed;
 };
 
 /* What the tag covers besides the ciphertext (as struct seal_hdr): flags is
@@ -139,10 +144,13 @@ int seal2_xor(struct seal2_ctx *x, uint16_t suite, struct seal2_chain *c, uint64
  * pseudo_header | ct)) with the keys of generation seal2_tag_index(h). */
 void seal2_tag_keys(const struct seal2_keys *k, const struct seal2_hdr *h,
 		    const uint8_t *ct, size_t ct_len, uint8_t tag[SEAL2_TAG_LEN]);
-/* The same, with the keys taken from the chain; -1 when they are gone. */
+/* The same, with the keys taken from the chain and OpenSSL's Poly1305 from
+ * x (NULL: libsodium's, slower); -1 when the keys are gone or OpenSSL
+ * fails. */
 int seal2_tag(struct seal2_chain *c, const struct seal2_hdr *h, const uint8_t *ct,
 	      size_t ct_len, uint8_t tag[SEAL2_TAG_LEN], struct seal2_ctx *x);
-/* Constant-time check of a received tag; false also when the keys are gone. */
+/* Constant-time check of a received tag; false also when the keys are gone
+ * or OpenSSL fails. */
 bool seal2_verify(struct seal2_chain *c, const struct seal2_hdr *h, const uint8_t *ct,
 		  size_t ct_len, const uint8_t tag[SEAL2_TAG_LEN], struct seal2_ctx *x);
 

@@ -535,8 +535,17 @@ START_TEST(test_ctx_forgets)
 	seal2_chain_init(&a, mk_test, SEAL2_CTX_AB);
 	ck_assert_int_eq(seal2_xor(&ctx, SEAL2_SUITE_CHACHA20, &a, 7, buf, 100), 0);
 	ck_assert_uint_ne(ctx.chacha_keyed, 0);
+	{
+		struct seal2_hdr h = { .flags = 0x10, .seq_off = 7, .ack_off = 9 };
+		uint8_t tag[SEAL2_TAG_LEN];
+
+		ck_assert_int_eq(seal2_tag(&a, &h, NULL, 0, tag, &ctx), 0);
+		ck_assert_uint_ne(ctx.mac_keyed, 0);
+	}
 	seal2_chain_wipe(&a, &ctx);
 	ck_assert_uint_eq(ctx.chacha_keyed, 0);
+	ck_assert_uint_eq(ctx.mac_keyed, 0);
+	ck_assert_ptr_null(ctx.mac_ctx);
 	/* unknown suite */
 	seal2_chain_init(&a, mk_test, SEAL2_CTX_AB);
 	ck_assert_int_eq(seal2_xor(&ctx, 0x7401, &a, 0, buf, 1), -1);
@@ -573,6 +582,28 @@ START_TEST(test_chacha20_backends)
 }
 END_TEST
 
+/* The tag through OpenSSL's Poly1305 (with a context) and libsodium's
+ * (without) agree, for lengths around Poly1305's 16-byte blocks. */
+START_TEST(test_tag_backends)
+{
+	struct seal2_chain ch;
+	uint8_t ct[1460], t1[SEAL2_TAG_LEN], t2[SEAL2_TAG_LEN];
+
+	seal2_chain_init(&ch, mk_test, SEAL2_CTX_BA);
+	randombytes_buf(ct, sizeof(ct));
+	for (size_t len = 0; len <= sizeof(ct); len += len < 70 ? 1 : 139) {
+		struct seal2_hdr h = { .flags = (uint8_t)(0x10 | (len & 0x2f)), .seq_off = G - len,
+				       .ack_off = 3 * G + len, .payload_len = (uint16_t)len,
+				       .urg_ptr = (uint16_t)len };
+
+		ck_assert_int_eq(seal2_tag(&ch, &h, ct, len, t1, &ctx), 0);
+		ck_assert_int_eq(seal2_tag(&ch, &h, ct, len, t2, NULL), 0);
+		ck_assert_msg(memcmp(t1, t2, sizeof(t1)) == 0, "%zu bytes", len);
+	}
+	seal2_chain_wipe(&ch, &ctx);
+}
+END_TEST
+
 static Suite *seal2_suite(void)
 {
 	Suite *s = suite_create("seal2");
@@ -586,6 +617,7 @@ static Suite *seal2_suite(void)
 	tcase_add_test(tc, test_keepalive_byte);
 	tcase_add_test(tc, test_chacha20_carry);
 	tcase_add_test(tc, test_chacha20_backends);
+	tcase_add_test(tc, test_tag_backends);
 	tcase_add_test(tc, test_straddle);
 	tcase_add_test(tc, test_chain_wipe);
 	tcase_add_test(tc, test_ctx_forgets);
