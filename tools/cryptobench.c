@@ -554,7 +554,8 @@ int main(int argc, char **argv)
 	printf("v2 tag of a pure ACK: %.1f ns\n", ns_tag_ack);
 	printf("v2 AES context created, keyed, used and freed per segment: %.1f ns\n", ns_ctx_use);
 	printf("v2 memory: keyed AES-128-CTR context %ld B (OpenSSL heap), chain %zu B per "
-	       "direction, per-daemon context cache %zu B + %d AES contexts\n", ctx_bytes,
+	       "direction, per-daemon context %zu B + %d AES contexts, one ChaCha20 and one "
+	       "Poly1305 context\n", ctx_bytes,
 	       sizeof(struct seal2_chain), sizeof(struct seal2_ctx), SEAL2_AES_CACHE);
 	return 0;
 }
