@@ -16,6 +16,7 @@
 #define SEAL2_LAYOUT    0x02
 #define CHACHA_BLOCK    64
 #define AES_BLOCK       16
+_Static_assert(AES_BLOCK <= CHACHA_BLOCK, "ctr_xor skips at most a ChaCha20 block");
 #define AES_KEY_LEN     16
 
 static const uint8_t zero_nonce[crypto_stream_chacha20_NONCEBYTES];
@@ -307,15 +308,31 @@ static void put_le32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)v;
 }
 
+/* XORs buf with a counter-mode keystream whose context ctx is set to the
+ * block the data starts in, skip bytes into it.  A chunk never crosses a
+ * generation, so len <= 2^30 fits an int; CTR modes work in place. */
+static int ctr_xor(EVP_CIPHER_CTX *ctx, unsigned skip, uint8_t *buf, size_t len)
+{
+	static const uint8_t zeros[CHACHA_BLOCK];	/* >= any block size here */
+	uint8_t dummy[CHACHA_BLOCK];
+	int outl, rc = 0;
+
+	/* Consume the head of a block the segment starts inside. */
+	if (skip != 0 && EVP_EncryptUpdate(ctx, dummy, &outl, zeros, (int)skip) != 1)
+		rc = -1;
+	if (rc == 0 && EVP_EncryptUpdate(ctx, buf, &outl, buf, (int)len) != 1)
+		rc = -1;
+	sodium_memzero(dummy, sizeof(dummy));
+	return rc;
+}
+
 static int xor_chacha20(struct seal2_ctx *x, const uint8_t key[SEAL2_ENC_LEN], uint64_t off,
 			uint8_t *buf, size_t len)
 {
-	static const uint8_t zeros[CHACHA_BLOCK];
-	uint8_t iv[16] = { 0 }, dummy[CHACHA_BLOCK];
+	uint8_t iv[16] = { 0 };
 	uint64_t block = off / CHACHA_BLOCK;
 	unsigned skip = (unsigned)(off % CHACHA_BLOCK);
 	EVP_CIPHER_CTX *ctx;
-	int outl, rc = 0;
 
 	if (x == NULL || x->chacha == NULL) {
 		xor_chacha20_sodium(key, off, buf, len);
@@ -332,13 +349,7 @@ static int xor_chacha20(struct seal2_ctx *x, const uint8_t key[SEAL2_ENC_LEN], u
 	ctx = ctx_chacha(x, key, iv);
 	if (ctx == NULL)
 		return -1;
-	/* Consume the head of a block the segment starts inside. */
-	if (skip != 0 && EVP_EncryptUpdate(ctx, dummy, &outl, zeros, (int)skip) != 1)
-		rc = -1;
-	if (rc == 0 && EVP_EncryptUpdate(ctx, buf, &outl, buf, (int)len) != 1)
-		rc = -1;
-	sodium_memzero(dummy, sizeof(dummy));
-	return rc;
+	return ctr_xor(ctx, skip, buf, len);
 }
 
 /* iv = (C + block) mod 2^128, big-endian, C = key bytes 16..31. */
@@ -358,25 +369,14 @@ static void aes_counter(const uint8_t key[SEAL2_ENC_LEN], uint64_t block, uint8_
 static int xor_aes(struct seal2_ctx *x, const uint8_t key[SEAL2_ENC_LEN], uint64_t off,
 		   uint8_t *buf, size_t len)
 {
-	static const uint8_t zeros[AES_BLOCK];
-	uint8_t iv[AES_BLOCK], dummy[AES_BLOCK];
-	unsigned skip = (unsigned)(off % AES_BLOCK);
+	uint8_t iv[AES_BLOCK];
 	EVP_CIPHER_CTX *ctx;
-	int outl, rc = 0;
 
 	aes_counter(key, off / AES_BLOCK, iv);
 	ctx = ctx_aes(x, key, iv);
 	if (ctx == NULL)
 		return -1;
-	/* Consume the head of a block the segment starts inside. */
-	if (skip != 0 && EVP_EncryptUpdate(ctx, dummy, &outl, zeros, (int)skip) != 1)
-		rc = -1;
-	/* A chunk never crosses a generation, so len <= 2^30 fits an int;
-	 * CTR mode may work in place. */
-	if (rc == 0 && EVP_EncryptUpdate(ctx, buf, &outl, buf, (int)len) != 1)
-		rc = -1;
-	sodium_memzero(dummy, sizeof(dummy));
-	return rc;
+	return ctr_xor(ctx, (unsigned)(off % AES_BLOCK), buf, len);
 }
 
 int seal2_xor(struct seal2_ctx *x, uint16_t suite, struct seal2_chain *c, uint64_t off,
