@@ -1492,7 +1492,7 @@ enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
 		 * pass in either direction. */
 		if (conn_encrypted ||
 		    (!outgoing && tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) == 0 &&
-		     (info.mac >= 0 || eno_present(pkt_opts(p), pkt_opts_len(p))))) {
+		     (info.mac >= 0 || info.eno_count > 0))) {
 			e->ctr.lost_flow_drop++;
 			if (conn_encrypted)
 				lost_flow_reset(e, &k, p, outgoing, now);
