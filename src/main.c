@@ -121,34 +121,38 @@ static void io_conntrack_liberal(void *ctx, const struct flow_key *k, bool we_op
 
 /* --- packets ----------------------------------------------------------- */
 
-/* Whether an unparsed packet is ICMP(v6), which the rules queue for
- * engine_handle_icmp. */
-static bool is_icmp(const uint8_t *buf, size_t len)
+/* A packet pkt_parse() refused: an ICMP(v6) error quoting one of our
+ * segments (the rules queue no other protocol), or a TCP segment it cannot
+ * read (truncated, a fragment, an extension header it does not walk),
+ * which must never be a way around the encryption of its connection. */
+static void on_unparsed(struct daemon *d, const struct nfqio_packet *np, enum pkt_status st,
+			bool outgoing, size_t len)
 {
-	struct pkt_peek pk;
-
-	return pkt_peek(buf, len, &pk) == 0 &&
-	       pk.proto == (pk.family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
-}
-
-static enum engine_verdict on_unparsed(struct daemon *d, const struct nfqio_packet *np,
-				       bool outgoing, size_t len)
-{
+	bool conn_encrypted = np->mark & TC_MARK_ENCRYPTED;
+	bool modified = false;
+	enum engine_verdict v;
 	struct flow_key k;
 	struct pkt_peek pk;
-	bool conn_encrypted = np->mark & TC_MARK_ENCRYPTED;
 	size_t alen;
 
-	memset(&k, 0, sizeof(k));
-	if (pkt_peek(d->pkt_buf, len, &pk) < 0)
-		return engine_handle_unparsed(&d->engine, outgoing, conn_encrypted, NULL, false);
-	alen = pk.family == AF_INET ? 4 : 16;
-	k.family = (uint8_t)pk.family;
-	memcpy(k.laddr, outgoing ? pk.saddr : pk.daddr, alen);
-	memcpy(k.raddr, outgoing ? pk.daddr : pk.saddr, alen);
-	k.lport = outgoing ? pk.sport : pk.dport;
-	k.rport = outgoing ? pk.dport : pk.sport;
-	return engine_handle_unparsed(&d->engine, outgoing, conn_encrypted, &k, pk.have_ports);
+	if (pkt_peek(d->pkt_buf, len, &pk) < 0) {
+		v = engine_handle_unparsed(&d->engine, outgoing, conn_encrypted, NULL, false);
+	} else if (st == PKT_NOT_TCP && !outgoing &&
+		   pk.proto == (pk.family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6)) {
+		v = engine_handle_icmp(&d->engine, d->pkt_buf, len, &modified);
+	} else {
+		memset(&k, 0, sizeof(k));
+		alen = pk.family == AF_INET ? 4 : 16;
+		k.family = (uint8_t)pk.family;
+		memcpy(k.laddr, outgoing ? pk.saddr : pk.daddr, alen);
+		memcpy(k.raddr, outgoing ? pk.daddr : pk.saddr, alen);
+		k.lport = outgoing ? pk.sport : pk.dport;
+		k.rport = outgoing ? pk.dport : pk.sport;
+		v = engine_handle_unparsed(&d->engine, outgoing, conn_encrypted, &k,
+					   pk.have_ports);
+	}
+	nfqio_verdict(&d->nfq, np->id, v == EV_DROP ? NF_DROP : NF_ACCEPT, false, 0,
+		      modified ? d->pkt_buf : NULL, modified ? len : 0);
 }
 
 static void on_packet(void *ctx, const struct nfqio_packet *np)
@@ -163,21 +167,8 @@ static void on_packet(void *ctx, const struct nfqio_packet *np)
 
 	memcpy(d->pkt_buf, np->data, len);
 	st = pkt_parse(&p, d->pkt_buf, len, sizeof(d->pkt_buf));
-	if (st == PKT_NOT_TCP && !outgoing && is_icmp(d->pkt_buf, len)) {
-		/* ICMP errors quoting our segments (the rules queue no other
-		 * protocol). */
-		v = engine_handle_icmp(&d->engine, d->pkt_buf, len, &modified);
-		nfqio_verdict(&d->nfq, np->id, v == EV_DROP ? NF_DROP : NF_ACCEPT, false, 0,
-			      modified ? d->pkt_buf : NULL, modified ? len : 0);
-		return;
-	}
 	if (st != PKT_OK) {
-		/* A TCP segment we cannot read (truncated, a fragment, an
-		 * extension header we do not walk): never a way around the
-		 * encryption of the connection it may belong to. */
-		v = on_unparsed(d, np, outgoing, len);
-		nfqio_verdict(&d->nfq, np->id, v == EV_DROP ? NF_DROP : NF_ACCEPT, false, 0,
-			      NULL, 0);
+		on_unparsed(d, np, st, outgoing, len);
 		return;
 	}
 	v = engine_handle(&d->engine, now_us(), outgoing, np->mark & TC_MARK_ENCRYPTED, np->id,
