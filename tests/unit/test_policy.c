@@ -587,6 +587,46 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 
+/* For a packet whose ports are unknown: is some port of this peer private?
+ * A rule that matches every port of the peer ends the search. */
+static bool may_be_private(const struct policy *p, const char *peer)
+{
+	int family = strchr(peer, ':') ? AF_INET6 : AF_INET;
+	uint8_t a[16];
+
+	ck_assert_int_eq(inet_pton(family, peer, a), 1);
+	return policy_may_be_private(p, family, a);
+}
+
+START_TEST(test_may_be_private)
+{
+	struct policy p = { 0 };
+
+	ck_assert(!may_be_private(&p, "192.0.2.1"));
+	add(&p, "clear addr 192.0.2.0/24");
+	add(&p, "private port 22");
+	add(&p, "private-or-clear addr 2001:db8::/32");
+	add(&p, "private addr 2001:db8:1::/48");
+	/* The clear rule covers every port of 192.0.2.x first. */
+	ck_assert(!may_be_private(&p, "192.0.2.1"));
+	/* Elsewhere port 22 is private. */
+	ck_assert(may_be_private(&p, "198.51.100.1"));
+	ck_assert(may_be_private(&p, "2001:db9::1"));
+	/* Port 22 comes before the IPv6 rules: private for any peer. */
+	ck_assert(may_be_private(&p, "2001:db8:2::1"));
+	policy_free(&p);
+	add(&p, "private-or-clear addr 2001:db8::/32");
+	add(&p, "private addr 2001:db8:1::/48");
+	ck_assert(!may_be_private(&p, "2001:db8:1::1"));
+	ck_assert(!may_be_private(&p, "2001:db9::1"));
+	policy_free(&p);
+	add(&p, "private addr 2001:db8:1::/48");
+	ck_assert(may_be_private(&p, "2001:db8:1::1"));
+	ck_assert(!may_be_private(&p, "2001:db8:2::1"));
+	policy_free(&p);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -617,6 +657,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_decide_prefix_edges_v4);
 	tcase_add_test(tc, test_decide_prefix_edges_v6);
 	tcase_add_test(tc, test_decide_port_edges);
+	tcase_add_test(tc, test_may_be_private);
 	suite_add_tcase(s, tc);
 	return s;
 }
