@@ -1506,11 +1506,16 @@ enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
 		}
 		return EV_ACCEPT_PLAIN;
 	}
-	flow_touch(&e->flows, f, now);
-	if (outgoing)
+	/* Only our own kernel's segments keep a flow alive: anyone who knows
+	 * the ports can send segments from the network, and they must not
+	 * hold off a flow's idle expiry.  A live connection's kernel answers
+	 * what it receives, so its flow stays fresh all the same. */
+	if (outgoing) {
+		flow_touch(&e->flows, f, now);
 		v = handle_outgoing(e, f, id, p, now, modified);
-	else
+	} else {
 		v = handle_incoming(e, f, p, now, modified);
+	}
 	return mark_committed(v, f);
 }
 

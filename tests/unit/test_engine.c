@@ -1872,6 +1872,14 @@ START_TEST(test_idle_expiry)
 	now += 3600 * US_SEC;
 	engine_tick(&A.e, now);
 	ck_assert_uint_eq(A.e.flows.count, 1);	/* idle, not yet too long */
+	/* Segments from the network, which anyone who knows the ports can
+	 * send (here an untagged ACK, dropped), do not keep the flow alive. */
+	{
+		struct seg junk;
+
+		kseg(&junk, &B, &A, B.isn + 1 + 74, A.isn + 1 + 75, TCP_ACK, ts_opts, 12, NULL, 0);
+		ck_assert_int_eq(handle(&A, IN, &junk, NULL), EV_DROP);
+	}
 	now += 3601 * US_SEC;
 	engine_tick(&A.e, now);
 	engine_tick(&B.e, now);
