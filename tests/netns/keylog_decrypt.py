@@ -5,7 +5,7 @@ capture and a debug key log (PROTOCOL.md section 7), python3 stdlib only.
   keylog_decrypt.py PCAP KEYLOG PORT [--out-ab FILE] [--out-ba FILE]
   keylog_decrypt.py selftest
 
-Everything comes from the capture and the TCPCRYPT_ES line, never from the
+Everything comes from the capture and the key log, never from the
 daemon: the connection with PORT in its 4-tuple is found in PCAP (classic
 libpcap; EN10MB, LINUX_SLL, LINUX_SLL2 or raw IP; IPv4 or IPv6), then
 
@@ -28,12 +28,14 @@ segments allowed without a tag are SYNs, the segments carrying Init1/Init2
 (and their byte-identical retransmissions), and A's dataless ACKs (flags
 ACK only among FIN, SYN, RST, ACK, URG) that acknowledge nothing beyond Init2
 and come before A's first tagged segment (A has no keys yet: PROTOCOL.md
-section 4).  A TCPCRYPT_SS line (resumption) is read; a resumed connection
-is reported as not supported (exit 1).
+section 4).  A resumed connection (PROTOCOL.md section 9: B's SYN-ACK
+accepts A's offer) has no Init messages: its keys come from the
+TCPCRYPT_SS line of the R_A in A's SYN, its offsets start at 0, and every
+segment after the SYN and SYN-ACK needs a tag.
 
 Output (stdout), one "name value" pair a line:
   connection  A-addr:port>B-addr:port
-  n_a         64 hex digits
+  n_a         64 hex digits ("-" for a resumed connection)
   session_id  66 hex digits
   suite       0x7402 or 0x7403 (the suite Init2 chose)
   verified    number of segments whose tag verified (both directions)
@@ -46,7 +48,7 @@ The decrypted application streams go to --out-ab / --out-ba.
 
 Exit status: 0 = everything verified; 1 = a verification failed (wrong key,
 bad tag, missing tag, hole in a stream, inconsistent retransmission, no
-key-log line, suite not offered, resumed connection, ...), with a precise
+key-log line, suite not offered, ...), with a precise
 message on stderr; 2 = usage error or unreadable capture.
 
 The crypto (X25519 is not needed; HKDF-SHA256, the generation chains,
@@ -260,6 +262,53 @@ def decrypt(suite, chain, offset, ct):
     return (int.from_bytes(ct, "big") ^ int.from_bytes(ks, "big")).to_bytes(len(ct), "big")
 
 
+def fresh_keys(label, keylog, conn, transcript, isn, a_key, b_key):
+    """A fresh key exchange: Init1 and Init2 (the payloads at stream offset
+    0 of A and of B), ES from the TCPCRYPT_ES line of N_A, the key schedule.
+    (n_a, key schedule, suite, {dir: Init length}, {dir: Init message})."""
+    init_segs = {}
+    for s in conn:
+        if (s.plen and not s.flags & SYN and (s.seq - isn[s.key] - 1) % M32 == 0
+                and s.key not in init_segs):
+            init_segs[s.key] = s
+    if a_key not in init_segs:
+        raise VerifyError("%s: no payload at offset 0 from A (Init1 not captured)" % label)
+    if b_key not in init_segs:
+        raise VerifyError("%s: no payload at offset 0 from B (Init2 not captured)" % label)
+    s1, s2 = init_segs[a_key], init_segs[b_key]
+    init1, n_a, offered = parse_init1(s1.payload, s1.describe())
+    init2, suite = parse_init2(s2.payload, s2.describe(), offered)
+    es = keylog.es.get(n_a)
+    if es is None:
+        raise VerifyError("%s: no TCPCRYPT_ES line for N_A %s in the key log (%d lines)"
+                          % (label, n_a.hex(), len(keylog)))
+    ks = gv.key_schedule_v2(transcript, init1, init2, n_a, es)
+    return (n_a, ks, suite, {a_key: len(init1), b_key: len(init2)},
+            {a_key: init1, b_key: init2})
+
+
+def resumed_keys(label, keylog, eno_a, eno_b):
+    """A resumed connection (PROTOCOL.md section 9): ss[i] and the suite from
+    the TCPCRYPT_SS line of the R_A in A's SYN; (key schedule, suite)."""
+    if len(eno_a) != 18 or not eno_a.startswith(bytes.fromhex("4512a07432")):
+        raise VerifyError("%s: B accepted a resumption (%s) that A's SYN (ENO %s) did not "
+                          "offer" % (label, eno_b.hex(), eno_a.hex()))
+    r_a = eno_a[5:14]
+    if r_a not in keylog.ss:
+        raise VerifyError("%s: resumed connection, but no TCPCRYPT_SS line for R_A %s in the "
+                          "key log (%d lines)" % (label, r_a.hex(), len(keylog)))
+    ss_i, suite = keylog.ss[r_a]
+    if suite not in SUITES:
+        raise VerifyError("%s: the TCPCRYPT_SS line of R_A %s names suite 0x%04x, not 0x7402 "
+                          "or 0x7403" % (label, r_a.hex(), suite))
+    ks = gv.resumption_v2(ss_i, eno_a + eno_b)
+    if ks["r_a"] != r_a or ks["r_b"] != eno_b[6:15]:
+        raise VerifyError("%s: R_A %s / R_B %s on the wire, but the key log's ss[i] gives %s / %s"
+                          % (label, r_a.hex(), eno_b[6:15].hex(), ks["r_a"].hex(),
+                             ks["r_b"].hex()))
+    return ks, suite
+
+
 def analyse(segs, keylog, port):
     a_key, b_key, isn_a, conn = find_connection(segs, port)
     label = "%s:%d>%s:%d" % a_key
@@ -293,42 +342,25 @@ def analyse(segs, keylog, port):
                           "and %d in %s" % (label, len(eno_a), syn.describe(), len(eno_b),
                                             synack.describe()))
     transcript = eno_a[0] + eno_b[0]
-    if eno_b[0].startswith(ENO_B_RESUME) and len(eno_b[0]) == 19:
-        r_a = eno_a[0][5:14]
-        raise VerifyError("%s: B accepted a resumption (SYN-ACK ENO %s, R_A %s; key log %s a "
-                          "TCPCRYPT_SS line for it): resumed connections are not supported "
-                          "by this tool" % (label, eno_b[0].hex(), r_a.hex(),
-                                            "has" if r_a in keylog.ss else "has no"))
-    if eno_b[0] != ENO_B_FRESH:
+    resumed = eno_b[0].startswith(ENO_B_RESUME) and len(eno_b[0]) == 19
+    if not resumed and eno_b[0] != ENO_B_FRESH:
         raise VerifyError("%s: B's SYN-ACK ENO option is %s, want %s (a fresh protocol "
-                          "version 2 exchange)" % (label, eno_b[0].hex(), ENO_B_FRESH.hex()))
-
-    # --- Init messages: payload at stream offset 0 of each direction.
+                          "version 2 exchange) or %s + R_B + n_B (resumption)"
+                          % (label, eno_b[0].hex(), ENO_B_FRESH.hex(), ENO_B_RESUME.hex()))
     isn = {a_key: isn_a, b_key: isn_b}
+    other = {a_key: b_key, b_key: a_key}
+    if resumed:
+        ks, suite = resumed_keys(label, keylog, eno_a[0], eno_b[0])
+        n_a = None
+        init_len = {a_key: 0, b_key: 0}
+        init_msg = {a_key: None, b_key: None}
+    else:
+        n_a, ks, suite, init_len, init_msg = fresh_keys(label, keylog, conn, transcript,
+                                                         isn, a_key, b_key)
+    chains = {a_key: gv.Chain(ks["mk"], "ab"), b_key: gv.Chain(ks["mk"], "ba")}
+
     def rel(s):
         return (s.seq - isn[s.key] - 1) % M32
-    init_segs = {}
-    for s in conn:
-        if s.plen and not s.flags & SYN and rel(s) == 0 and s.key not in init_segs:
-            init_segs[s.key] = s
-    if a_key not in init_segs:
-        raise VerifyError("%s: no payload at offset 0 from A (Init1 not captured)" % label)
-    if b_key not in init_segs:
-        raise VerifyError("%s: no payload at offset 0 from B (Init2 not captured)" % label)
-    s1, s2 = init_segs[a_key], init_segs[b_key]
-    init1, n_a, offered = parse_init1(s1.payload, s1.describe())
-    init2, suite = parse_init2(s2.payload, s2.describe(), offered)
-    init_len = {a_key: len(init1), b_key: len(init2)}
-    init_msg = {a_key: init1, b_key: init2}
-
-    # --- Keys.
-    es = keylog.es.get(n_a)
-    if es is None:
-        raise VerifyError("%s: no TCPCRYPT_ES line for N_A %s in the key log (%d lines)"
-                          % (label, n_a.hex(), len(keylog)))
-    ks = gv.key_schedule_v2(transcript, init1, init2, n_a, es)
-    chains = {a_key: gv.Chain(ks["mk"], "ab"), b_key: gv.Chain(ks["mk"], "ba")}
-    other = {a_key: b_key, b_key: a_key}
 
     # --- Walk the segments in capture order.
     high = {a_key: 0, b_key: 0}            # highest stream offset seen per direction
@@ -360,7 +392,8 @@ def analyse(segs, keylog, port):
             f = off + s.plen
             if fin_off.setdefault(d, f) != f:
                 raise VerifyError("%s: FIN at offset %d, earlier FIN at %d" % (s.describe(), f, fin_off[d]))
-        is_init = off == 0 and s.plen and s.payload[:init_len[d]] == init_msg[d]
+        is_init = (not resumed and off == 0 and s.plen
+                   and s.payload[:init_len[d]] == init_msg[d])
         if is_init:
             if s.plen != init_len[d]:
                 raise VerifyError("%s: Init segment carries %d bytes beyond the Init message"
@@ -372,11 +405,11 @@ def analyse(segs, keylog, port):
             # PROTOCOL.md section 4: B accepts a dataless ACK from A without a
             # tag (flags & 0x37 = ACK, ack_offset <= len2) only until A's first
             # validly tagged segment.
-            if (d == a_key and not a_tagged and not s.plen
+            if (d == a_key and not resumed and not a_tagged and not s.plen
                     and s.flags & 0x37 == ACK and ack_off <= init_len[b_key]):
                 prekey.append(s)
                 continue
-            why = "after the Init exchange"
+            why = "of a resumed connection" if resumed else "after the Init exchange"
             if d == a_key and not a_tagged and not s.plen and s.flags & 0x37 == ACK:
                 why = "acknowledging B's offset %d, beyond Init2 (%d bytes)" % (
                     ack_off, init_len[b_key])
@@ -436,7 +469,7 @@ def analyse(segs, keylog, port):
         streams[d] = decrypt(suite, chains[d], il, bytes(buf[il:]))
     return {
         "connection": label,
-        "n_a": n_a.hex(),
+        "n_a": n_a.hex() if n_a else "-",
         "session_id": ks["session_id"].hex(),
         "suite": "0x%04x" % suite,
         "verified": verified[a_key] + verified[b_key],
@@ -537,6 +570,55 @@ def _selftest_flow(es_flip=False, tamper=None, drop_mac=None, isn_a=0xFFFFFF00, 
     return pkts, keylog, pt_ab, pt_ba, ks["session_id"].hex()
 
 
+def _selftest_resumed_flow(ss_flip=False, tamper=None, drop_mac=None, isn_a=0xFFFFFFF0,
+                           isn_b=12345, use_suite=gv.SUITE_CHACHA20, log_ss=True):
+    """A resumed connection (no Init messages): like _selftest_flow."""
+    ss_i = gv.drbg("kd/ss_i", 32)
+    suite = use_suite
+    r = gv.resumption_v2(ss_i, b"")
+    eno_a = bytes.fromhex("4512a07432") + r["r_a"] + gv.drbg("kd/n_a4", 4)
+    eno_b = bytes.fromhex("451301a07432") + r["r_b"] + gv.drbg("kd/n_b4", 4)
+    ks = gv.resumption_v2(ss_i, eno_a + eno_b)
+    ch_ab, ch_ba = gv.Chain(ks["mk"], "ab"), gv.Chain(ks["mk"], "ba")
+    pt_ab, pt_ba = gv.drbg("kd/r-ab", 300), gv.drbg("kd/r-ba", 130)
+    ct_ab = gv.stream_xor_v2(suite, ch_ab, 0, pt_ab)
+    ct_ba = gv.stream_xor_v2(suite, ch_ba, 0, pt_ba)
+    a, b = "192.0.2.1", "198.51.100.1"
+    pkts = []
+
+    def send(frm_a, off, ack_off, flags, payload=b""):
+        opts = b"\xfd\x10\x74\x63" + gv.segment_tag_v2(ch_ab if frm_a else ch_ba, flags,
+                                                       off, ack_off, 0, payload)
+        if tamper == len(pkts) and payload:
+            payload = bytes([payload[0] ^ 1]) + payload[1:]
+        if drop_mac == len(pkts):
+            opts = b""
+        if frm_a:
+            pkts.append(_pkt(a, b, 40000, 5001, isn_a + 1 + off, isn_b + 1 + ack_off,
+                             flags, opts, payload))
+        else:
+            pkts.append(_pkt(b, a, 5001, 40000, isn_b + 1 + off, isn_a + 1 + ack_off,
+                             flags, opts, payload))
+
+    pkts.append(_pkt(a, b, 40000, 5001, isn_a, 0, SYN, eno_a))                   # 0
+    pkts.append(_pkt(b, a, 5001, 40000, isn_b, isn_a + 1, SYN | ACK, eno_b))     # 1
+    send(True, 0, 0, ACK)                             # 2 A's third segment: tagged
+    send(True, M64 - 1, 0, ACK)                       # 3 keepalive at S = ISN
+    send(True, 0, 0, ACK, ct_ab[:100])                # 4
+    send(True, 100, 0, ACK | PSH, ct_ab[100:])        # 5
+    send(False, 0, 300, ACK | PSH, ct_ba)             # 6
+    send(True, 300, 130, ACK | FIN)                   # 7
+    send(False, 130, 301, ACK | FIN)                  # 8
+    send(True, 301, 131, ACK)                         # 9
+    ssl = bytearray(ss_i)
+    if ss_flip:
+        ssl[3] ^= 0x10
+    keylog = gv.keylog_es_line(gv.drbg("kd/other_n_a", 32), gv.drbg("kd/other_es", 32)) + "\n"
+    if log_ss:
+        keylog += gv.keylog_ss_line(r["r_a"], bytes(ssl), suite) + "\n"
+    return pkts, keylog, pt_ab, pt_ba, ks["session_id"].hex()
+
+
 def _selftest_units(fails):
     """The crypto against its vectors, and this tool's own helpers."""
     for name, fn in (("gen_vectors.py primitives", gv.selfcheck_v2_primitives),
@@ -575,8 +657,9 @@ def selftest():
     fails = []
     _selftest_units(fails)
 
-    def run(name, want_ok, want_msg=None, counts=(10, 1, 3), suite=0x7403, **kw):
-        pkts, keylog, pt_ab, pt_ba, sid = _selftest_flow(**kw)
+    def run(name, want_ok, want_msg=None, counts=(10, 1, 3), suite=0x7403,
+            flow=_selftest_flow, **kw):
+        pkts, keylog, pt_ab, pt_ba, sid = flow(**kw)
         with tempfile.TemporaryDirectory() as d:
             pc, kl = os.path.join(d, "t.pcap"), os.path.join(d, "k.log")
             with open(pc, "wb") as f:
@@ -621,9 +704,19 @@ def selftest():
     run("B data without MAC", False, "no MAC option", drop_mac=10)
     run("version 1 answer", False, "want 450601a07432",
         eno_a=bytes.fromhex("4505a07431"), eno_b=bytes.fromhex("450601a07431"))
-    run("resumed connection", False, "resumed connections are not supported",
-        eno_a=bytes.fromhex("4512a07432") + bytes(13),
+    run("resumption answer to a fresh offer", False, "did not offer",
         eno_b=bytes.fromhex("451301a07432") + bytes(13))
+    run("resumed chacha20", True, flow=_selftest_resumed_flow, suite=c, counts=(8, 0, 0))
+    run("resumed aes128 (no ISN wrap)", True, flow=_selftest_resumed_flow, suite=x,
+        use_suite=x, counts=(8, 0, 0), isn_a=5, isn_b=M32 - 1)
+    run("resumed, ss[i] flipped", False, "but the key log's ss[i] gives",
+        flow=_selftest_resumed_flow, ss_flip=True)
+    run("resumed, no TCPCRYPT_SS line", False, "no TCPCRYPT_SS line",
+        flow=_selftest_resumed_flow, log_ss=False)
+    run("resumed, A's third segment untagged", False, "no MAC option",
+        flow=_selftest_resumed_flow, drop_mac=2)
+    run("resumed, payload byte flipped", False, "MAC mismatch",
+        flow=_selftest_resumed_flow, tamper=5)
     for f in fails:
         print("keylog_decrypt selftest: FAIL %s" % f, file=sys.stderr)
     if not fails:
