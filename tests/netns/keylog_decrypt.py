@@ -90,7 +90,7 @@ OPT_ENO = 69
 TAG_LEN = 12
 INIT1_MAGIC = bytes.fromhex("15101a0e")
 INIT2_MAGIC = bytes.fromhex("097105e0")
-SUITES = gv.SUITES_V2                  # 0x7402 ChaCha20, 0x7403 AES-128-CTR
+SUITES = gv.SUITES                  # 0x7402 ChaCha20, 0x7403 AES-128-CTR
 ENO_B_FRESH = bytes.fromhex("450601a07432")
 ENO_B_RESUME = bytes.fromhex("451301a07432")   # + R_B(9) + n_B(4): accepted
 M32 = 1 << 32
@@ -257,7 +257,7 @@ def mac_option(s):
 def decrypt(suite, chain, offset, ct):
     """CT, the bytes at stream offset OFFSET of CHAIN's direction, decrypted
     with SUITE: each byte with the keystream of its own generation."""
-    ks = b"".join(gv.keystream_v2(suite, chain.keys(j)[0], a, b - a)
+    ks = b"".join(gv.suite_keystream(suite, chain.keys(j)[0], a, b - a)
                   for j, a, b in gv.keystream_spans(offset, len(ct)))
     return (int.from_bytes(ct, "big") ^ int.from_bytes(ks, "big")).to_bytes(len(ct), "big")
 
@@ -282,7 +282,7 @@ def fresh_keys(label, keylog, conn, transcript, isn, a_key, b_key):
     if es is None:
         raise VerifyError("%s: no TCPCRYPT_ES line for N_A %s in the key log (%d lines)"
                           % (label, n_a.hex(), len(keylog)))
-    ks = gv.key_schedule_v2(transcript, init1, init2, n_a, es)
+    ks = gv.key_schedule(transcript, init1, init2, n_a, es)
     return (n_a, ks, suite, {a_key: len(init1), b_key: len(init2)},
             {a_key: init1, b_key: init2})
 
@@ -301,7 +301,7 @@ def resumed_keys(label, keylog, eno_a, eno_b):
     if suite not in SUITES:
         raise VerifyError("%s: the TCPCRYPT_SS line of R_A %s names suite 0x%04x, not 0x7402 "
                           "or 0x7403" % (label, r_a.hex(), suite))
-    ks = gv.resumption_v2(ss_i, eno_a + eno_b)
+    ks = gv.resumption(ss_i, eno_a + eno_b)
     if ks["r_a"] != r_a or ks["r_b"] != eno_b[6:15]:
         raise VerifyError("%s: R_A %s / R_B %s on the wire, but the key log's ss[i] gives %s / %s"
                           % (label, r_a.hex(), eno_b[6:15].hex(), ks["r_a"].hex(),
@@ -419,7 +419,7 @@ def analyse(segs, keylog, port):
         if is_init:
             failures.append("%s: Init segment carries a MAC option" % s.describe())
             continue
-        want = gv.segment_tag_v2(chains[d], s.flags, off, ack_off, s.urp, s.payload)
+        want = gv.segment_tag(chains[d], s.flags, off, ack_off, s.urp, s.payload)
         if want != tag:
             failures.append("%s: MAC mismatch: tag on the wire %s, computed %s "
                             "(seq_off=%d ack_off=%d flags=0x%02x tag index %d)"
@@ -510,27 +510,27 @@ def _pkt(src, dst, sport, dport, seq, ack, flags, opts=b"", payload=b"", urp=0):
 
 def _selftest_flow(es_flip=False, tamper=None, drop_mac=None, isn_a=0xFFFFFF00, isn_b=7,
                    offer=(gv.SUITE_AES128, gv.SUITE_CHACHA20), choose=None,
-                   early_ack=0, update_only=False, eno_a=gv.ENO_A_V2, eno_b=gv.ENO_B_V2):
+                   early_ack=0, update_only=False, eno_a=gv.ENO_A, eno_b=gv.ENO_B):
     """(packets, keylog text, A->B plaintext, B->A plaintext, session_id)."""
     n_a, n_b = gv.drbg("kd/n_a", 32), gv.drbg("kd/n_b", 32)
     pa, pb = gv.drbg("kd/priv_a", 32), gv.drbg("kd/priv_b", 32)
     suite = offer[0] if choose is None else choose
-    i1 = gv.init1_v2(n_a, gv.x25519_base(pa), suites=offer)
-    i2 = gv.init2_v2(n_b, gv.x25519_base(pb), suite)
+    i1 = gv.init1(n_a, gv.x25519_base(pa), suites=offer)
+    i2 = gv.init2(n_b, gv.x25519_base(pb), suite)
     l1, l2 = len(i1), len(i2)
     es = gv.x25519(pa, gv.x25519_base(pb))
-    ks = gv.key_schedule_v2(eno_a + eno_b, i1, i2, n_a, es)
+    ks = gv.key_schedule(eno_a + eno_b, i1, i2, n_a, es)
     ch_ab, ch_ba = gv.Chain(ks["mk"], "ab"), gv.Chain(ks["mk"], "ba")
     pt_ab, pt_ba = gv.drbg("kd/ab", 300), gv.drbg("kd/ba", 130)
-    ct_ab = gv.stream_xor_v2(suite, ch_ab, l1, pt_ab) if suite in SUITES else pt_ab
-    ct_ba = gv.stream_xor_v2(suite, ch_ba, l2, pt_ba) if suite in SUITES else pt_ba
+    ct_ab = gv.stream_xor(suite, ch_ab, l1, pt_ab) if suite in SUITES else pt_ab
+    ct_ba = gv.stream_xor(suite, ch_ba, l2, pt_ba) if suite in SUITES else pt_ba
     a, b = "192.0.2.1", "198.51.100.1"
     pkts = []
 
     def send(frm_a, off, ack_off, flags, payload=b"", mac=True, urp=0):
         opts = b""
         if mac:
-            opts = b"\xfd\x10\x74\x63" + gv.segment_tag_v2(ch_ab if frm_a else ch_ba, flags,
+            opts = b"\xfd\x10\x74\x63" + gv.segment_tag(ch_ab if frm_a else ch_ba, flags,
                                                            off, ack_off, urp, payload)
         if tamper == len(pkts) and payload:
             payload = bytes([payload[0] ^ 1]) + payload[1:]
@@ -575,19 +575,19 @@ def _selftest_resumed_flow(ss_flip=False, tamper=None, drop_mac=None, isn_a=0xFF
     """A resumed connection (no Init messages): like _selftest_flow."""
     ss_i = gv.drbg("kd/ss_i", 32)
     suite = use_suite
-    r = gv.resumption_v2(ss_i, b"")
+    r = gv.resumption(ss_i, b"")
     eno_a = bytes.fromhex("4512a07432") + r["r_a"] + gv.drbg("kd/n_a4", 4)
     eno_b = bytes.fromhex("451301a07432") + r["r_b"] + gv.drbg("kd/n_b4", 4)
-    ks = gv.resumption_v2(ss_i, eno_a + eno_b)
+    ks = gv.resumption(ss_i, eno_a + eno_b)
     ch_ab, ch_ba = gv.Chain(ks["mk"], "ab"), gv.Chain(ks["mk"], "ba")
     pt_ab, pt_ba = gv.drbg("kd/r-ab", 300), gv.drbg("kd/r-ba", 130)
-    ct_ab = gv.stream_xor_v2(suite, ch_ab, 0, pt_ab)
-    ct_ba = gv.stream_xor_v2(suite, ch_ba, 0, pt_ba)
+    ct_ab = gv.stream_xor(suite, ch_ab, 0, pt_ab)
+    ct_ba = gv.stream_xor(suite, ch_ba, 0, pt_ba)
     a, b = "192.0.2.1", "198.51.100.1"
     pkts = []
 
     def send(frm_a, off, ack_off, flags, payload=b""):
-        opts = b"\xfd\x10\x74\x63" + gv.segment_tag_v2(ch_ab if frm_a else ch_ba, flags,
+        opts = b"\xfd\x10\x74\x63" + gv.segment_tag(ch_ab if frm_a else ch_ba, flags,
                                                        off, ack_off, 0, payload)
         if tamper == len(pkts) and payload:
             payload = bytes([payload[0] ^ 1]) + payload[1:]
