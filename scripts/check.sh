@@ -39,7 +39,11 @@ fi
 
 # Automake's summary, restated as one plain closing line.  Before it, the
 # end of each failed test's log, so that a CI transcript shows why.
-if [[ -f test-suite.log ]]; then
+if [[ -f test-suite.log && ! test-suite.log -nt $stamp ]]; then
+	# No test ran (a test program failed to build): the log is an old run's.
+	echo "check.sh: no test ran (see the errors above)" >&2
+	status=${status/#0/1}
+elif [[ -f test-suite.log ]]; then
 	while IFS= read -r trs; do
 		echo "=== end of ${trs%.trs}.log"
 		tail -n 60 "${trs%.trs}.log" || true

@@ -207,7 +207,7 @@ const struct seal2_keys *seal2_chain_get(struct seal2_chain *c, uint64_t gen,
 	struct seal2_slot *s = NULL;
 	uint8_t g[SEAL2_SECRET_LEN], k[SEAL2_ENC_LEN + SEAL2_HASH_LEN + SEAL2_PRF_LEN];
 
-	if (gen < c->lo)
+	if (gen < c->lo || gen > UINT32_MAX)
 		return NULL;
 	for (unsigned i = 0; i < SEAL2_CHAIN_SLOTS; i++) {
 		struct seal2_slot *e = &c->slot[i];
@@ -235,7 +235,7 @@ const struct seal2_keys *seal2_chain_get(struct seal2_chain *c, uint64_t gen,
 	}
 	hkdf_cprf(k, sizeof(k), g, SEAL2_CTX_KEYS);
 	slot_drop(s, x);
-	s->gen = gen;
+	s->gen = (uint32_t)gen;
 	memcpy(s->k.enc, k, SEAL2_ENC_LEN);
 	memcpy(s->k.hash, k + SEAL2_ENC_LEN, SEAL2_HASH_LEN);
 	memcpy(s->k.prf, k + SEAL2_ENC_LEN + SEAL2_HASH_LEN, SEAL2_PRF_LEN);
@@ -283,7 +283,6 @@ void seal2_chain_retire_enc_below(struct seal2_chain *c, uint64_t gen, struct se
 		seal2_chain_wipe_below(c, gen, x);
 		return;
 	}
-	t.gen = gen - 1;
 	memcpy(t.hash, k->hash, sizeof(t.hash));
 	memcpy(t.prf, k->prf, sizeof(t.prf));
 	seal2_chain_wipe_below(c, gen, x);
@@ -553,7 +552,7 @@ int seal2_tag(struct seal2_chain *c, const struct seal2_hdr *h, const uint8_t *c
 	uint64_t t = seal2_tag_index(h);
 	const struct seal2_keys *k;
 
-	if (c->has_tail && t == c->tail.gen) {
+	if (c->has_tail && t + 1 == c->lo) {
 		struct seal2_keys tk;
 		int rc;
 

@@ -55,20 +55,21 @@ struct seal2_keys {
  * (K_hash, K_prf, not K_enc) of generation lo - 1 in tail
  * (seal2_chain_retire_enc_below).  cur only grows and lo only grows, so a
  * caller counts generations entered and wiped by their differences.
- * 336 bytes on x86_64. */
+ * 312 bytes on x86_64. */
 struct seal2_chain {
 	uint8_t g_lo[SEAL2_SECRET_LEN];		/* g[lo] */
 	uint8_t g_cur[SEAL2_SECRET_LEN];	/* g[cur], lo <= cur */
 	uint64_t lo, cur;
 	uint32_t clock;				/* for least recently used */
 	uint8_t has_tail;
+	/* 32-bit generation numbers keep a flow's slot small: 2^32 GiB is
+	 * more than any connection carries (seal2_chain_get refuses more). */
 	struct seal2_slot {
-		uint64_t gen;
+		uint32_t gen;
 		uint32_t used;			/* 0: empty */
 		struct seal2_keys k;
 	} slot[SEAL2_CHAIN_SLOTS];
-	struct seal2_tail {
-		uint64_t gen;			/* lo - 1 */
+	struct seal2_tail {			/* of generation lo - 1 */
 		uint8_t hash[SEAL2_HASH_LEN];
 		uint8_t prf[SEAL2_PRF_LEN];
 	} tail;
@@ -129,7 +130,7 @@ uint64_t seal2_tag_index(const struct seal2_hdr *h);
 void seal2_chain_init(struct seal2_chain *c, const uint8_t mk[SEAL2_SECRET_LEN],
 		      uint8_t dir_ctx);
 /* The keys of generation gen, or NULL if it lies below what the chain still
- * holds (wiped) or more than SEAL2_CHAIN_MAX_STEPS ahead.  The pointer is
+ * holds (wiped), more than SEAL2_CHAIN_MAX_STEPS ahead or beyond 2^32.  The pointer is
  * valid until the next call on the chain.  x (may be NULL) is told about a
  * slot this evicts. */
 const struct seal2_keys *seal2_chain_get(struct seal2_chain *c, uint64_t gen,

@@ -488,6 +488,42 @@ START_TEST(test_chain_wipe)
 		ck_assert_int_eq(seal2_tag(&ch, &h, b, 0, tag, &ctx), -1);
 		ck_assert(!seal2_verify(&ch, &h, b, 0, tag, &ctx));
 	}
+	/* the receiver's rule at 5: K_enc below 5 gone, generation 4 keeps
+	 * only its tag keys */
+	{
+		uint8_t b[4] = { 1, 2, 3, 4 }, tag[SEAL2_TAG_LEN], want_tag[SEAL2_TAG_LEN];
+		struct seal2_hdr h = { .flags = 0x18, .seq_off = 4 * G + 10, .payload_len = 4 };
+
+		seal2_tag_keys(&want[4], &h, b, 4, want_tag);
+		seal2_chain_retire_enc_below(&ch, 5, &ctx);
+		ck_assert_uint_eq(ch.lo, 5);
+		ck_assert(ch.has_tail);
+		ck_assert_ptr_null(seal2_chain_get(&ch, 4, &ctx));
+		ck_assert_int_eq(seal2_tag(&ch, &h, b, 4, tag, &ctx), 0);
+		ck_assert_mem_eq(tag, want_tag, sizeof(tag));
+		ck_assert(seal2_verify(&ch, &h, b, 4, want_tag, &ctx));
+		/* verified, but left as it is: its K_enc is gone */
+		ck_assert_int_eq(seal2_open(&ctx, SEAL2_SUITE_AES128CTR, &ch, &h, b, want_tag), 1);
+		ck_assert_uint_eq(b[0], 1);
+		ck_assert_int_eq(seal2_xor(&ctx, SEAL2_SUITE_AES128CTR, &ch, 4 * G, b, 4), -1);
+		/* a segment straddling into generation 5 gets its upper part
+		 * decrypted */
+		{
+			uint8_t s8[8] = { 0 }, ks[4] = { 0 };
+			struct seal2_hdr hs = { .flags = 0x18, .seq_off = 5 * G - 4,
+						.payload_len = 8 };
+
+			ck_assert_int_eq(seal2_xor(&ctx, SEAL2_SUITE_AES128CTR, &ref, 5 * G, ks, 4),
+					 0);
+			ck_assert_int_eq(seal2_decrypt_verified(&ctx, SEAL2_SUITE_AES128CTR, &ch,
+								&hs, s8), 1);
+			ck_assert_mem_eq(s8, zero, 4);
+			ck_assert_mem_eq(s8 + 4, ks, 4);
+		}
+		/* the next wipe takes the tail too */
+		seal2_chain_retire_enc_below(&ch, 6, &ctx);
+		ck_assert_int_eq(seal2_tag(&ch, &h, b, 4, tag, &ctx), -1);
+	}
 	/* wiping beyond what was derived: the chain steps on, and g[lo] is g[8] */
 	seal2_chain_wipe_below(&ch, 8, &ctx);
 	ck_assert_uint_eq(ch.lo, 8);
