@@ -632,8 +632,9 @@ static void log_encrypted(const struct flow *f)
 	char sid[2 * KX_SESSID_LEN + 1];
 
 	sodium_bin2hex(sid, sizeof(sid), f->session_id, sizeof(f->session_id));
-	log_info("encrypted %s role=%c sid=%s", flow_name(&f->key, name, sizeof(name)),
-		 f->role == ROLE_A ? 'A' : 'B', sid);
+	log_info("encrypted %s role=%c suite=%s sid=%s", flow_name(&f->key, name, sizeof(name)),
+		 f->role == ROLE_A ? 'A' : 'B',
+		 f->suite == SEAL2_SUITE_AES128CTR ? "aes128" : "chacha20", sid);
 }
 
 /* Runs the key schedule and installs the traffic-key chains of suite. */
@@ -719,23 +720,31 @@ static void a_inject_ack(struct engine *e, struct flow *f)
 	inject(e, f, &s, true);
 }
 
+/* A: builds Init1 the first time it is needed; every later send of it is
+ * byte-identical. */
+static void a_make_init1(struct engine *e, struct flow *f, uint64_t now)
+{
+	struct flow_hs *hs = f->hs;
+	uint8_t nonce[KX_NONCE_LEN];
+
+	if (hs->own_init_len)
+		return;
+	keypair_take(e, hs, now);
+	e->io.random(e->io.ctx, nonce, sizeof(nonce));
+	hs->own_init_len = (uint8_t)kx_init1_encode(hs->own_init, e->cfg.suites, e->cfg.nsuites,
+						    nonce, e->kp_pub);
+	f->snd.init_len = hs->own_init_len;
+	seqmap_advance(&f->snd, hs->own_init_len);
+	start_rtx_timer(hs, now);
+}
+
 /* A: our kernel's final handshake ACK becomes the Init1 carrier. */
 static enum engine_verdict a_send_init1(struct engine *e, struct flow *f, struct pkt *p,
 					uint64_t now)
 {
 	struct flow_hs *hs = f->hs;
 
-	if (!hs->own_init_len) {
-		uint8_t nonce[KX_NONCE_LEN];
-
-		keypair_take(e, hs, now);
-		e->io.random(e->io.ctx, nonce, sizeof(nonce));
-		hs->own_init_len = (uint8_t)kx_init1_encode(hs->own_init, e->cfg.suites,
-							    e->cfg.nsuites, nonce, e->kp_pub);
-		f->snd.init_len = hs->own_init_len;
-		seqmap_advance(&f->snd, hs->own_init_len);
-		start_rtx_timer(hs, now);
-	}
+	a_make_init1(e, f, now);
 	if (add_eno_ack(p) < 0 || pkt_set_payload(p, hs->own_init, hs->own_init_len) < 0) {
 		/* Cannot happen with a kernel ACK; the timer resends Init1. */
 		e->ctr.oversize_drop++;
@@ -1396,6 +1405,13 @@ static enum engine_verdict handle_outgoing(struct engine *e, struct flow *f, uin
 		    pkt_seq(p) == f->snd.isn + 1) {
 			*modified = true;
 			return a_send_init1(e, f, p, now);
+		}
+		/* A's kernel put data (or a FIN) on its third segment: Init1
+		 * goes in a segment of its own with that ACK, and the data
+		 * waits for the keys like any other. */
+		if (f->role == ROLE_A && !f->hs->own_init_len && (flags & TCP_ACK)) {
+			a_make_init1(e, f, now);
+			a_inject_init1(e, f);
 		}
 		return hold(e, f, id, p);
 	case FLOW_ENCRYPTED:

@@ -329,6 +329,11 @@ START_TEST(test_errors_name_line)
 		const char *line, *want;
 	} cases[] = {
 		{ "queu 1", "unknown directive 'queu'" },
+		{ "suites aes256", "bad value 'aes256' for 'suites'" },
+		{ "suites aes128,aes128", "bad value 'aes128,aes128' for 'suites'" },
+		{ "suites aes128,", "bad value 'aes128,' for 'suites'" },
+		{ "suites ,chacha20", "bad value ',chacha20' for 'suites'" },
+		{ "suites 0x7403", "bad value '0x7403' for 'suites'" },
 		{ "QUEUE 1", "unknown directive 'QUEUE'" },
 		{ "queue", "missing value for 'queue'" },
 		{ "queue 1 2", "unexpected '2' after 'queue 1'" },
@@ -653,6 +658,38 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 
 /* The value parsers the command line shares with the file. */
+/* The suite list: names, in order of preference, each at most once. */
+START_TEST(test_suites)
+{
+	struct tc_config c;
+	uint16_t v[CONF_MAX_SUITES];
+	unsigned n = 0;
+
+	load_ok("suites chacha20\n", &c);
+	ck_assert(c.suites_set);
+	ck_assert_uint_eq(c.nsuites, 1);
+	ck_assert_uint_eq(c.suites[0], 0x7402);
+	conf_free(&c);
+	load_ok("suites chacha20,aes128\n", &c);
+	ck_assert_uint_eq(c.nsuites, 2);
+	ck_assert_uint_eq(c.suites[0], 0x7402);
+	ck_assert_uint_eq(c.suites[1], 0x7403);
+	conf_free(&c);
+	load_ok("queue 1\n", &c);
+	ck_assert(!c.suites_set);
+	conf_free(&c);
+	ck_assert_int_eq(conf_parse_suites("aes128,chacha20", v, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_uint_eq(v[0], 0x7403);
+	ck_assert_int_eq(conf_parse_suites("", v, &n), -1);
+	ck_assert_int_eq(conf_parse_suites("aes128,chacha20,aes128", v, &n), -1);
+	ck_assert_int_eq(conf_parse_suites("AES128", v, &n), -1);
+	ck_assert_str_eq(conf_suite_name(0x7403), "aes128");
+	ck_assert_str_eq(conf_suite_name(0x7402), "chacha20");
+	ck_assert_str_eq(conf_suite_name(0x7401), "-");
+}
+END_TEST
+
 START_TEST(test_shared_value_parsers)
 {
 	static const char *const bad[] = { "", "-1", "+5", " 5", "5 ", "0x10", "1e3", "65536",
@@ -708,6 +745,7 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_small_err_buffer);
 	tcase_add_test(tc, test_fuzz);
 	tcase_add_test(tc, test_shared_value_parsers);
+	tcase_add_test(tc, test_suites);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -303,12 +303,17 @@ START_TEST(test_format_flow_encrypted)
 {
 	struct flow f = make_flow(AF_INET, FLOW_ENCRYPTED, true);
 	char buf[CTL_RECORD_MAX];
-	int n = ctl_format_flow(buf, sizeof(buf), &f, 4500000, "private-or-clear");
+	int n;
 
+	/* 3 GiB sent (the last byte in generation 2), 1 GiB + 1 received. */
+	f.suite = 0x7403;
+	f.snd.high = 3ull << 30;
+	f.rcv.high = (1ull << 30) + 1;
+	n = ctl_format_flow(buf, sizeof(buf), &f, 4500000, "private-or-clear");
 	ck_assert_int_eq(n, (int)strlen(buf));
 	ck_assert_str_eq(buf,
 			 "flow local=192.0.2.1:45928 remote=198.51.100.1:7777 state=encrypted role=A "
-			 "suite=0x7401 sid=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0 "
+			 "suite=aes128 gen=2/1 sid=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0 "
 			 "bytes_out=62 bytes_in=12345678901 policy=private-or-clear age=3\n");
 }
 END_TEST
@@ -326,7 +331,7 @@ START_TEST(test_format_flow_negotiating_v6)
 	ck_assert_int_gt(ctl_format_flow(buf, sizeof(buf), &f, 5, "private"), 0);
 	ck_assert_str_eq(buf,
 			 "flow local=[2001:db8:1::1]:45928 remote=[2001:db8:2::1]:7777 "
-			 "state=negotiating role=B suite=- sid=- bytes_out=62 bytes_in=0 "
+			 "state=negotiating role=B suite=- gen=- sid=- bytes_out=62 bytes_in=0 "
 			 "policy=private age=0\n");
 	/* and tcnetstat reads it back */
 	len = strlen(buf) - 1;

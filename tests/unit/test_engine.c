@@ -529,6 +529,39 @@ START_TEST(test_third_segment_carries_init1)
 }
 END_TEST
 
+/* A's kernel puts data on its third segment (it never sent a bare ACK):
+ * Init1 goes in a segment of its own, the data is held, and once Init2
+ * is in the data leaves sealed. */
+START_TEST(test_data_on_third_segment)
+{
+	struct seg data, init1, rx;
+
+	world(AF_INET);
+	step_syn();
+	step_synack();
+	kseg(&data, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, "first", 5);
+	ck_assert_int_eq(handle(&A, OUT, &data, NULL), EV_HOLD);
+	ck_assert_uint_eq(A.log.ninj, 1);
+	inj_seg(&init1, &A, 0);
+	ck_assert_uint_eq(pkt_payload_len(&init1.p), INIT1_LEN);
+	ck_assert_uint_eq(get_be32(pkt_payload(&init1.p)), KX_INIT1_MAGIC);
+	ck_assert_uint_eq(pkt_seq(&init1.p), A.isn + 1);
+	ck_assert_uint_eq(pkt_ack(&init1.p), B.isn + 1);
+	ck_assert_int_ge(opt_find(&init1, eno_ack_opt, 2), 0);
+	now += hop;
+	ck_assert(passes(handle(&B, IN, &init1, NULL)));
+	step_init2();
+	ck_assert(flow_of(&A, &B)->keyed);
+	ck_assert_uint_eq(A.log.nrel, 1);
+	ck_assert(A.log.rel[0].accept);
+	seg_load(&rx, A.log.rel[0].data, A.log.rel[0].len);
+	ck_assert(has_mac(&rx));
+	ck_assert_uint_eq(pkt_seq(&rx.p), A.isn + 1 + INIT1_LEN);
+	ck_assert(passes(handle(&B, IN, &rx, NULL)));
+	ck_assert_mem_eq(pkt_payload(&rx.p), "first", 5);
+}
+END_TEST
+
 START_TEST(test_b_injects_init2_before_passing_ack)
 {
 	struct seg init2;
@@ -2554,6 +2587,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(eno, test_b_injects_init2_before_passing_ack);
 	tcase_add_test(eno, test_init2_dropped_and_keys_agree);
 	tcase_add_test(eno, test_data_held_until_init2);
+	tcase_add_test(eno, test_data_on_third_segment);
 	suite_add_tcase(s, eno);
 
 	tcase_add_loop_test(data, test_data_round_trip, 0, 2);

@@ -277,7 +277,7 @@ static void pair_close(struct pair *p)
 /* Running one query against a canned answer. */
 
 #define FLOW(state, role, sid) \
-	"flow local={L} remote={R} state=" state " role=" role " suite=0x7401 sid=" sid \
+	"flow local={L} remote={R} state=" state " role=" role " suite=aes128 gen=0/0 sid=" sid \
 	" bytes_out=6 bytes_in=6 policy=private-or-clear age=1\n"
 
 struct result {
@@ -368,7 +368,7 @@ START_TEST(test_extra_keys_ignored)
 	char ans[512];
 	init_sid_hex();
 	snprintf(ans, sizeof(ans),
-		 "flow local={L} remote={R} state=encrypted role=B suite=0x7401 sid=%s "
+		 "flow local={L} remote={R} state=encrypted role=B suite=aes128 gen=0/0 sid=%s "
 		 "bytes_out=6 bytes_in=6 policy=private age=1 future=yes\nok count=1\n",
 		 sid_hex);
 	expect_sid(ans, TCPCRYPT_ROLE_B);
@@ -479,7 +479,7 @@ START_TEST(test_answer_mapped_form)
 	mapped_ep(p.client_ep, l, sizeof(l));
 	mapped_ep(p.server_ep, r, sizeof(r));
 	snprintf(ans, sizeof(ans),
-		 "flow local=%s remote=%s state=encrypted role=A suite=0x7401 sid=%s "
+		 "flow local=%s remote=%s state=encrypted role=A suite=aes128 gen=0/0 sid=%s "
 		 "bytes_out=0 bytes_in=0 policy=private age=0\nok\n",
 		 l, r, sid_hex);
 	f = fake_start(FAKE_ANSWER, ans, 1);
@@ -596,7 +596,7 @@ START_TEST(test_inconsistent_records)
 	expect_error(ans, EPROTO);
 	/* a different connection than the one asked for */
 	snprintf(ans, sizeof(ans),
-		 "flow local=192.0.2.1:1 remote={R} state=encrypted role=A suite=0x7401 sid=%s\nok\n",
+		 "flow local=192.0.2.1:1 remote={R} state=encrypted role=A suite=aes128 gen=0/0 sid=%s\nok\n",
 		 sid_hex);
 	expect_error(ans, EPROTO);
 	/* no sid key */
