@@ -48,6 +48,7 @@ static void aes_slot_clear(struct seal2_aes_slot *s)
 		EVP_CIPHER_CTX_reset(s->evp);
 	sodium_memzero(s->key, sizeof(s->key));
 	s->used = 0;
+	s->at_valid = 0;
 }
 
 /* The ChaCha20 context's key schedule is the key itself: reset wipes it. */
@@ -57,6 +58,7 @@ static void chacha_clear(struct seal2_ctx *x)
 		EVP_CIPHER_CTX_reset(x->chacha_evp);
 	sodium_memzero(x->chacha_key, sizeof(x->chacha_key));
 	x->chacha_keyed = 0;
+	x->chacha_at_valid = 0;
 }
 
 /* OpenSSL cleanses a freed Poly1305 context: the only way to make it drop
@@ -112,6 +114,7 @@ static void ctx_forget(struct seal2_ctx *x, const struct seal2_keys *k)
 static EVP_CIPHER_CTX *ctx_chacha(struct seal2_ctx *x, const uint8_t key[SEAL2_ENC_LEN],
 				  const uint8_t iv[16])
 {
+	x->chacha_at_valid = 0;
 	if (x->chacha_evp == NULL && (x->chacha_evp = EVP_CIPHER_CTX_new()) == NULL)
 		return NULL;
 	/* The cipher only the first time: passing it again costs a context
@@ -126,12 +129,18 @@ static EVP_CIPHER_CTX *ctx_chacha(struct seal2_ctx *x, const uint8_t key[SEAL2_E
 	return x->chacha_evp;
 }
 
-/* A cipher context keyed with key, its counter block set to iv. */
+/* A cipher context keyed with key, its counter block set to iv, and the
+ * slot it lives in.  *cont: the context already stands at offset off (the
+ * previous use ended there), so neither the counter block nor the skip
+ * into it needs setting: the common case of a stream sealed or opened in
+ * order, which saves a context initialisation per segment. */
 static EVP_CIPHER_CTX *ctx_aes(struct seal2_ctx *x, const uint8_t key[AES_KEY_LEN],
-			       const uint8_t iv[AES_BLOCK])
+			       const uint8_t iv[AES_BLOCK], uint64_t off,
+			       struct seal2_aes_slot **slot, bool *cont)
 {
 	struct seal2_aes_slot *s = NULL;
 
+	*cont = false;
 	if (x == NULL || x->cipher == NULL)
 		return NULL;
 	for (unsigned i = 0; i < SEAL2_AES_CACHE; i++) {
@@ -139,6 +148,13 @@ static EVP_CIPHER_CTX *ctx_aes(struct seal2_ctx *x, const uint8_t key[AES_KEY_LE
 
 		if (e->used && sodium_memcmp(e->key, key, AES_KEY_LEN) == 0) {
 			e->used = ++x->clock ? x->clock : (x->clock = 1);
+			*slot = e;
+			if (e->at_valid && e->at == off) {
+				e->at_valid = 0;
+				*cont = true;
+				return e->evp;
+			}
+			e->at_valid = 0;
 			/* Same key: only the counter block changes. */
 			if (EVP_EncryptInit_ex2(e->evp, NULL, NULL, iv, NULL) != 1)
 				return NULL;
@@ -156,6 +172,7 @@ static EVP_CIPHER_CTX *ctx_aes(struct seal2_ctx *x, const uint8_t key[AES_KEY_LE
 	}
 	memcpy(s->key, key, AES_KEY_LEN);
 	s->used = ++x->clock ? x->clock : (x->clock = 1);
+	*slot = s;
 	return s->evp;
 }
 
@@ -372,6 +389,7 @@ static int xor_chacha20(struct seal2_ctx *x, const uint8_t key[SEAL2_ENC_LEN], u
 	uint64_t block = off / CHACHA_BLOCK;
 	unsigned skip = (unsigned)(off % CHACHA_BLOCK);
 	EVP_CIPHER_CTX *ctx;
+	int rc;
 
 	if (x == NULL || x->chacha == NULL) {
 		xor_chacha20_sodium(key, off, buf, len);
@@ -383,12 +401,28 @@ static int xor_chacha20(struct seal2_ctx *x, const uint8_t key[SEAL2_ENC_LEN], u
 		return 0;
 	if (((off + (len - 1)) / CHACHA_BLOCK) >> 32 != block >> 32 || len > INT_MAX)
 		return -1;
-	put_le32(iv, (uint32_t)block);
-	put_le32(iv + 4, (uint32_t)(block >> 32));
-	ctx = ctx_chacha(x, key, iv);
-	if (ctx == NULL)
-		return -1;
-	return ctr_xor(ctx, skip, buf, len);
+	/* Where the last use of this key ended: go on from there (see
+	 * ctx_aes).  The high counter word is the same within a
+	 * generation, and a key is one generation's. */
+	if (x->chacha_at_valid && x->chacha_at == off &&
+	    sodium_memcmp(x->chacha_key, key, SEAL2_ENC_LEN) == 0) {
+		x->chacha_at_valid = 0;
+		ctx = x->chacha_evp;
+		skip = 0;
+	} else {
+		put_le32(iv, (uint32_t)block);
+		put_le32(iv + 4, (uint32_t)(block >> 32));
+		ctx = ctx_chacha(x, key, iv);
+		if (ctx == NULL)
+			return -1;
+	}
+	rc = ctr_xor(ctx, skip, buf, len);
+	/* (2^64 - 1, the keepalive byte, is no block before offset 0) */
+	if (rc == 0 && off + len > off) {
+		x->chacha_at = off + len;
+		x->chacha_at_valid = 1;
+	}
+	return rc;
 }
 
 /* iv = (C + block) mod 2^128, big-endian, C = key bytes 16..31. */
@@ -410,12 +444,20 @@ static int xor_aes(struct seal2_ctx *x, const uint8_t key[SEAL2_ENC_LEN], uint64
 {
 	uint8_t iv[AES_BLOCK];
 	EVP_CIPHER_CTX *ctx;
+	struct seal2_aes_slot *slot = NULL;
+	bool cont;
+	int rc;
 
 	aes_counter(key, off / AES_BLOCK, iv);
-	ctx = ctx_aes(x, key, iv);
+	ctx = ctx_aes(x, key, iv, off, &slot, &cont);
 	if (ctx == NULL)
 		return -1;
-	return ctr_xor(ctx, (unsigned)(off % AES_BLOCK), buf, len);
+	rc = ctr_xor(ctx, cont ? 0 : (unsigned)(off % AES_BLOCK), buf, len);
+	if (rc == 0 && off + len > off) {
+		slot->at = off + len;
+		slot->at_valid = 1;
+	}
+	return rc;
 }
 
 int seal2_xor(struct seal2_ctx *x, uint16_t suite, struct seal2_chain *c, uint64_t off,

@@ -91,11 +91,15 @@ struct seal2_ctx {
 		void *evp;			/* EVP_CIPHER_CTX *, NULL until used */
 		uint8_t key[16];
 		uint32_t used;			/* 0: holds no key */
+		uint32_t at_valid;		/* 1: the context stands at offset at */
+		uint64_t at;
 	} aes[SEAL2_AES_CACHE];
 	void *chacha;				/* EVP_CIPHER *, NULL: libsodium's */
 	void *chacha_evp;			/* EVP_CIPHER_CTX *, NULL until used */
 	uint8_t chacha_key[SEAL2_ENC_LEN];	/* the K_enc it was last keyed with */
 	uint32_t chacha_keyed;
+	uint32_t chacha_at_valid;		/* as the AES slots' at */
+	uint64_t chacha_at;
 	void *mac;				/* EVP_MAC * Poly1305, NULL: libsodium's */
 	void *mac_ctx;				/* EVP_MAC_CTX *, NULL until used */
 	uint8_t mac_key[SEAL2_HASH_LEN];	/* the K_hash it was last keyed with */

@@ -412,6 +412,49 @@ END_TEST
 
 /* A range straddling j*G gives the same bytes as its two halves, each with
  * its own generation, and the two generations' keystreams differ. */
+/* The contexts go on from where the last use of a key ended; whatever
+ * order the pieces come in (in order, a gap, backwards, another key in
+ * between), every byte gets the keystream of its offset.  The reference
+ * is each piece computed with a context of its own. */
+START_TEST(test_context_continues)
+{
+	static const struct {
+		uint64_t off;
+		size_t len;
+	} pieces[] = {
+		{ 0, 1460 }, { 1460, 100 }, { 1560, 1440 }, { 5000, 13 }, { 5013, 64 },
+		{ 3000, 2000 }, { 5077, 3 }, { 5080, 1460 },
+	};
+	const uint16_t suites[] = { SEAL2_SUITE_AES128CTR, SEAL2_SUITE_CHACHA20 };
+	struct seal2_chain c, other;
+	uint8_t buf[2000], want[2000], junk[7] = { 0 };
+
+	seal2_chain_init(&c, mk_test, SEAL2_CTX_AB);
+	seal2_chain_init(&other, mk_test, SEAL2_CTX_BA);
+	for (size_t si = 0; si < 2; si++) {
+		for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+			struct seal2_ctx fresh;
+
+			ck_assert_int_eq(seal2_ctx_init(&fresh), 0);
+			memset(want, 0, pieces[i].len);
+			ck_assert_int_eq(seal2_xor(&fresh, suites[si], &c, pieces[i].off, want,
+						   pieces[i].len), 0);
+			seal2_ctx_free(&fresh);
+			memset(buf, 0, pieces[i].len);
+			ck_assert_int_eq(seal2_xor(&ctx, suites[si], &c, pieces[i].off, buf,
+						   pieces[i].len), 0);
+			ck_assert_mem_eq(buf, want, pieces[i].len);
+			/* another key in between every other piece */
+			if (i % 2)
+				ck_assert_int_eq(seal2_xor(&ctx, suites[si], &other, 0, junk,
+							   sizeof(junk)), 0);
+		}
+	}
+	seal2_chain_wipe(&c, &ctx);
+	seal2_chain_wipe(&other, &ctx);
+}
+END_TEST
+
 START_TEST(test_straddle)
 {
 	struct seal2_chain ch;
@@ -655,6 +698,7 @@ static Suite *seal2_suite(void)
 	tcase_add_test(tc, test_chacha20_backends);
 	tcase_add_test(tc, test_tag_backends);
 	tcase_add_test(tc, test_straddle);
+	tcase_add_test(tc, test_context_continues);
 	tcase_add_test(tc, test_chain_wipe);
 	tcase_add_test(tc, test_ctx_forgets);
 	suite_add_tcase(s, tc);
