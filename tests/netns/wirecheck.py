@@ -33,6 +33,11 @@ or unreadable capture):
   eno-options PCAP          print one line per SYN and SYN-ACK: "SYN" or
                             "SYN-ACK", the connection, and its ENO option in
                             hex as on the wire ("-" without one)
+  inits PCAP                print one line per Init message on the wire (the
+                            first payload of each direction when it starts
+                            with the magic): "Init1 CONN len=N suites=S,S"
+                            or "Init2 CONN len=N suite=S", suites as 4 hex
+                            digits
   summary PCAP              one line per connection, for diagnostics
   selftest                  check the checker on crafted captures (no root)
 
@@ -291,6 +296,26 @@ def cmd_eno_options(segs, _args):
     return []
 
 
+def cmd_inits(segs, _args):
+    for c in connections(segs):
+        seen = set()
+        for s in c.segs:
+            if s.plen == 0 or s.flags & (SYN | RST) or s.key in seen:
+                continue
+            seen.add(s.key)
+            p = s.payload
+            label = "%s:%d -> %s:%d" % s.key
+            if s.key == c.a_key and p[:4] == INIT1_MAGIC and len(p) >= 9:
+                n = p[8]
+                suites = [p[9 + 2 * i:11 + 2 * i].hex() for i in range(n) if 11 + 2 * i <= len(p)]
+                print("Init1 %s len=%d suites=%s" % (label, struct.unpack("!I", p[4:8])[0],
+                                                      ",".join(suites) or "-"))
+            elif s.key == c.b_key and p[:4] == INIT2_MAGIC and len(p) >= 10:
+                print("Init2 %s len=%d suite=%s" % (label, struct.unpack("!I", p[4:8])[0],
+                                                     p[8:10].hex()))
+    return []
+
+
 def cmd_summary(segs, _args):
     for c in connections(segs):
         a = [s for s in c.segs if s.key == c.a_key]
@@ -405,6 +430,7 @@ COMMANDS = {
     "no-payload": cmd_no_payload,
     "count-syn-with-opt": cmd_count_syn_with_opt,
     "eno-options": cmd_eno_options,
+    "inits": cmd_inits,
     "summary": cmd_summary,
 }
 
@@ -429,7 +455,7 @@ def main(argv):
             print("wirecheck %s: ... and %d more violations" % (cmd, len(errs) - MAX_REPORT),
                   file=sys.stderr)
         return 1
-    if cmd not in ("count-syn-with-opt", "eno-options", "summary"):
+    if cmd not in ("count-syn-with-opt", "eno-options", "inits", "summary"):
         print("wirecheck %s: ok (%d TCP segments)" % (cmd, len(segs)))
     return 0
 
