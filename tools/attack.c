@@ -33,6 +33,9 @@
  *   bad-eno      give the ENO option in A's SYN a length past the options
  *   bad-init1    corrupt the magic of Init1 (first payload byte A->B)
  *   trunc-init1  cut Init1 to 40 bytes
+ *   init1-suites reverse the order of the suites A offers in Init1 (with a
+ *                single suite, name the other one instead), so that B
+ *                picks another suite than A would have it pick
  *   bad-init2    corrupt the magic of Init2 (first payload byte B->A)
  *   trunc-init2  cut Init2 to 40 bytes
  *   init2-suite  rewrite the suite in Init2 to 0x7401 (version 1's suite,
@@ -93,7 +96,7 @@
 
 enum mode {
 	M_INJECT_DATA, M_FORGE_FIN, M_FORGE_RST, M_FORGE_RST_KERNEL, M_FLIP, M_REPLAY,
-	M_TRUNCATE_MAC, M_DUP_ENO, M_BAD_ENO, M_BAD_INIT1, M_TRUNC_INIT1,
+	M_TRUNCATE_MAC, M_DUP_ENO, M_BAD_ENO, M_BAD_INIT1, M_TRUNC_INIT1, M_INIT1_SUITES,
 	M_BAD_INIT2, M_TRUNC_INIT2, M_INIT2_SUITE, M_ZERO_KEY,
 };
 
@@ -113,6 +116,7 @@ static const struct {
 	{ "bad-eno", M_BAD_ENO, 1 },
 	{ "bad-init1", M_BAD_INIT1, 1 },
 	{ "trunc-init1", M_TRUNC_INIT1, 1 },
+	{ "init1-suites", M_INIT1_SUITES, 1 },
 	{ "bad-init2", M_BAD_INIT2, 1 },
 	{ "trunc-init2", M_TRUNC_INIT2, 1 },
 	{ "init2-suite", M_INIT2_SUITE, 1 },
@@ -476,7 +480,8 @@ static void note_init_len(struct att *at, const struct seg *s, bool a2b)
 /* Init messages: A->B (Init1) or B->A (Init2) with the magic at payload 0. */
 static bool attack_init(struct att *at, struct seg *s, bool a2b)
 {
-	bool want1 = at->mode == M_BAD_INIT1 || at->mode == M_TRUNC_INIT1 || at->mode == M_ZERO_KEY;
+	bool want1 = at->mode == M_BAD_INIT1 || at->mode == M_TRUNC_INIT1 ||
+		     at->mode == M_INIT1_SUITES || at->mode == M_ZERO_KEY;
 	uint8_t *p = payload(s);
 
 	if (want1 != a2b || s->plen < 4 || memcmp(p, want1 ? m1 : m2, 4) != 0)
@@ -492,6 +497,29 @@ static bool attack_init(struct att *at, struct seg *s, bool a2b)
 			return false;
 		s->plen = 40;
 		return true;
+	case M_INIT1_SUITES: {
+		size_t n;
+
+		if (s->plen < 9)
+			return false;
+		n = p[8];
+		if (n == 0 || 9 + 2 * n > s->plen)
+			return false;
+		if (n == 1) {
+			/* 0x7402 <-> 0x7403 */
+			p[10] ^= 0x01;
+			return true;
+		}
+		for (size_t i = 0; i < n / 2; i++) {
+			uint8_t *x = p + 9 + 2 * i, *y = p + 9 + 2 * (n - 1 - i), t0 = x[0], t1 = x[1];
+
+			x[0] = y[0];
+			x[1] = y[1];
+			y[0] = t0;
+			y[1] = t1;
+		}
+		return true;
+	}
 	case M_INIT2_SUITE:
 		if (s->plen < 10)
 			return false;
@@ -645,6 +673,7 @@ static bool handle(struct att *at, struct seg *s, bool *after)
 		return false;
 	case M_BAD_INIT1:
 	case M_TRUNC_INIT1:
+	case M_INIT1_SUITES:
 	case M_ZERO_KEY:
 	case M_BAD_INIT2:
 	case M_TRUNC_INIT2:
