@@ -47,7 +47,15 @@
 	X(ct_liberal_set, "conntrack entries told to accept translated sequence numbers") \
 	X(ct_liberal_fail, "conntrack updates that failed (or ctnetlink missing)") \
 	X(log_suppressed, "log lines about remote hosts left out: rate limit") \
-	X(rst_suppressed, "RSTs (and ACKs) not injected: rate limit")
+	X(rst_suppressed, "RSTs (and ACKs) not injected: rate limit") \
+	X(suite_aes128, "connections keyed with suite 0x7403 (AES-128-CTR)") \
+	X(suite_chacha20, "connections keyed with suite 0x7402 (ChaCha20)") \
+	X(no_common_suite, "key exchanges aborted: no cipher suite in common") \
+	X(resume_declined, "resumption offers declined (not implemented yet)") \
+	X(gen_entered, "traffic-key generations derived beyond the first") \
+	X(gen_wiped, "traffic-key generations wiped: no segment needs them") \
+	X(seal_fail, "outgoing segments dropped: key wiped or cipher failure") \
+	X(stale_passed, "tagged segments passed undecrypted: bytes acknowledged, key wiped")
 
 struct counters {
 #define TC_COUNTER_FIELD(name, desc) uint64_t name;

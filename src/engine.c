@@ -18,19 +18,24 @@
 #include "icmp.h"
 #include "kx.h"
 #include "log.h"
-#include "seal.h"
+#include "seal2.h"
 #include "tcpopt.h"
 
 #define US_PER_MS  1000ull
 #define US_PER_SEC 1000000ull
 #define KEYPAIR_LIFETIME (60 * US_PER_SEC)	/* PROTOCOL.md section 2 */
 #define KEYPAIR_RENEW_AHEAD (2 * US_PER_SEC)	/* engine_tick renews this early */
-#define RTO_MIN (10 * US_PER_MS)
-#define RTO_MAX (1000 * US_PER_MS)
-#define INIT_MAX_TRIES 8
+/* Init retransmission (doc/protocol.md section 8): from max(200 ms,
+ * 2 RTT), doubling up to 60 s, abort 120 s after the first send. */
+#define RTO_MIN (200 * US_PER_MS)
+#define RTO_MAX (60 * US_PER_SEC)
+#define INIT_GIVE_UP (120 * US_PER_SEC)
 #define SCAN_INTERVAL (1 * US_PER_SEC)
 #define ENO_SYN_RETRIES_WITH_ENO 3	/* the first SYN and two retransmissions */
 #define MSS_REDUCTION MAC_OPT_LEN
+/* The protocol default MSS when a SYN has no MSS option (RFC 9293). */
+#define MSS_DEFAULT_V4 536
+#define MSS_DEFAULT_V6 1220
 
 void engine_config_defaults(struct engine_config *c)
 {
@@ -42,6 +47,16 @@ void engine_config_defaults(struct engine_config *c)
 	c->max_held_total = 1024;
 	c->rst_authenticated = false;
 	c->x25519_memo = true;
+	engine_default_suites(c);
+}
+
+void engine_default_suites(struct engine_config *c)
+{
+	bool aes = seal2_cpu_has_aes();
+
+	c->suites[0] = aes ? SEAL2_SUITE_AES128CTR : SEAL2_SUITE_CHACHA20;
+	c->suites[1] = aes ? SEAL2_SUITE_CHACHA20 : SEAL2_SUITE_AES128CTR;
+	c->nsuites = 2;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -93,9 +108,9 @@ static bool is_synack(uint8_t flags)
 	return (flags & (TCP_SYN | TCP_ACK | TCP_RST)) == (TCP_SYN | TCP_ACK);
 }
 
-static uint64_t clamp_rto(uint64_t rtt)
+static uint64_t clamp_rto(uint64_t rto)
 {
-	return rtt < RTO_MIN ? RTO_MIN : rtt > RTO_MAX ? RTO_MAX : rtt;
+	return rto < RTO_MIN ? RTO_MIN : rto > RTO_MAX ? RTO_MAX : rto;
 }
 
 /* The wire sequence number just past what we have sent / received. */
@@ -170,7 +185,28 @@ static void hs_free(struct engine *e, struct flow *f)
 static void flow_destroy(struct engine *e, struct flow *f)
 {
 	hs_free(e, f);
+	/* flow_remove wipes the slot; the shared contexts forget the keys. */
+	if (f->keyed) {
+		seal2_chain_wipe(&f->tx, &e->sx);
+		seal2_chain_wipe(&f->rx, &e->sx);
+	}
 	flow_remove(&e->flows, f);
+}
+
+/* Generation bookkeeping around a use of a chain: cur and lo only grow. */
+struct gen_mark {
+	uint64_t cur, lo;
+};
+
+static struct gen_mark gen_mark(const struct seal2_chain *c)
+{
+	return (struct gen_mark){ c->cur, c->lo };
+}
+
+static void gen_count(struct engine *e, const struct seal2_chain *c, struct gen_mark m)
+{
+	e->ctr.gen_entered += c->cur - m.cur;
+	e->ctr.gen_wiped += c->lo - m.lo;
 }
 
 /* The table is full.  Half-open flows go first, oldest first: a SYN flood
@@ -281,7 +317,7 @@ static int send_built(struct engine *e, const struct pkt_build *b)
 	return 0;
 }
 
-static int inject(struct engine *e, const struct flow *f, const struct inject_spec *s,
+static int inject(struct engine *e, struct flow *f, const struct inject_spec *s,
 		  bool tag_it)
 {
 	struct pkt_build b = {
@@ -297,13 +333,20 @@ static int inject(struct engine *e, const struct flow *f, const struct inject_sp
 	uint8_t mac_opt[MAC_OPT_LEN] = { TCPOPT_EXP, MAC_OPT_LEN, 0x74, 0x63 };
 
 	if (tag_it) {
-		struct seal_hdr h = {
+		struct seal2_hdr h = {
 			.flags = s->flags,
 			.seq_off = seqmap_offset(&f->snd, s->seq),
 			.ack_off = seqmap_offset(&f->rcv, s->ack),
 			.payload_len = (uint16_t)s->payload_len,
 		};
-		seal_tag(&f->tx, &h, s->payload, s->payload_len, mac_opt + 4);
+		struct gen_mark m = gen_mark(&f->tx);
+		int rc = seal2_tag(&f->tx, &h, s->payload, s->payload_len, mac_opt + 4, &e->sx);
+
+		gen_count(e, &f->tx, m);
+		if (rc != 0) {
+			e->ctr.inject_fail++;
+			return -1;
+		}
 		b.opts = mac_opt;
 		b.opts_len = sizeof(mac_opt);
 	}
@@ -376,11 +419,12 @@ static enum engine_verdict seal_outgoing(struct engine *e, struct flow *f, struc
 	uint8_t *opts = pkt_opts(p);
 	uint8_t newopts[TCP_MAX_OPT_LEN];
 	struct tcpopt_info info;
-	struct seal_hdr h;
+	struct seal2_hdr h;
+	struct gen_mark m;
 	uint32_t seq, ack;
 	size_t plen = pkt_payload_len(p);
 	unsigned trimmed;
-	int olen;
+	int olen, rc;
 
 	if (tcpopt_scan(opts, pkt_opts_len(p), &info) < 0) {
 		e->ctr.malformed++;
@@ -407,10 +451,28 @@ static enum engine_verdict seal_outgoing(struct engine *e, struct flow *f, struc
 	h.ack_off = (flags & TCP_ACK) ? seqmap_offset(&f->rcv, ack) : 0;
 	h.payload_len = (uint16_t)plen;
 	h.urg_ptr = pkt_urp(p);
-	seal_xor(&f->tx, h.seq_off, pkt_payload(p), plen);
 	/* The MAC option is the last one we wrote; fill in its tag. */
-	seal_tag(&f->tx, &h, pkt_payload(p), plen, pkt_opts(p) + olen - MAC_OPT_LEN + 4);
+	m = gen_mark(&f->tx);
+	rc = seal2_seal(&e->sx, f->suite, &f->tx, &h, pkt_payload(p),
+			pkt_opts(p) + olen - MAC_OPT_LEN + 4);
+	gen_count(e, &f->tx, m);
+	if (rc != 0) {
+		/* A generation already wiped (the kernel resent bytes the
+		 * peer had acknowledged) or a failing cipher: nothing
+		 * unprotected may leave. */
+		e->ctr.seal_fail++;
+		return EV_DROP;
+	}
 	seqmap_advance(&f->snd, h.seq_off + plen + ((flags & TCP_FIN) ? 1 : 0));
+	/* Receiver's wipe rule for the peer's stream: K_enc below the
+	 * generation of what our kernel has acknowledged is never needed
+	 * again. */
+	if ((flags & TCP_ACK) && h.ack_off > f->own_acked && h.ack_off <= f->rcv.high) {
+		f->own_acked = h.ack_off;
+		m = gen_mark(&f->rx);
+		seal2_chain_retire_enc_below(&f->rx, seal2_gen(f->own_acked), &e->sx);
+		gen_count(e, &f->rx, m);
+	}
 	pkt_fix_checksums(p);
 	f->bytes_out += plen;
 	e->ctr.segments_sealed++;
@@ -448,10 +510,11 @@ static enum engine_verdict open_incoming(struct engine *e, struct flow *f, struc
 	uint8_t flags = pkt_flags(p);
 	uint8_t *opts = pkt_opts(p);
 	struct tcpopt_info info;
-	struct seal_hdr h;
+	struct seal2_hdr h;
+	struct gen_mark m;
 	size_t plen = pkt_payload_len(p);
 	uint32_t seq = pkt_seq(p), ack = pkt_ack(p);
-	bool tagged = false;
+	bool tagged = false, ok;
 
 	if (tcpopt_scan(opts, pkt_opts_len(p), &info) < 0) {
 		e->ctr.mac_fail++;
@@ -463,7 +526,11 @@ static enum engine_verdict open_incoming(struct engine *e, struct flow *f, struc
 	h.payload_len = (uint16_t)plen;
 	h.urg_ptr = pkt_urp(p);
 
-	if (info.mac >= 0 && seal_verify(&f->rx, &h, pkt_payload(p), plen, opts + info.mac + 4)) {
+	m = gen_mark(&f->rx);
+	ok = info.mac >= 0 &&
+	     seal2_verify(&f->rx, &h, pkt_payload(p), plen, opts + info.mac + 4, &e->sx);
+	gen_count(e, &f->rx, m);
+	if (ok) {
 		f->peer_tagged = true;
 		tagged = true;
 	} else if (flags & TCP_RST) {
@@ -494,12 +561,36 @@ static enum engine_verdict open_incoming(struct engine *e, struct flow *f, struc
 		e->ctr.mac_fail++;
 		return EV_DROP;
 	}
-	seal_xor(&f->rx, h.seq_off, pkt_payload(p), plen);
+	if (plen) {
+		int rc;
+
+		m = gen_mark(&f->rx);
+		rc = seal2_decrypt_verified(&e->sx, f->suite, &f->rx, &h, pkt_payload(p));
+		gen_count(e, &f->rx, m);
+		if (rc < 0) {
+			e->ctr.mac_fail++;
+			return EV_DROP;
+		}
+		/* Bytes our kernel acknowledged long ago, whose key is gone:
+		 * it discards them (and its duplicate ACK tells the peer). */
+		e->ctr.stale_passed += rc > 0;
+	}
 	/* Only an authenticated segment moves the offsets or stops a timer:
 	 * an untagged one (an RST, or B's pure ACK above) says nothing an
 	 * attacker could not have said. */
-	if (tagged)
+	if (tagged) {
 		seqmap_advance(&f->rcv, h.seq_off + plen + ((flags & TCP_FIN) ? 1 : 0));
+		/* Sender's wipe rule for our stream: below the generation of
+		 * SND.UNA - 1 (a keepalive or window probe still needs
+		 * that one), no segment of ours can need a key again. */
+		if ((flags & TCP_ACK) && h.ack_off > f->peer_acked &&
+		    h.ack_off <= f->snd.high + 1) {
+			f->peer_acked = h.ack_off;
+			m = gen_mark(&f->tx);
+			seal2_chain_wipe_below(&f->tx, seal2_gen(f->peer_acked - 1), &e->sx);
+			gen_count(e, &f->tx, m);
+		}
+	}
 	pkt_set_seq(p, seqmap_to_kernel(&f->rcv, seq));
 	if (flags & TCP_ACK) {
 		pkt_set_ack(p, seqmap_to_kernel(&f->snd, ack));
@@ -524,12 +615,14 @@ static enum engine_verdict open_incoming(struct engine *e, struct flow *f, struc
 /* ------------------------------------------------------------------------ */
 /* Key exchange */
 
+/* Our Init message just left for the first time. */
 static void start_rtx_timer(struct flow_hs *hs, uint64_t now)
 {
 	uint64_t rtt = now > hs->syn_time ? now - hs->syn_time : 0;
 
-	hs->rto = clamp_rto(rtt);
+	hs->rto = clamp_rto(2 * rtt);
 	hs->rtx_tries = 0;
+	hs->first_send = now;
 	hs->rtx_deadline = now + hs->rto;
 }
 
@@ -543,8 +636,8 @@ static void log_encrypted(const struct flow *f)
 		 f->role == ROLE_A ? 'A' : 'B', sid);
 }
 
-/* Runs the key schedule and installs the traffic keys. */
-static int install_keys(struct engine *e, struct flow *f, const uint8_t *peer_pub,
+/* Runs the key schedule and installs the traffic-key chains of suite. */
+static int install_keys(struct engine *e, struct flow *f, uint16_t suite, const uint8_t *peer_pub,
 			const uint8_t *init1, size_t init1_len,
 			const uint8_t *init2, size_t init2_len)
 {
@@ -574,8 +667,14 @@ static int install_keys(struct engine *e, struct flow *f, const uint8_t *peer_pu
 		e->io.keylog(e->io.ctx, init1 + 9 + 2 * (size_t)init1[8], es);
 	sodium_memzero(es, sizeof(es));
 	memcpy(f->session_id, sec.session_id, sizeof(f->session_id));
-	seal_key_init(&f->tx, f->role == ROLE_A ? sec.k_ab : sec.k_ba);
-	seal_key_init(&f->rx, f->role == ROLE_A ? sec.k_ba : sec.k_ab);
+	/* A sends with the A -> B chain, B with the B -> A chain. */
+	seal2_chain_init(&f->tx, sec.mk, f->role == ROLE_A ? SEAL2_CTX_AB : SEAL2_CTX_BA);
+	seal2_chain_init(&f->rx, sec.mk, f->role == ROLE_A ? SEAL2_CTX_BA : SEAL2_CTX_AB);
+	f->suite = suite;
+	if (suite == SEAL2_SUITE_AES128CTR)
+		e->ctr.suite_aes128++;
+	else
+		e->ctr.suite_chacha20++;
 	sodium_memzero(&sec, sizeof(sec));
 	sodium_memzero(hs->priv, sizeof(hs->priv));
 	f->state = FLOW_ENCRYPTED;
@@ -631,7 +730,8 @@ static enum engine_verdict a_send_init1(struct engine *e, struct flow *f, struct
 
 		keypair_take(e, hs, now);
 		e->io.random(e->io.ctx, nonce, sizeof(nonce));
-		hs->own_init_len = (uint8_t)kx_init1_encode(hs->own_init, nonce, e->kp_pub);
+		hs->own_init_len = (uint8_t)kx_init1_encode(hs->own_init, e->cfg.suites,
+							    e->cfg.nsuites, nonce, e->kp_pub);
 		f->snd.init_len = hs->own_init_len;
 		seqmap_advance(&f->snd, hs->own_init_len);
 		start_rtx_timer(hs, now);
@@ -722,12 +822,14 @@ static enum engine_verdict a_on_init2(struct engine *e, struct flow *f, struct p
 	st = kx_init2_parse(pkt_payload(p), plen, &m);
 	if (st == KX_OK && m.len != plen)
 		st = KX_ERR_LENGTH;	/* Init2 plus more: we refuse split or joined ones */
+	if (st == KX_OK && !kx_suite_listed(e->cfg.suites, e->cfg.nsuites, m.suite))
+		st = KX_ERR_BAD_SUITE;	/* our Init1 offered exactly these */
 	if (st != KX_OK)
 		return init_reject(e, f, now, kx_status_str(st));
 	f->rcv.init_len = m.len;
 	f->have_peer_init = true;
 	seqmap_advance(&f->rcv, m.len);
-	if (install_keys(e, f, m.pub, f->hs->own_init, f->hs->own_init_len,
+	if (install_keys(e, f, m.suite, m.pub, f->hs->own_init, f->hs->own_init_len,
 			 pkt_payload(p), m.len) < 0)
 		return init_reject(e, f, now, "all-zero X25519 result");
 	if (f->hs->nheld)
@@ -749,10 +851,18 @@ static enum engine_verdict b_on_init1(struct engine *e, struct flow *f, struct p
 	enum kx_status st;
 	uint8_t nonce[KX_NONCE_LEN];
 	size_t plen = pkt_payload_len(p);
+	uint16_t suite = 0;
 
 	st = kx_init1_parse(pkt_payload(p), plen, &m);
 	if (st == KX_OK && m.len != plen)
 		st = KX_ERR_LENGTH;
+	if (st == KX_OK) {
+		suite = kx_choose_suite(&m, e->cfg.suites, e->cfg.nsuites);
+		if (!suite) {
+			e->ctr.no_common_suite++;
+			st = KX_ERR_NO_SUITE;
+		}
+	}
 	if (st != KX_OK)
 		return init_reject(e, f, now, kx_status_str(st));
 	f->rcv.init_len = m.len;
@@ -765,7 +875,7 @@ static enum engine_verdict b_on_init1(struct engine *e, struct flow *f, struct p
 	}
 	keypair_take(e, hs, now);
 	e->io.random(e->io.ctx, nonce, sizeof(nonce));
-	hs->own_init_len = (uint8_t)kx_init2_encode(hs->own_init, nonce, e->kp_pub);
+	hs->own_init_len = (uint8_t)kx_init2_encode(hs->own_init, suite, nonce, e->kp_pub);
 	f->snd.init_len = hs->own_init_len;
 	seqmap_advance(&f->snd, hs->own_init_len);
 	/* Init2 goes out first, before our kernel completes its handshake
@@ -774,7 +884,7 @@ static enum engine_verdict b_on_init1(struct engine *e, struct flow *f, struct p
 	 * connection's critical path.  Init2 does not depend on the keys. */
 	b_inject_init2(e, f);
 	start_rtx_timer(hs, now);
-	if (install_keys(e, f, m.pub, pkt_payload(p), m.len, hs->own_init,
+	if (install_keys(e, f, suite, m.pub, pkt_payload(p), m.len, hs->own_init,
 			 hs->own_init_len) < 0) {
 		/* Cannot happen after the check above; fail closed anyway. */
 		return init_reject(e, f, now, "all-zero X25519 result");
@@ -798,9 +908,10 @@ static bool starts_with_magic(const struct pkt *p, uint32_t magic)
 /* ------------------------------------------------------------------------ */
 /* Handshake (ENO) */
 
-/* Appends an option to a SYN's options, lowering the MSS.  Returns -1 when
- * there is no room (the caller falls back to plaintext). */
-static int syn_rewrite(struct pkt *p, const uint8_t *eno, size_t eno_len)
+/* Appends our ENO option to our kernel's SYN or SYN-ACK.  Its MSS stays:
+ * the peer's daemon lowers it (peer_mss_lower).  Returns -1 when there is
+ * no room (the caller falls back to plaintext). */
+static int syn_add_eno(struct pkt *p, const uint8_t *eno, size_t eno_len)
 {
 	uint8_t newopts[TCP_MAX_OPT_LEN];
 	struct tcpopt_info info;
@@ -808,10 +919,49 @@ static int syn_rewrite(struct pkt *p, const uint8_t *eno, size_t eno_len)
 
 	if (tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) < 0)
 		return -1;
-	tcpopt_lower_mss(pkt_opts(p), &info, MSS_REDUCTION);
-	if (eno) {
-		olen = tcpopt_append(newopts, pkt_opts(p), pkt_opts_len(p), &info, eno,
-				     eno_len, NULL);
+	olen = tcpopt_append(newopts, pkt_opts(p), pkt_opts_len(p), &info, eno, eno_len, NULL);
+	if (olen < 0 || pkt_set_options(p, newopts, (size_t)olen) < 0)
+		return -1;
+	pkt_fix_checksums(p);
+	return 0;
+}
+
+/* The peer's SYN or SYN-ACK carrying a valid offer or answer of our TEP,
+ * before our kernel sees it (doc/protocol.md section 3): its MSS becomes
+ * min(MSS, route MTU - 40 (IPv6 60)) - 16, so that our kernel's segments
+ * still fit the path once they carry the MAC option.  A SYN without an MSS
+ * option gets one, from the protocol default.  Returns 0 when the segment
+ * was rewritten. */
+static int peer_mss_lower(struct engine *e, const struct flow_key *k, struct pkt *p)
+{
+	uint8_t newopts[TCP_MAX_OPT_LEN];
+	struct tcpopt_info info;
+	unsigned hdrs = k->family == AF_INET6 ? 60 : 40;
+	unsigned mtu = e->io.route_mtu ? e->io.route_mtu(e->io.ctx, k) : 0;
+	unsigned mss, target;
+	int olen;
+
+	if (tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) < 0)
+		return -1;
+	if (info.mss >= 0)
+		mss = get_be16(pkt_opts(p) + info.mss + 2);
+	else
+		mss = k->family == AF_INET6 ? MSS_DEFAULT_V6 : MSS_DEFAULT_V4;
+	if (mtu > hdrs && mtu - hdrs < mss)
+		mss = mtu - hdrs;
+	/* tcpopt_lower_mss keeps 64 as the floor, so do we. */
+	target = mss > 64 + MSS_REDUCTION ? mss - MSS_REDUCTION : 64;
+	if (info.mss >= 0) {
+		unsigned cur = get_be16(pkt_opts(p) + info.mss + 2);
+
+		if (cur <= target)
+			return -1;
+		tcpopt_lower_mss(pkt_opts(p), &info, (uint16_t)(cur - target));
+	} else {
+		const uint8_t opt[4] = { TCPOPT_MSS, 4, (uint8_t)(target >> 8), (uint8_t)target };
+
+		olen = tcpopt_append(newopts, pkt_opts(p), pkt_opts_len(p), &info, opt,
+				     sizeof(opt), NULL);
 		if (olen < 0 || pkt_set_options(p, newopts, (size_t)olen) < 0)
 			return -1;
 	}
@@ -841,13 +991,11 @@ static enum policy_action decide_policy(const struct engine *e, const struct flo
 	return policy_decide(e->policy, k->family, k->raddr, active ? k->rport : k->lport);
 }
 
-/* A under "private": B's SYN-ACK did not negotiate.  The SYN-ACK never
- * reaches our kernel; instead it gets an RST that fails connect() with
- * ECONNREFUSED, and B's half-open connection gets one too. */
-static enum engine_verdict refuse_active(struct engine *e, struct flow *f, struct pkt *p,
-					 const char *why)
+/* A: B's SYN-ACK must not reach our kernel.  It gets an RST instead that
+ * fails connect() with ECONNREFUSED, and B's half-open connection gets one
+ * too; the flow goes. */
+static enum engine_verdict reset_synack(struct engine *e, struct flow *f, struct pkt *p)
 {
-	char name[FLOW_NAME_LEN];
 	struct inject_spec peer = {
 		.seq = f->snd.isn + 1, .flags = TCP_RST,
 	};
@@ -856,13 +1004,22 @@ static enum engine_verdict refuse_active(struct engine *e, struct flow *f, struc
 		.to_local = true,
 	};
 
-	log_warn("refused %s: peer did not negotiate encryption (%s), policy private",
-		 flow_name(&f->key, name, sizeof(name)), why);
-	e->ctr.policy_refused++;
 	inject(e, f, &peer, false);
 	inject(e, f, &local, false);
 	flow_destroy(e, f);
 	return EV_DROP;
+}
+
+/* A under "private": B's SYN-ACK did not negotiate. */
+static enum engine_verdict refuse_active(struct engine *e, struct flow *f, struct pkt *p,
+					 const char *why)
+{
+	char name[FLOW_NAME_LEN];
+
+	log_warn("refused %s: peer did not negotiate encryption (%s), policy private",
+		 flow_name(&f->key, name, sizeof(name)), why);
+	e->ctr.policy_refused++;
+	return reset_synack(e, f, p);
 }
 
 /* Whether the remote host of k may cause one more event of class c now
@@ -952,7 +1109,7 @@ static enum engine_verdict out_syn(struct engine *e, struct flow *f, const struc
 	with_eno = f->policy == POLICY_PRIVATE || f->hs->syn_count <= ENO_SYN_RETRIES_WITH_ENO;
 	if (!with_eno)
 		e->ctr.eno_syn_without++;
-	if (syn_rewrite(p, with_eno ? eno_syn_a : NULL, ENO_SYN_A_LEN) < 0) {
+	if (with_eno && syn_add_eno(p, eno_syn_a, ENO_SYN_A_LEN) < 0) {
 		if (f->policy == POLICY_PRIVATE) {
 			e->ctr.policy_refused++;
 			flow_destroy(e, f);
@@ -966,7 +1123,7 @@ static enum engine_verdict out_syn(struct engine *e, struct flow *f, const struc
 		f->hs->a_opt_len = ENO_SYN_A_LEN;
 		f->hs->sent_eno = true;
 	}
-	*modified = true;
+	*modified = with_eno;
 	return EV_ACCEPT;
 }
 
@@ -991,7 +1148,7 @@ static enum engine_verdict in_synack(struct engine *e, struct flow *f, struct pk
 	if (f->state == FLOW_KX) {
 		/* A retransmitted SYN-ACK: the kernel will answer with an ACK
 		 * that becomes another Init1 carrier. */
-		if (syn_rewrite(p, NULL, 0) == 0)
+		if (peer_mss_lower(e, &f->key, p) == 0)
 			*modified = true;
 		return EV_ACCEPT;
 	}
@@ -1006,13 +1163,23 @@ static enum engine_verdict in_synack(struct engine *e, struct flow *f, struct pk
 			return refuse_active(e, f, p, eno_result_str(r));
 		return go_plaintext(e, f, eno_result_str(r));
 	}
+	if (eno_opt_resumes(b_opt, b_len)) {
+		/* An accepting answer to an offer we never made: ENO has
+		 * switched on, so this is an abort, never plaintext. */
+		char name[FLOW_NAME_LEN];
+
+		log_warn("abort %s: peer accepted a resumption we did not offer",
+			 flow_name(&f->key, name, sizeof(name)));
+		e->ctr.aborts++;
+		return reset_synack(e, f, p);
+	}
 	memcpy(f->hs->transcript + f->hs->a_opt_len, b_opt, b_len);
 	f->hs->b_opt_len = (uint8_t)b_len;
 	f->rcv.isn = pkt_seq(p);
 	f->state = FLOW_KX;
 	if (e->io.conntrack_liberal)
 		e->io.conntrack_liberal(e->io.ctx, &f->key, true);
-	if (syn_rewrite(p, NULL, 0) == 0)
+	if (peer_mss_lower(e, &f->key, p) == 0)
 		*modified = true;
 	return EV_ACCEPT;
 }
@@ -1049,7 +1216,7 @@ static enum engine_verdict stray_syn(struct engine *e, struct flow *f, const str
 	r = eno_check_syn(pkt_opts(p), pkt_opts_len(p), pkt_payload_len(p) > 0, NULL, NULL);
 	if (r != ENO_OK && pol == POLICY_PRIVATE)
 		return EV_DROP;
-	if (r == ENO_OK && pol != POLICY_CLEAR && syn_rewrite(p, NULL, 0) == 0)
+	if (r == ENO_OK && pol != POLICY_CLEAR && peer_mss_lower(e, k, p) == 0)
 		*modified = true;
 	return EV_ACCEPT;
 }
@@ -1068,7 +1235,7 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 		 * negotiation goes on; a connection already under way keeps its
 		 * state and its kernel answers with an ACK. */
 		if ((f->state == FLOW_SYN_RCVD || f->state == FLOW_KX) &&
-		    syn_rewrite(p, NULL, 0) == 0)
+		    peer_mss_lower(e, k, p) == 0)
 			*modified = true;
 		return EV_ACCEPT;
 	}
@@ -1116,9 +1283,14 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 		return EV_DROP;
 	f->policy = (uint8_t)pol;
 	f->rcv.isn = pkt_seq(p);
+	/* A resumption offer is declined: we hold no resumption secrets,
+	 * so our SYN-ACK answers with the fresh form, and the transcript
+	 * keeps A's option as it came. */
+	if (eno_opt_resumes(a_opt, a_len))
+		e->ctr.resume_declined++;
 	memcpy(f->hs->transcript, a_opt, a_len);
 	f->hs->a_opt_len = (uint8_t)a_len;
-	if (syn_rewrite(p, NULL, 0) == 0)
+	if (peer_mss_lower(e, k, p) == 0)
 		*modified = true;
 	return EV_ACCEPT;
 }
@@ -1152,11 +1324,11 @@ static enum engine_verdict out_synack(struct engine *e, struct flow *f, struct p
 		/* The kernel repeats its SYN-ACK for a late SYN after the key
 		 * exchange: the same option, so every SYN-ACK of the
 		 * connection says the same thing. */
-		if (f->snd.isn == pkt_seq(p) && syn_rewrite(p, eno_syn_b, ENO_SYN_B_LEN) == 0)
+		if (f->snd.isn == pkt_seq(p) && syn_add_eno(p, eno_syn_b, ENO_SYN_B_LEN) == 0)
 			*modified = true;
 		return EV_ACCEPT;
 	}
-	if (syn_rewrite(p, eno_syn_b, ENO_SYN_B_LEN) < 0) {
+	if (syn_add_eno(p, eno_syn_b, ENO_SYN_B_LEN) < 0) {
 		if (f->policy == POLICY_PRIVATE) {
 			f->snd.isn = pkt_seq(p);
 			e->ctr.policy_refused++;
@@ -1362,8 +1534,9 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
  *     (k = 10..24) put one inside the peer's window: it is either exact (a
  *     reset) or earns a challenge ACK (RFC 5961), which comes back to us;
  *   - the peer's segment carries wire numbers: its ACK number minus our Init
- *     length is exact for the peer's kernel, and our Init length is 75 (we
- *     were A) or 74 (we were B), so both are sent.  Towards our kernel we
+ *     length is exact for the peer's kernel, and our Init length is 77 or
+ *     75 (we were A, offering two suites or one) or 74 (we were B), so all
+ *     three are sent.  Towards our kernel we
  *     send an old duplicate ACK, which it answers with an ACK carrying its
  *     own numbers: that segment takes the first path.
  * A wrong number is at worst a challenge ACK or ignored.  Only for
@@ -1372,7 +1545,10 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
 static void lost_flow_reset(struct engine *e, const struct flow_key *k, const struct pkt *p,
 			    bool outgoing, uint64_t now)
 {
-	static const uint32_t init_lens[] = { KX_INIT1_LEN, KX_INIT2_LEN };
+	/* Our Init1 with two suites or one, or our Init2. */
+	static const uint32_t init_lens[] = { KX_INIT1_FIXED + 4, KX_INIT1_FIXED + 2,
+					      KX_INIT2_LEN };
+	const size_t n_lens = sizeof(init_lens) / sizeof(init_lens[0]);
 	uint8_t flags = pkt_flags(p);
 	struct pkt_build to_peer = {
 		.family = k->family, .saddr = k->laddr, .daddr = k->raddr,
@@ -1389,7 +1565,7 @@ static void lost_flow_reset(struct engine *e, const struct flow_key *k, const st
 	/* One round per segment, at most so many rounds per peer and in all:
 	 * the kernel's retransmissions bring the next. */
 	if (!within_limit(e, RL_LOST, k, now)) {
-		e->ctr.rst_suppressed += outgoing ? 17 : 3;
+		e->ctr.rst_suppressed += outgoing ? 17 : n_lens + 1;
 		return;
 	}
 	if (outgoing) {
@@ -1405,13 +1581,13 @@ static void lost_flow_reset(struct engine *e, const struct flow_key *k, const st
 		}
 		return;
 	}
-	for (i = 0; i < sizeof(init_lens) / sizeof(init_lens[0]); i++) {
+	for (i = 0; i < n_lens; i++) {
 		to_peer.seq = pkt_ack(p) - init_lens[i];
 		e->ctr.lost_flow_reset += send_built(e, &to_peer) == 0;
 	}
 	to_local.flags = TCP_ACK;
 	to_local.seq = pkt_seq(p) - 0x40000000u;
-	to_local.ack = pkt_ack(p) - KX_INIT1_LEN;
+	to_local.ack = pkt_ack(p) - KX_INIT1_MAX_OWN;
 	to_local.window = pkt_window(p);
 	send_built(e, &to_local);
 }
@@ -1585,14 +1761,17 @@ enum engine_verdict engine_handle_icmp(struct engine *e, uint8_t *buf, size_t le
 static void rtx_fire(struct engine *e, struct flow *f, uint64_t now)
 {
 	struct flow_hs *hs = f->hs;
+	uint64_t give_up = hs->first_send + INIT_GIVE_UP;
 
-	if (hs->rtx_tries >= INIT_MAX_TRIES) {
+	if (now >= give_up) {
 		flow_abort(e, f, now, "Init message not acknowledged");
 		return;
 	}
-	hs->rtx_tries++;
-	hs->rto *= 2;
-	hs->rtx_deadline = now + hs->rto;
+	if (hs->rtx_tries < UINT8_MAX)
+		hs->rtx_tries++;
+	hs->rto = clamp_rto(2 * hs->rto);
+	/* The last timer fires at the give-up time itself, to abort. */
+	hs->rtx_deadline = now + hs->rto < give_up ? now + hs->rto : give_up;
 	e->ctr.init_retransmit++;
 	if (f->role == ROLE_A)
 		a_inject_init1(e, f);
@@ -1679,8 +1858,22 @@ int engine_init_slots(struct engine *e, const struct engine_config *cfg,
 	memset(e, 0, sizeof(*e));
 	e->cfg = *cfg;
 	e->io = *io;
+	if (cfg->nsuites == 0 || cfg->nsuites > KX_MAX_SUITES)
+		return -1;
+	for (unsigned i = 0; i < cfg->nsuites; i++)
+		if (cfg->suites[i] != SEAL2_SUITE_AES128CTR &&
+		    cfg->suites[i] != SEAL2_SUITE_CHACHA20)
+			return -1;
+	if (seal2_ctx_init(&e->sx) != 0) {
+		seal2_ctx_free(&e->sx);
+		return -1;
+	}
 	e->io.random(e->io.ctx, hash_key, sizeof(hash_key));
-	return flow_table_init(&e->flows, cfg->max_flows, hash_key, slots, slots_used);
+	if (flow_table_init(&e->flows, cfg->max_flows, hash_key, slots, slots_used) != 0) {
+		seal2_ctx_free(&e->sx);
+		return -1;
+	}
+	return 0;
 }
 
 struct resume_ctx {
@@ -1698,7 +1891,8 @@ static bool resumable(void *ctx, const struct flow *f)
 	uint64_t now = rc->now;
 
 	if ((f->key.family != AF_INET && f->key.family != AF_INET6) || f->role > ROLE_B ||
-	    !f->keyed || f->hs || f->last_seen > now)
+	    !f->keyed || f->hs || f->last_seen > now ||
+	    (f->suite != SEAL2_SUITE_AES128CTR && f->suite != SEAL2_SUITE_CHACHA20))
 		return false;
 	switch (f->state) {
 	case FLOW_ENCRYPTED:
@@ -1731,6 +1925,7 @@ void engine_detach(struct engine *e)
 	flow_table_detach(&e->flows);
 	sodium_memzero(e->kp_priv, sizeof(e->kp_priv));
 	escache_reset(&e->es_memo, 0);
+	seal2_ctx_free(&e->sx);
 }
 
 void engine_free(struct engine *e)
@@ -1740,4 +1935,5 @@ void engine_free(struct engine *e)
 	flow_table_free(&e->flows);
 	sodium_memzero(e->kp_priv, sizeof(e->kp_priv));
 	escache_reset(&e->es_memo, 0);
+	seal2_ctx_free(&e->sx);
 }

@@ -1,5 +1,5 @@
 /* The per-packet protocol engine: ENO negotiation, the key exchange, data
- * protection and sequence translation for every flow (PROTOCOL.md).
+ * protection and sequence translation for every flow (doc/protocol.md).
  *
  * Pure with respect to I/O: time comes in as an argument; random bytes,
  * injected packets, verdicts for held packets and key-log lines go out
@@ -41,6 +41,9 @@ struct engine_io {
 	/* Called when a connection completes the key exchange, before any
 	 * tagged segment of it is sent. */
 	void (*keylog)(void *ctx, const uint8_t n_a[32], const uint8_t es[32]);
+	/* The MTU of the route to k's remote address (0: unknown), for the
+	 * MSS of the peer's SYN.  May be NULL. */
+	unsigned (*route_mtu)(void *ctx, const struct flow_key *k);
 	/* The connection is committed to encryption and its conntrack entry exists:
 	 * let conntrack accept its translated sequence numbers.  May be NULL. */
 	void (*conntrack_liberal)(void *ctx, const struct flow_key *k, bool we_opened);
@@ -57,9 +60,16 @@ struct engine_config {
 					 * never fill the queue */
 	bool rst_authenticated;		/* drop RSTs without a valid tag */
 	bool x25519_memo;		/* reuse X25519 results (escache.h) */
+	/* Cipher suites (SEAL2_SUITE_*) we offer as A, in this order, and
+	 * accept as B. */
+	uint16_t suites[KX_MAX_SUITES];
+	unsigned nsuites;
 };
 
 void engine_config_defaults(struct engine_config *c);
+/* The default suite order: AES-128 first where the CPU has AES
+ * instructions, ChaCha20 first otherwise. */
+void engine_default_suites(struct engine_config *c);
 
 enum engine_verdict {
 	EV_ACCEPT,		/* pass (p rewritten in place if *modified) */
@@ -83,6 +93,8 @@ struct engine {
 	struct escache es_memo;		/* X25519 results for this key pair */
 	const struct policy *policy;	/* owned by the caller; NULL: default */
 	struct ratelimit limits;	/* log lines and RSTs remote hosts cause */
+	struct seal2_ctx sx;		/* cipher and MAC contexts, shared by all
+					 * flows (seal2.h) */
 	uint64_t next_scan;
 	unsigned held_total;		/* segments held by all flows */
 	uint8_t scratch[IPV6_HDR_LEN + TCP_HDR_LEN + TCP_MAX_OPT_LEN + KX_INIT_MAX_LEN];

@@ -1,13 +1,13 @@
-/* TCP-ENO (RFC 8547) parsing and the negotiation decisions of PROTOCOL.md
- * section 1.  Everything here works on untrusted bytes straight off the
+/* TCP-ENO (RFC 8547) parsing and the negotiation decisions of
+ * doc/protocol.md section 3.  Everything here works on untrusted bytes straight off the
  * wire, so every read is bounds-checked against the lengths we were given
  * and nothing is ever written outside the caller's buffers. */
 #include "eno.h"
 
 #include <string.h>
 
-const uint8_t eno_syn_a[ENO_SYN_A_LEN] = { ENO_KIND, 5, 0xa0, 0x74, 0x31 };
-const uint8_t eno_syn_b[ENO_SYN_B_LEN] = { ENO_KIND, 6, 0x01, 0xa0, 0x74, 0x31 };
+const uint8_t eno_syn_a[ENO_SYN_A_LEN] = { ENO_KIND, 5, 0xa0, 0x74, 0x32 };
+const uint8_t eno_syn_b[ENO_SYN_B_LEN] = { ENO_KIND, 6, 0x01, 0xa0, 0x74, 0x32 };
 const uint8_t eno_ack[ENO_ACK_LEN] = { ENO_KIND, 2 };
 
 /* TCP option kinds we have to recognise besides ENO. */
@@ -28,8 +28,13 @@ const uint8_t eno_ack[ENO_ACK_LEN] = { ENO_KIND, 2 };
 #define LEN_MASK	0x1f
 #define GLOBAL_B	0x01
 
-/* Our TEP's data: "t1", this protocol, version 1. */
-static const uint8_t our_tep_data[] = { 0x74, 0x31 };
+/* Our TEP's data begins with "t2", this protocol, version 2: exactly these
+ * two bytes for a fresh key exchange, or followed by R (9) and n (4) for
+ * a resumption offer or acceptance.  Any other length, or "t1", is some
+ * other experiment or version: not valid for us. */
+static const uint8_t our_tep_data[] = { 0x74, 0x32 };
+#define OUR_DATA_FRESH	2
+#define OUR_DATA_RESUME	15
 
 static const char *const result_names[ENO_RESULT_MAX] = {
 	[ENO_OK] = "ok",
@@ -165,7 +170,7 @@ bool eno_present(const uint8_t *opts, size_t opts_len)
 static bool tep_is_ours(uint8_t sub, const uint8_t *data, size_t data_len)
 {
 	return sub == (SUB_V | ENO_TEP_EXPERIMENT) &&
-	       data_len == sizeof(our_tep_data) &&
+	       (data_len == OUR_DATA_FRESH || data_len == OUR_DATA_RESUME) &&
 	       memcmp(data, our_tep_data, sizeof(our_tep_data)) == 0;
 }
 
@@ -175,8 +180,10 @@ static void note_tep(struct eno_syn_opt *p, uint8_t sub, const uint8_t *data, si
 	if (tep_is_ours(sub, data, data_len)) {
 		p->has_ours = true;
 		/* We support no other TEP, so any later TEP suboption is
-		 * invalid for us and ours stays the last valid one. */
+		 * invalid for us and ours stays the last valid one; of two of
+		 * ours, the later counts. */
 		p->ours_last_valid = true;
+		p->ours_resume = data_len == OUR_DATA_RESUME;
 	}
 }
 
@@ -314,6 +321,14 @@ enum eno_result eno_check_syn(const uint8_t *opts, size_t opts_len, bool has_pay
 			      const uint8_t **a_opt, size_t *a_opt_len)
 {
 	return check_syn_segment(opts, opts_len, has_payload, false, a_opt, a_opt_len);
+}
+
+bool eno_opt_resumes(const uint8_t *opt, size_t opt_len)
+{
+	struct eno_syn_opt p;
+
+	return eno_parse_syn_opt(opt, opt_len, &p) == ENO_OK && p.ours_last_valid &&
+	       p.ours_resume;
 }
 
 enum eno_result eno_check_synack(const uint8_t *opts, size_t opts_len, bool has_payload,

@@ -1,4 +1,4 @@
-/* TCP-ENO (RFC 8547) as used by PROTOCOL.md section 1: finding and parsing
+/* TCP-ENO (RFC 8547) as used by doc/protocol.md section 3: finding and parsing
  * ENO options, and the negotiation decisions of host A (active opener) and
  * host B (passive opener).  Pure code over the TCP options area. */
 #ifndef TC_ENO_H
@@ -16,8 +16,8 @@
 #define ENO_SYN_A_LEN 5
 #define ENO_SYN_B_LEN 6
 #define ENO_ACK_LEN   2
-extern const uint8_t eno_syn_a[ENO_SYN_A_LEN];	/* 45 05 a0 74 31 */
-extern const uint8_t eno_syn_b[ENO_SYN_B_LEN];	/* 45 06 01 a0 74 31 */
+extern const uint8_t eno_syn_a[ENO_SYN_A_LEN];	/* 45 05 a0 74 32 */
+extern const uint8_t eno_syn_b[ENO_SYN_B_LEN];	/* 45 06 01 a0 74 32 */
 extern const uint8_t eno_ack[ENO_ACK_LEN];	/* 45 02 */
 
 /* Why a connection runs in plaintext (or that it need not). */
@@ -43,8 +43,10 @@ struct eno_syn_opt {
 	bool role_b;		/* b bit of the global suboption */
 	unsigned ntep;		/* number of TEP suboptions (any identifier) */
 	bool ours_last_valid;	/* the last TEP suboption that we support is
-				 * 0x20 with data "t1" (there is no other) */
-	bool has_ours;		/* 0x20 with data exactly "t1" appears */
+				 * 0x20 with data "t2" (there is no other) */
+	bool has_ours;		/* 0x20 with valid "t2" data appears */
+	bool ours_resume;	/* ... and the last such carries R and n (a
+				 * resumption offer or acceptance) */
 };
 
 /* Parses one ENO option (opt points at the kind byte, opt_len is its length
@@ -67,6 +69,12 @@ enum eno_result eno_check_syn(const uint8_t *opts, size_t opts_len, bool has_pay
  * B's option for the transcript. */
 enum eno_result eno_check_synack(const uint8_t *opts, size_t opts_len, bool has_payload,
 				 const uint8_t **b_opt, size_t *b_opt_len);
+
+/* Whether a valid ENO option's negotiated TEP is ours in its resumption
+ * form (data "t2" | R | n).  This implementation does not resume: as B it
+ * declines such an offer with the fresh form, and as A, which never
+ * offers, it aborts on such an answer. */
+bool eno_opt_resumes(const uint8_t *opt, size_t opt_len);
 
 /* Whether a non-SYN segment carries an ENO option (its contents are not
  * interpreted).  Malformed options areas count as absent. */

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "kx.h"
-#include "seal.h"
+#include "seal2.h"
 #include "seqmap.h"
 
 enum flow_role { ROLE_A = 0, ROLE_B = 1 };
@@ -51,7 +51,7 @@ struct flow_hs {
 	struct flow_hs *prev, *next;	/* engine's list of handshaking flows */
 	uint8_t priv[KX_KEY_LEN];	/* our X25519 private key */
 	uint64_t kp_gen;		/* ... of the engine's key pair number kp_gen */
-	uint8_t own_init[KX_INIT1_LEN];	/* byte-identical retransmissions */
+	uint8_t own_init[KX_OWN_INIT_MAX];	/* byte-identical retransmissions */
 	uint8_t own_init_len;
 	uint8_t transcript[KX_TRANSCRIPT_MAX];
 	uint8_t a_opt_len, b_opt_len;	/* parts of the transcript filled */
@@ -62,6 +62,8 @@ struct flow_hs {
 	uint8_t rtx_tries;
 	uint64_t syn_time;		/* when our SYN / SYN-ACK left (us) */
 	uint64_t rto;			/* current Init retransmission timeout */
+	uint64_t first_send;		/* our Init's first send: the give-up
+					 * time counts from it */
 	uint64_t rtx_deadline;		/* 0: no timer */
 	struct held_pkt *held;
 	unsigned nheld;
@@ -79,8 +81,15 @@ struct flow {
 	bool have_peer_init;			/* peer's Init received */
 	bool peer_tagged;			/* B: a valid tag from A seen */
 	bool fin_out, fin_in;
+	uint16_t suite;				/* SEAL2_SUITE_*, once keyed */
 	struct seqdir snd, rcv;			/* our stream, the peer's */
-	struct seal_key tx, rx;
+	/* Traffic-key chains: tx protects our stream, rx the peer's. */
+	struct seal2_chain tx, rx;
+	/* What the wipe rules of doc/protocol.md section 5 go by: the highest
+	 * offset of our stream the peer acknowledged in a tagged segment
+	 * (SND.UNA), and the highest offset of the peer's stream our kernel
+	 * acknowledged. */
+	uint64_t peer_acked, own_acked;
 	uint8_t session_id[KX_SESSID_LEN];
 	bool kack_valid;
 	uint32_t kack;				/* last ACK number our kernel sent
@@ -97,7 +106,7 @@ struct flow {
 	struct flow_hs *hs;
 };
 
-#define FLOW_SLOT_MAGIC 0x74636631u		/* "tcf1" */
+#define FLOW_SLOT_MAGIC 0x74636632u		/* "tcf2": protocol version 2 */
 
 struct flow_table {
 	struct flow **buckets;

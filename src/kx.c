@@ -1,5 +1,5 @@
 /* tcpcrypt key exchange: Init1/Init2 wire format and the key schedule
- * (PROTOCOL.md sections 2 and 3). */
+ * (doc/protocol.md sections 4 and 5). */
 #include "kx.h"
 
 #include <string.h>
@@ -14,13 +14,12 @@
 /* Init2 has no variable part. */
 #define KX_INIT2_FIXED    (KX_HDR_LEN + 2 + KX_NONCE_LEN + KX_KEY_LEN)
 
-/* One-byte CPRF contexts of PROTOCOL.md section 3. */
+/* One-byte CPRF contexts of the key schedule (the traffic-key chains'
+ * 0x04, 0x05, 0x07 and 0x08 are seal2.h's). */
 enum {
 	CTX_SS_NEXT = 0x01,
 	CTX_SESSID = 0x02,
 	CTX_MK = 0x03,
-	CTX_K_AB = 0x04,
-	CTX_K_BA = 0x05,
 };
 
 #define KX_SESSID_TAG 0xa0
@@ -49,27 +48,30 @@ static uint32_t get_be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-size_t kx_init1_encode(uint8_t out[KX_INIT1_LEN], const uint8_t nonce[KX_NONCE_LEN],
-		       const uint8_t pub[KX_KEY_LEN])
+size_t kx_init1_encode(uint8_t out[KX_INIT1_MAX_OWN], const uint16_t *suites, unsigned n,
+		       const uint8_t nonce[KX_NONCE_LEN], const uint8_t pub[KX_KEY_LEN])
 {
-	uint8_t *p = out;
+	size_t len = KX_INIT1_FIXED + 2 * (size_t)n;
+	uint8_t *p = out + KX_INIT1_HEAD_LEN;
 
-	put_be32(p, KX_INIT1_MAGIC);
-	put_be32(p + 4, KX_INIT1_LEN);
-	p[8] = 1;	/* we offer exactly one suite */
-	put_be16(p + 9, KX_SUITE_V1);
-	p += KX_INIT1_HEAD_LEN + 2;
+	if (n == 0 || n > KX_MAX_SUITES)
+		return 0;
+	put_be32(out, KX_INIT1_MAGIC);
+	put_be32(out + 4, (uint32_t)len);
+	out[8] = (uint8_t)n;
+	for (unsigned i = 0; i < n; i++, p += 2)
+		put_be16(p, suites[i]);
 	memcpy(p, nonce, KX_NONCE_LEN);
 	memcpy(p + KX_NONCE_LEN, pub, KX_KEY_LEN);
-	return KX_INIT1_LEN;
+	return len;
 }
 
-size_t kx_init2_encode(uint8_t out[KX_INIT2_LEN], const uint8_t nonce[KX_NONCE_LEN],
-		       const uint8_t pub[KX_KEY_LEN])
+size_t kx_init2_encode(uint8_t out[KX_INIT2_LEN], uint16_t suite,
+		       const uint8_t nonce[KX_NONCE_LEN], const uint8_t pub[KX_KEY_LEN])
 {
 	put_be32(out, KX_INIT2_MAGIC);
 	put_be32(out + 4, KX_INIT2_LEN);
-	put_be16(out + 8, KX_SUITE_V1);
+	put_be16(out + 8, suite);
 	memcpy(out + 10, nonce, KX_NONCE_LEN);
 	memcpy(out + 10 + KX_NONCE_LEN, pub, KX_KEY_LEN);
 	return KX_INIT2_LEN;
@@ -95,12 +97,23 @@ static enum kx_status check_len(const uint8_t *buf, size_t buf_len, size_t fixed
 	return KX_OK;
 }
 
-static bool offers_v1(const uint8_t *suites, unsigned n)
+bool kx_suite_listed(const uint16_t *list, unsigned n, uint16_t suite)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (get_be16(suites + 2 * i) == KX_SUITE_V1)
+		if (list[i] == suite)
 			return true;
 	return false;
+}
+
+uint16_t kx_choose_suite(const struct kx_init1 *m, const uint16_t *ours, unsigned n)
+{
+	for (unsigned i = 0; i < m->nciphers; i++) {
+		uint16_t s = get_be16(m->suites + 2 * i);
+
+		if (kx_suite_listed(ours, n, s))
+			return s;
+	}
+	return 0;
 }
 
 enum kx_status kx_init1_parse(const uint8_t *buf, size_t buf_len, struct kx_init1 *out)
@@ -121,10 +134,11 @@ enum kx_status kx_init1_parse(const uint8_t *buf, size_t buf_len, struct kx_init
 	st = check_len(buf, buf_len, fixed, &len);
 	if (st != KX_OK)
 		return st;
-	if (!offers_v1(buf + KX_INIT1_HEAD_LEN, n))
+	if (n == 0)
 		return KX_ERR_NO_SUITE;
 	out->len = len;
 	out->nciphers = n;
+	out->suites = buf + KX_INIT1_HEAD_LEN;
 	out->nonce = buf + KX_INIT1_HEAD_LEN + 2 * (size_t)n;
 	out->pub = out->nonce + KX_NONCE_LEN;
 	return KX_OK;
@@ -143,10 +157,8 @@ enum kx_status kx_init2_parse(const uint8_t *buf, size_t buf_len, struct kx_init
 	st = check_len(buf, buf_len, KX_INIT2_FIXED, &len);
 	if (st != KX_OK)
 		return st;
-	/* We only ever offer v1, so any other suite is one we did not offer. */
+	/* Whether we offered it is the caller's check (kx_suite_listed). */
 	suite = get_be16(buf + KX_HDR_LEN);
-	if (suite != KX_SUITE_V1)
-		return KX_ERR_BAD_SUITE;
 	out->len = len;
 	out->suite = suite;
 	out->nonce = buf + KX_HDR_LEN + 2;
@@ -191,15 +203,10 @@ static void derive_prk(const struct kx_input *in, const uint8_t *n_a,
 
 static void derive_keys(const uint8_t prk[HKDF_SHA256_LEN], struct kx_secrets *out)
 {
-	uint8_t mk[HKDF_SHA256_LEN];
-
 	out->session_id[0] = KX_SESSID_TAG;
 	hkdf_cprf(out->session_id + 1, KX_SESSID_LEN - 1, prk, CTX_SESSID);
-	hkdf_cprf(mk, sizeof(mk), prk, CTX_MK);
-	hkdf_cprf(out->k_ab, sizeof(out->k_ab), mk, CTX_K_AB);
-	hkdf_cprf(out->k_ba, sizeof(out->k_ba), mk, CTX_K_BA);
+	hkdf_cprf(out->mk, sizeof(out->mk), prk, CTX_MK);
 	hkdf_cprf(out->ss1, sizeof(out->ss1), prk, CTX_SS_NEXT);
-	sodium_memzero(mk, sizeof(mk));
 }
 
 /* The u-coordinates of the points of order 1, 2, 4 and 8 on Curve25519

@@ -4,6 +4,9 @@
 
 #include <limits.h>
 #include <string.h>
+#if defined(__aarch64__)
+#include <sys/auxv.h>
+#endif
 #include <sodium.h>
 #include <openssl/evp.h>
 
@@ -79,6 +82,13 @@ void seal2_ctx_free(struct seal2_ctx *x)
 	mac_clear(x);
 	EVP_MAC_free(x->mac);
 	memset(x, 0, sizeof(*x));
+}
+
+/* Drops a K_hash from the Poly1305 context. */
+static void mac_forget(struct seal2_ctx *x, const uint8_t hash[SEAL2_HASH_LEN])
+{
+	if (x != NULL && x->mac_keyed && sodium_memcmp(x->mac_key, hash, SEAL2_HASH_LEN) == 0)
+		mac_clear(x);
 }
 
 /* Drops a generation's keys from the contexts: its K_enc (for AES, the
@@ -242,6 +252,11 @@ void seal2_chain_wipe_below(struct seal2_chain *c, uint64_t gen, struct seal2_ct
 	for (unsigned i = 0; i < SEAL2_CHAIN_SLOTS; i++)
 		if (c->slot[i].used && c->slot[i].gen < gen)
 			slot_drop(&c->slot[i], x);
+	/* The tail is always below lo, hence below gen. */
+	if (c->has_tail)
+		mac_forget(x, c->tail.hash);
+	sodium_memzero(&c->tail, sizeof(c->tail));
+	c->has_tail = 0;
 	if (c->cur >= gen) {
 		/* g[cur] already lies at or beyond gen: step g[lo] no further
 		 * than needed, to g[gen]. */
@@ -254,10 +269,35 @@ void seal2_chain_wipe_below(struct seal2_chain *c, uint64_t gen, struct seal2_ct
 	c->lo = gen;
 }
 
+void seal2_chain_retire_enc_below(struct seal2_chain *c, uint64_t gen, struct seal2_ctx *x)
+{
+	const struct seal2_keys *k;
+	struct seal2_tail t;
+
+	if (gen <= c->lo)
+		return;
+	/* gen - 1 >= lo: its keys can still be had. */
+	k = seal2_chain_get(c, gen - 1, x);
+	if (k == NULL) {
+		/* More steps than a chain ever takes: keep nothing. */
+		seal2_chain_wipe_below(c, gen, x);
+		return;
+	}
+	t.gen = gen - 1;
+	memcpy(t.hash, k->hash, sizeof(t.hash));
+	memcpy(t.prf, k->prf, sizeof(t.prf));
+	seal2_chain_wipe_below(c, gen, x);
+	c->tail = t;
+	c->has_tail = 1;
+	sodium_memzero(&t, sizeof(t));
+}
+
 void seal2_chain_wipe(struct seal2_chain *c, struct seal2_ctx *x)
 {
 	for (unsigned i = 0; i < SEAL2_CHAIN_SLOTS; i++)
 		slot_drop(&c->slot[i], x);
+	if (c->has_tail)
+		mac_forget(x, c->tail.hash);
 	sodium_memzero(c, sizeof(*c));
 }
 
@@ -510,8 +550,22 @@ static int tag_keys(struct seal2_ctx *x, const struct seal2_keys *k, const struc
 int seal2_tag(struct seal2_chain *c, const struct seal2_hdr *h, const uint8_t *ct,
 	      size_t ct_len, uint8_t tag[SEAL2_TAG_LEN], struct seal2_ctx *x)
 {
-	const struct seal2_keys *k = seal2_chain_get(c, seal2_tag_index(h), x);
+	uint64_t t = seal2_tag_index(h);
+	const struct seal2_keys *k;
 
+	if (c->has_tail && t == c->tail.gen) {
+		struct seal2_keys tk;
+		int rc;
+
+		/* tag_keys reads only K_hash and K_prf. */
+		memset(tk.enc, 0, sizeof(tk.enc));
+		memcpy(tk.hash, c->tail.hash, sizeof(tk.hash));
+		memcpy(tk.prf, c->tail.prf, sizeof(tk.prf));
+		rc = tag_keys(x, &tk, h, ct, ct_len, tag);
+		sodium_memzero(&tk, sizeof(tk));
+		return rc;
+	}
+	k = seal2_chain_get(c, t, x);
 	if (k == NULL)
 		return -1;
 	return tag_keys(x, k, h, ct, ct_len, tag);
@@ -538,10 +592,41 @@ int seal2_seal(struct seal2_ctx *x, uint16_t suite, struct seal2_chain *c,
 	return seal2_tag(c, h, buf, h->payload_len, tag, x);
 }
 
+int seal2_decrypt_verified(struct seal2_ctx *x, uint16_t suite, struct seal2_chain *c,
+			   const struct seal2_hdr *h, uint8_t *buf)
+{
+	/* Bytes below generation lo: their K_enc is gone.  The receiver's
+	 * kernel has acknowledged them and discards them; the bytes from lo
+	 * on (a segment straddling the boundary) still need decrypting. */
+	if (h->payload_len > 0 && seal2_gen(h->seq_off) < c->lo) {
+		uint64_t skip = (c->lo << SEAL2_GEN_SHIFT) - h->seq_off;
+
+		if (h->seq_off == UINT64_MAX || skip >= h->payload_len)
+			return 1;
+		if (seal2_xor(x, suite, c, h->seq_off + skip, buf + skip,
+			      h->payload_len - (size_t)skip) != 0)
+			return -1;
+		return 1;
+	}
+	return seal2_xor(x, suite, c, h->seq_off, buf, h->payload_len);
+}
+
 int seal2_open(struct seal2_ctx *x, uint16_t suite, struct seal2_chain *c,
 	       const struct seal2_hdr *h, uint8_t *buf, const uint8_t tag[SEAL2_TAG_LEN])
 {
 	if (!seal2_verify(c, h, buf, h->payload_len, tag, x))
 		return -1;
-	return seal2_xor(x, suite, c, h->seq_off, buf, h->payload_len);
+	return seal2_decrypt_verified(x, suite, c, h, buf);
+}
+
+bool seal2_cpu_has_aes(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("aes");
+#elif defined(__aarch64__) && defined(HWCAP_AES)
+	return (getauxval(AT_HWCAP) & HWCAP_AES) != 0;
+#else
+	return false;
+#endif
 }

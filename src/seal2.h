@@ -1,11 +1,10 @@
-/* Data protection of protocol version 2 (doc/protocol.md, once version 2
- * is described there): the per-direction generation chains of traffic keys
+/* Data protection of protocol version 2 (doc/protocol.md sections 5 and
+ * 6): the per-direction generation chains of traffic keys
  * (one generation per GiB of stream offsets), the length-preserving
  * keystreams of suites 0x7402 (ChaCha20) and 0x7403 (AES-128-CTR), and the
  * 12-byte segment tag (Poly1305 then HChaCha20).
  *
- * Pure code over byte buffers: no clocks, no RNG, no I/O.  Nothing in the
- * packet path uses it yet. */
+ * Pure code over byte buffers: no clocks, no RNG, no I/O. */
 #ifndef TC_SEAL2_H
 #define TC_SEAL2_H
 
@@ -32,8 +31,10 @@
 #define SEAL2_CTX_KEYS    0x08	/* k[j] = CPRF(g[j], 0x08, 80) */
 
 /* Generations a chain keeps derived keys for at once: the keystream's
- * generation, the next one (a segment straddling j*G) and the tag's. */
-#define SEAL2_CHAIN_SLOTS 3
+ * generation and the tag's (they differ once the other direction has
+ * passed a GiB).  A segment straddling j*G needs a third, derived again
+ * from g: that happens once per GiB.  Two keep a flow's slot small. */
+#define SEAL2_CHAIN_SLOTS 2
 /* At most this many CPRF steps per key request: the offsets come from the
  * caller's 64-bit extension of 32-bit sequence numbers, so a legitimate
  * request is never far from what the chain holds; this bounds the work a
@@ -50,17 +51,27 @@ struct seal2_keys {
 /* One direction's chain g[lo], g[lo+1], ...: the secret of the lowest
  * generation it still holds, where the last step stopped (to step on from
  * there), and the keys of up to SEAL2_CHAIN_SLOTS generations.  Generations
- * below lo are gone for good.  376 bytes on x86_64. */
+ * below lo are gone for good, except that a receiver keeps the tag keys
+ * (K_hash, K_prf, not K_enc) of generation lo - 1 in tail
+ * (seal2_chain_retire_enc_below).  cur only grows and lo only grows, so a
+ * caller counts generations entered and wiped by their differences.
+ * 336 bytes on x86_64. */
 struct seal2_chain {
 	uint8_t g_lo[SEAL2_SECRET_LEN];		/* g[lo] */
 	uint8_t g_cur[SEAL2_SECRET_LEN];	/* g[cur], lo <= cur */
 	uint64_t lo, cur;
 	uint32_t clock;				/* for least recently used */
+	uint8_t has_tail;
 	struct seal2_slot {
 		uint64_t gen;
 		uint32_t used;			/* 0: empty */
 		struct seal2_keys k;
 	} slot[SEAL2_CHAIN_SLOTS];
+	struct seal2_tail {
+		uint64_t gen;			/* lo - 1 */
+		uint8_t hash[SEAL2_HASH_LEN];
+		uint8_t prf[SEAL2_PRF_LEN];
+	} tail;
 };
 
 /* The per-daemon (not per-flow) state: OpenSSL's AES-128-CTR and a few
@@ -124,8 +135,14 @@ void seal2_chain_init(struct seal2_chain *c, const uint8_t mk[SEAL2_SECRET_LEN],
 const struct seal2_keys *seal2_chain_get(struct seal2_chain *c, uint64_t gen,
 					 struct seal2_ctx *x);
 /* Wipes (sodium_memzero) every secret of generations below gen: afterwards
- * they can no longer be derived.  No-op when gen <= lo. */
+ * they can no longer be derived.  No-op when gen <= lo.  What the sender
+ * of a direction does (doc/protocol.md section 5). */
 void seal2_chain_wipe_below(struct seal2_chain *c, uint64_t gen, struct seal2_ctx *x);
+/* What the receiver does: every K_enc below gen is wiped, and every secret
+ * below gen - 1; generation gen - 1 keeps its K_hash and K_prf (the tail),
+ * so a retransmitted segment of it can still be verified, and passed on
+ * undecrypted.  No-op when gen <= lo. */
+void seal2_chain_retire_enc_below(struct seal2_chain *c, uint64_t gen, struct seal2_ctx *x);
 /* Wipes the whole chain. */
 void seal2_chain_wipe(struct seal2_chain *c, struct seal2_ctx *x);
 
@@ -150,7 +167,7 @@ void seal2_tag_keys(const struct seal2_keys *k, const struct seal2_hdr *h,
 int seal2_tag(struct seal2_chain *c, const struct seal2_hdr *h, const uint8_t *ct,
 	      size_t ct_len, uint8_t tag[SEAL2_TAG_LEN], struct seal2_ctx *x);
 /* Constant-time check of a received tag; false also when the keys are gone
- * or OpenSSL fails. */
+ * or OpenSSL fails.  Uses the tail's keys for the tail's generation. */
 bool seal2_verify(struct seal2_chain *c, const struct seal2_hdr *h, const uint8_t *ct,
 		  size_t ct_len, const uint8_t tag[SEAL2_TAG_LEN], struct seal2_ctx *x);
 
@@ -160,8 +177,18 @@ int seal2_seal(struct seal2_ctx *x, uint16_t suite, struct seal2_chain *c,
 	       const struct seal2_hdr *h, uint8_t *buf, uint8_t tag[SEAL2_TAG_LEN]);
 /* What the receiver does: verify the tag over the ciphertext, and only if
  * it is valid decrypt buf in place.  0, or -1 (bad tag: buf untouched; or
- * keys gone / OpenSSL failure). */
+ * keys gone / OpenSSL failure), or 1: the tag is valid but a K_enc the
+ * bytes need is gone (buf untouched; the receiver acknowledged those bytes
+ * long ago and passes the segment on as it is). */
 int seal2_open(struct seal2_ctx *x, uint16_t suite, struct seal2_chain *c,
 	       const struct seal2_hdr *h, uint8_t *buf, const uint8_t tag[SEAL2_TAG_LEN]);
+/* The decrypting half of seal2_open, for a caller that has verified the
+ * tag itself: 0, 1 (bytes below the chain's lo left as they are) or -1. */
+int seal2_decrypt_verified(struct seal2_ctx *x, uint16_t suite, struct seal2_chain *c,
+			   const struct seal2_hdr *h, uint8_t *buf);
+
+/* Whether this CPU has AES instructions (x86 AES-NI, arm64 AES): then
+ * 0x7403 is the faster suite and goes first in what we offer. */
+bool seal2_cpu_has_aes(void);
 
 #endif

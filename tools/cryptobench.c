@@ -1,19 +1,10 @@
 /*
- * cryptobench: what the per-segment crypto of suite 0x7401 costs, measured
- * on the daemon's own code (libtccore's seal_xor, seal_tag, seal_verify).
+ * cryptobench: what the per-segment crypto of protocol version 2 costs,
+ * measured on the daemon's own code (libtccore's src/seal2.c).
  *
  *   cryptobench [--json] [--time SEC]
  *
- * For segment payloads of 64, 512 and 1460 bytes it times
- *
- *   encrypt+MAC     seal_xor (ChaCha20 keystream at the segment's stream
- *                   offset) then seal_tag (BLAKE2b over the 22-byte pseudo
- *                   header and the ciphertext): what the sender's daemon
- *                   does to every outgoing segment;
- *   verify+decrypt  seal_verify then seal_xor: what the receiver's daemon
- *                   does to every incoming segment.
- *
- * Then the same for protocol version 2 (src/seal2.c), 1460-byte segments:
+ * For 1460-byte segments it times
  * seal (keystream then tag) and open (verify then keystream) with suites
  * 0x7403 (AES-128-CTR through OpenSSL) and 0x7402 (ChaCha20), each also
  * with a key that is not in the per-daemon context cache (each segment from
@@ -54,7 +45,6 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
-#include "seal.h"
 #include "seal2.h"
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -70,24 +60,21 @@
 #define BATCH     64
 #define WARMUP_S  0.05
 
-static const size_t sizes[] = { 64, 512, 1460 };
-
-enum op { OP_SEAL, OP_OPEN, OP_SEAL_7403, OP_OPEN_7403, OP_SEAL_7403_MISS, OP_OPEN_7403_MISS,
+enum op { OP_SEAL_7403, OP_OPEN_7403, OP_SEAL_7403_MISS, OP_OPEN_7403_MISS,
 	  OP_SEAL_7402, OP_OPEN_7402, OP_SEAL_7402_MISS, OP_OPEN_7402_MISS };
 static const char *const op_name[] = {
-	"encrypt+MAC", "verify+decrypt",
 	"v2 seal 0x7403", "v2 open 0x7403", "v2 seal 0x7403 uncached", "v2 open 0x7403 uncached",
 	"v2 seal 0x7402", "v2 open 0x7402", "v2 seal 0x7402 uncached", "v2 open 0x7402 uncached",
 };
 static const char *const op_key[] = {
-	"seal", "open", "seal_7403", "open_7403", "seal_7403_uncached", "open_7403_uncached",
+	"seal_7403", "open_7403", "seal_7403_uncached", "open_7403_uncached",
 	"seal_7402", "open_7402", "seal_7402_uncached", "open_7402_uncached",
 };
 
 struct slot {
 	uint8_t buf[MAX_SIZE];
-	uint8_t tag[2][SEAL_TAG_LEN];	/* [0]: of ct, [1]: of ct ^ keystream */
-	struct seal_hdr hdr;
+	uint8_t tag[2][SEAL2_TAG_LEN];	/* [0]: of ct, [1]: of ct ^ keystream */
+	struct seal2_hdr hdr;
 	uint64_t off;
 };
 
@@ -102,7 +89,6 @@ struct result {
 };
 
 static struct slot ring[RING];
-static struct seal_key key;
 /* Version 2: one chain per flow (FLOWS flows take turns in the uncached
  * cases, more than the context cache holds), one per-daemon context. */
 #define FLOWS (2 * SEAL2_AES_CACHE)
@@ -128,35 +114,9 @@ static uint64_t cycles(void)
 #endif
 }
 
-static void ring_init(size_t size)
-{
-	for (unsigned i = 0; i < RING; i++) {
-		struct slot *s = &ring[i];
-
-		randombytes_buf(s->buf, size);
-		s->off = (uint64_t)i * size;
-		s->hdr = (struct seal_hdr){
-			.flags = 0x18,	/* ACK | PSH */
-			.seq_off = s->off,
-			.ack_off = 4242,
-			.payload_len = (uint16_t)size,
-			.urg_ptr = 0,
-		};
-		seal_tag(&key, &s->hdr, s->buf, size, s->tag[0]);
-		seal_xor(&key, s->off, s->buf, size);
-		seal_tag(&key, &s->hdr, s->buf, size, s->tag[1]);
-		seal_xor(&key, s->off, s->buf, size);	/* back to ct */
-	}
-}
-
-static bool is_v2(enum op op)
-{
-	return op >= OP_SEAL_7403;
-}
-
 static bool is_open(enum op op)
 {
-	return op == OP_OPEN || op == OP_OPEN_7403 || op == OP_OPEN_7403_MISS ||
+	return op == OP_OPEN_7403 || op == OP_OPEN_7403_MISS ||
 	       op == OP_OPEN_7402 || op == OP_OPEN_7402_MISS;
 }
 
@@ -174,10 +134,7 @@ static struct seal2_chain *chain_of(enum op op, unsigned i)
 
 static struct seal2_hdr hdr2(const struct slot *s)
 {
-	return (struct seal2_hdr){
-		.flags = s->hdr.flags, .seq_off = s->hdr.seq_off, .ack_off = s->hdr.ack_off,
-		.payload_len = s->hdr.payload_len, .urg_ptr = s->hdr.urg_ptr,
-	};
+	return s->hdr;
 }
 
 static void ring_init2(enum op op, size_t size)
@@ -191,7 +148,7 @@ static void ring_init2(enum op op, size_t size)
 
 		randombytes_buf(s->buf, size);
 		s->off = (uint64_t)i * size;
-		s->hdr = (struct seal_hdr){ .flags = 0x18, .seq_off = s->off, .ack_off = 4242,
+		s->hdr = (struct seal2_hdr){ .flags = 0x18, .seq_off = s->off, .ack_off = 4242,
 					    .payload_len = (uint16_t)size };
 		h = hdr2(s);
 		seal2_tag(c, &h, s->buf, size, s->tag[0], &ctx2);
@@ -204,36 +161,24 @@ static void ring_init2(enum op op, size_t size)
 /* BATCH segments of one operation.  *phase tracks, for OP_OPEN, which of
  * its two contents every slot holds (all slots flip together once the ring
  * is walked).  Returns the number of failed verifications. */
-static unsigned run_batch(enum op op, size_t size, unsigned *pos, unsigned *phase)
+static unsigned run_batch(enum op op, unsigned *pos, unsigned *phase)
 {
 	unsigned bad = 0;
 
 	for (unsigned n = 0; n < BATCH; n++) {
 		struct slot *s = &ring[*pos];
 
-		if (is_v2(op)) {
-			struct seal2_hdr h = hdr2(s);
-			struct seal2_chain *c = chain_of(op, *pos);
+		struct seal2_hdr h = hdr2(s);
+		struct seal2_chain *c = chain_of(op, *pos);
 
-			if (!is_open(op)) {
-				uint8_t tag[SEAL2_TAG_LEN];
+		if (!is_open(op)) {
+			uint8_t tag[SEAL2_TAG_LEN];
 
-				if (seal2_seal(&ctx2, suite_of(op), c, &h, s->buf, tag) != 0)
-					bad++;
-				sink ^= tag[0];
-			} else if (seal2_open(&ctx2, suite_of(op), c, &h, s->buf, s->tag[*phase]) != 0) {
+			if (seal2_seal(&ctx2, suite_of(op), c, &h, s->buf, tag) != 0)
 				bad++;
-			}
-		} else if (op == OP_SEAL) {
-			uint8_t tag[SEAL_TAG_LEN];
-
-			seal_xor(&key, s->off, s->buf, size);
-			seal_tag(&key, &s->hdr, s->buf, size, tag);
 			sink ^= tag[0];
-		} else {
-			if (!seal_verify(&key, &s->hdr, s->buf, size, s->tag[*phase]))
-				bad++;
-			seal_xor(&key, s->off, s->buf, size);
+		} else if (seal2_open(&ctx2, suite_of(op), c, &h, s->buf, s->tag[*phase]) != 0) {
+			bad++;
 		}
 		if (++*pos == RING) {
 			*pos = 0;
@@ -251,13 +196,10 @@ static int measure(enum op op, size_t size, double seconds, struct result *r)
 	double best_ns = 0, best_cyc = 0;
 	uint64_t best_segs = 0;
 
-	if (is_v2(op))
-		ring_init2(op, size);
-	else
-		ring_init(size);
+	ring_init2(op, size);
 	t_end = now_ns() + (uint64_t)(WARMUP_S * 1e9);
 	while (now_ns() < t_end)
-		bad += run_batch(op, size, &pos, &phase);
+		bad += run_batch(op, &pos, &phase);
 
 	for (unsigned round = 0; round < ROUNDS; round++) {
 		uint64_t segs = 0, c0, c1, t1;
@@ -265,7 +207,7 @@ static int measure(enum op op, size_t size, double seconds, struct result *r)
 		t0 = now_ns();
 		c0 = cycles();
 		do {
-			bad += run_batch(op, size, &pos, &phase);
+			bad += run_batch(op, &pos, &phase);
 			segs += BATCH;
 			t1 = now_ns();
 		} while (t1 - t0 < round_ns);
@@ -412,10 +354,10 @@ static long aes_ctx_bytes(void)
 static void usage(FILE *out)
 {
 	fputs("usage: cryptobench [--json] [--time SEC]\n"
-	      "Times encrypt+MAC and verify+decrypt of 64, 512 and 1460-byte\n"
-	      "segments with tcpcryptd's own seal code, then protocol version 2's\n"
-	      "seal and open of 1460-byte segments and its fixed costs; --time is\n"
-	      "per case (default 0.3 s).\n", out);
+	      "Times protocol version 2's seal (encrypt + tag) and open (verify +\n"
+	      "decrypt) of 1460-byte segments with tcpcryptd's own seal code, for\n"
+	      "suites 0x7403 and 0x7402, and its fixed costs; --time is per case\n"
+	      "(default 0.3 s).\n", out);
 }
 
 int main(int argc, char **argv)
@@ -426,9 +368,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	enum { NCASES = 2 * sizeof(sizes) / sizeof(sizes[0]) + (OP_OPEN_7402_MISS - OP_SEAL_7403 + 1) };
+	enum { NCASES = OP_OPEN_7402_MISS - OP_SEAL_7403 + 1 };
 	struct result res[NCASES];
-	uint8_t traffic_key[64];
 	bool json = false;
 	double seconds = 0.3;
 	unsigned n = 0;
@@ -473,16 +414,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cryptobench: sodium_init failed\n");
 		return 1;
 	}
-	randombytes_buf(traffic_key, sizeof(traffic_key));
-	seal_key_init(&key, traffic_key);
-
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
-		for (int op = OP_SEAL; op <= OP_OPEN; op++)
-			if (measure((enum op)op, sizes[i], seconds, &res[n++]) < 0)
-				return 1;
-	seal_key_wipe(&key);
-
-	/* version 2 */
 	if (seal2_ctx_init(&ctx2) != 0 ||
 	    (aes_cipher = EVP_CIPHER_fetch(NULL, "AES-128-CTR", NULL)) == NULL) {
 		fprintf(stderr, "cryptobench: OpenSSL has no AES-128-CTR\n");
@@ -508,7 +439,7 @@ int main(int argc, char **argv)
 	EVP_CIPHER_free(aes_cipher);
 
 	if (json) {
-		printf("{\"tool\": \"cryptobench\", \"suite\": \"0x7401\", \"cycles\": %s, "
+		printf("{\"tool\": \"cryptobench\", \"protocol\": 2, \"cycles\": %s, "
 		       "\"seconds_per_case\": %.3f, \"rounds\": %d, \"results\": [",
 		       HAVE_TSC ? "\"tsc\"" : "null", seconds, ROUNDS);
 		for (unsigned i = 0; i < n; i++) {
@@ -524,8 +455,7 @@ int main(int argc, char **argv)
 			printf(", \"mb_per_s\": %.1f, \"ns_per_segment\": %.1f, \"segments\": %llu, "
 			       "\"suite\": \"%s\"}",
 			       r->mb_per_s, r->ns_per_segment, (unsigned long long)r->segments,
-			       !is_v2(r->op) ? "0x7401" : suite_of(r->op) == SEAL2_SUITE_CHACHA20 ?
-			       "0x7402" : "0x7403");
+			       suite_of(r->op) == SEAL2_SUITE_CHACHA20 ? "0x7402" : "0x7403");
 		}
 		printf("\n], \"v2_fixed\": {\"tag_pure_ack_ns\": %.1f, \"aes_ctx_per_use_ns\": %.1f, "
 		       "\"aes_ctx_bytes\": %ld, \"chain_bytes\": %zu, \"ctx_cache_bytes\": %zu}}\n",
@@ -533,9 +463,8 @@ int main(int argc, char **argv)
 		       sizeof(struct seal2_ctx));
 		return 0;
 	}
-	printf("cryptobench: suite 0x7401 (ChaCha20 + BLAKE2b tag), %.2f s per case, "
+	printf("cryptobench: protocol version 2 (Poly1305 + HChaCha20 tag), %.2f s per case, "
 	       "fastest of %d rounds\n", seconds, ROUNDS);
-	printf("(v2 rows: protocol version 2, Poly1305 + HChaCha20 tag)\n");
 	printf("%6s  %-25s %9s %12s %10s %12s\n", "bytes", "operation", "ns/byte", "cycles/byte",
 	       "MB/s", "ns/segment");
 	for (unsigned i = 0; i < n; i++) {
