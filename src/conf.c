@@ -177,6 +177,58 @@ static int set_linger(struct parser *p, const char *name, const char *arg)
 			   &p->c->linger_set);
 }
 
+static const struct {
+	const char *name;
+	uint16_t suite;
+} suite_names[CONF_MAX_SUITES] = {
+	{ "aes128", 0x7403 },
+	{ "chacha20", 0x7402 },
+};
+
+const char *conf_suite_name(uint16_t suite)
+{
+	for (unsigned i = 0; i < CONF_MAX_SUITES; i++)
+		if (suite_names[i].suite == suite)
+			return suite_names[i].name;
+	return "-";
+}
+
+int conf_parse_suites(const char *s, uint16_t out[CONF_MAX_SUITES], unsigned *n)
+{
+	unsigned count = 0;
+
+	while (*s) {
+		size_t len = strcspn(s, ",");
+		unsigned i;
+
+		for (i = 0; i < CONF_MAX_SUITES; i++)
+			if (strlen(suite_names[i].name) == len &&
+			    strncmp(s, suite_names[i].name, len) == 0)
+				break;
+		if (i == CONF_MAX_SUITES || count == CONF_MAX_SUITES)
+			return -1;
+		for (unsigned j = 0; j < count; j++)
+			if (out[j] == suite_names[i].suite)
+				return -1;	/* listed twice */
+		out[count++] = suite_names[i].suite;
+		s += len;
+		if (*s == ',' && *++s == '\0')
+			return -1;	/* trailing comma */
+	}
+	if (count == 0)
+		return -1;
+	*n = count;
+	return 0;
+}
+
+static int set_suites(struct parser *p, const char *name, const char *arg)
+{
+	if (conf_parse_suites(arg, p->c->suites, &p->c->nsuites) < 0)
+		return fail_value(p, name, arg, "aes128 and/or chacha20, comma-separated");
+	p->c->suites_set = true;
+	return 0;
+}
+
 bool conf_state_file_valid(const char *s)
 {
 	return strcmp(s, "none") == 0 || s[0] == '/';
@@ -204,6 +256,7 @@ static const struct directive directives[] = {
 	{ "rst", set_rst },
 	{ "linger", set_linger },
 	{ "state-file", set_state_file },
+	{ "suites", set_suites },
 };
 
 _Static_assert(sizeof(directives) / sizeof(directives[0]) <=

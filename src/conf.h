@@ -9,6 +9,9 @@
 
 #include "policy.h"
 
+/* Cipher suites there are (0x7403 "aes128", 0x7402 "chacha20"). */
+#define CONF_MAX_SUITES 2
+
 struct tc_config {
 	/* Each *_set flag says the file gave the value (the command line
 	 * overrides the file, the file overrides built-in defaults). */
@@ -26,6 +29,9 @@ struct tc_config {
 	bool linger_set;
 	uint64_t linger_s;		/* linger SECONDS (0..3600) */
 	char *state_file;		/* state-file PATH ("none" disables) */
+	bool suites_set;
+	uint16_t suites[CONF_MAX_SUITES];	/* suites LIST, in order of preference */
+	unsigned nsuites;
 	struct policy policy;		/* policy ACTION [addr P] [port N[-M]], in order */
 };
 
@@ -39,6 +45,11 @@ void conf_free(struct tc_config *c);
  * A number: decimal digits only (no sign, no spaces) in lo..hi; -1
  * otherwise. */
 int conf_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+/* A suite list, "aes128,chacha20": names separated by commas, each at most
+ * once, in order of preference.  0 with out/n filled, or -1. */
+int conf_parse_suites(const char *s, uint16_t out[CONF_MAX_SUITES], unsigned *n);
+/* The name of a suite ("aes128", "chacha20"), "-" for any other value. */
+const char *conf_suite_name(uint16_t suite);
 /* A state file: an absolute path, or "none". */
 bool conf_state_file_valid(const char *s);
 /* NULL for "none" (state file, control socket), else s. */

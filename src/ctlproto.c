@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "conf.h"
 #include "kx.h"
 
 const char *ctl_status_code(enum ctl_status st)
@@ -289,7 +290,7 @@ int ctl_format_flow(char *buf, size_t len, const struct flow *f, uint64_t now,
 		    const char *policy)
 {
 	static const char hex[] = "0123456789abcdef";
-	char l[CTL_ADDR_MAX], r[CTL_ADDR_MAX], sid[2 * KX_SESSID_LEN + 1];
+	char l[CTL_ADDR_MAX], r[CTL_ADDR_MAX], sid[2 * KX_SESSID_LEN + 1], gen[48];
 	struct ctl_addr la, ra;
 	uint64_t age = now > f->created ? (now - f->created) / 1000000u : 0;
 	size_t i;
@@ -303,14 +304,21 @@ int ctl_format_flow(char *buf, size_t len, const struct flow *f, uint64_t now,
 			sid[2 * i + 1] = hex[f->session_id[i] & 15];
 		}
 		sid[2 * KX_SESSID_LEN] = '\0';
+		/* The generations of the latest bytes sent and received (the
+		 * chains' lo and cur say which secrets are still held). */
+		snprintf(gen, sizeof(gen), "%" PRIu64 "/%" PRIu64,
+			 f->snd.high ? (f->snd.high - 1) >> SEAL2_GEN_SHIFT : 0,
+			 f->rcv.high ? (f->rcv.high - 1) >> SEAL2_GEN_SHIFT : 0);
 	} else {
 		strcpy(sid, "-");
+		strcpy(gen, "-");
 	}
 	return finish(snprintf(buf, len,
-			       "flow local=%s remote=%s state=%s role=%c suite=%s sid=%s "
+			       "flow local=%s remote=%s state=%s role=%c suite=%s gen=%s sid=%s "
 			       "bytes_out=%" PRIu64 " bytes_in=%" PRIu64 " policy=%s age=%" PRIu64 "\n",
 			       l, r, ctl_flow_state(f), f->role == ROLE_A ? 'A' : 'B',
-			       f->keyed ? "0x7401" : "-", sid, f->bytes_out, f->bytes_in,
+			       f->keyed ? conf_suite_name(f->suite) : "-", gen, sid, f->bytes_out,
+			       f->bytes_in,
 			       policy && *policy ? policy : "-", age),
 		      len);
 }

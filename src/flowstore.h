@@ -19,7 +19,7 @@
 
 #include "flow.h"
 
-#define FLOWSTORE_VERSION 1
+#define FLOWSTORE_VERSION 2	/* 2: protocol version 2 flows (chains, suite) */
 
 struct flowstore_hdr {
 	char magic[8];			/* "TCFLOWS\0" */

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <netinet/in.h>	/* before linux/netfilter.h, which pulls linux/in.h */
 #include <linux/netfilter.h>
 #include <signal.h>
 #include <sodium.h>
@@ -54,6 +55,7 @@ struct daemon {
 	bool config_explicit;		/* -c given: the file must exist */
 	struct policy cli_policy;	/* --policy rules, always first */
 	struct policy policy;		/* in force: cli_policy + the file's */
+	int mtu_fd[2];			/* UDP sockets (IPv4, IPv6) for route MTUs */
 	uint8_t pkt_buf[PKT_BUF_SIZE];
 };
 
@@ -62,6 +64,7 @@ struct options {
 	bool config_explicit;
 	struct policy cli_policy;
 	bool queue_set, idle_set, max_flows_set, rst_set, socket_set, linger_set, state_set;
+	bool suites_set;
 	uint16_t queue;
 	const char *keylog_path;
 	int verbose;
@@ -117,6 +120,34 @@ static void io_conntrack_liberal(void *ctx, const struct flow_key *k, bool we_op
 	struct daemon *d = ctx;
 
 	ctnl_liberal(&d->ct, k, we_opened);
+}
+
+/* The route MTU towards k's remote address: connect() on a UDP socket
+ * looks the route up (it sends nothing) and IP_MTU / IPV6_MTU read its MTU.
+ * Only the peer's SYN and SYN-ACK ask.  0 when unknown. */
+static unsigned io_route_mtu(void *ctx, const struct flow_key *k)
+{
+	struct daemon *d = ctx;
+	bool v6 = k->family == AF_INET6;
+	int fd = d->mtu_fd[v6], mtu = 0;
+	socklen_t len = sizeof(mtu);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9) };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+	int rc;
+
+	if (fd < 0)
+		return 0;
+	if (v6) {
+		memcpy(&sin6.sin6_addr, k->raddr, 16);
+		rc = connect(fd, (struct sockaddr *)&sin6, sizeof(sin6));
+	} else {
+		memcpy(&sin.sin_addr, k->raddr, 4);
+		rc = connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+	}
+	if (rc < 0 || getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU,
+				 &mtu, &len) < 0 || mtu < 0)
+		return 0;
+	return (unsigned)mtu;
 }
 
 /* --- packets ----------------------------------------------------------- */
@@ -225,6 +256,9 @@ static void usage(FILE *out)
 		"      --linger S         keep finished connections S seconds for late\n"
 		"                         segments (default 60)\n"
 		"      --rst-authenticated  drop RSTs without a valid MAC on encrypted flows\n"
+		"      --suites LIST      cipher suites to offer and accept, in order of\n"
+		"                         preference: aes128,chacha20 (default: AES-128\n"
+		"                         first where the CPU has AES instructions)\n"
 		"      --state-file PATH  keep the flow table in PATH (on tmpfs) so that a\n"
 		"                         restarted daemon resumes the connections\n"
 		"                         (default %s; \"none\": off)\n"
@@ -251,7 +285,7 @@ static void usage(FILE *out)
 static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_IDLE = 256, OPT_MAX_FLOWS, OPT_RST_AUTH, OPT_SOCKET, OPT_SOCKET_GROUP,
-	       OPT_LINGER, OPT_STATE_FILE, OPT_NO_X25519_MEMO, OPT_CORE_DUMP };
+	       OPT_LINGER, OPT_STATE_FILE, OPT_NO_X25519_MEMO, OPT_CORE_DUMP, OPT_SUITES };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "policy", required_argument, NULL, 'P' },
@@ -261,6 +295,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 		{ "linger", required_argument, NULL, OPT_LINGER },
 		{ "rst-authenticated", no_argument, NULL, OPT_RST_AUTH },
+		{ "suites", required_argument, NULL, OPT_SUITES },
 		{ "state-file", required_argument, NULL, OPT_STATE_FILE },
 		{ "no-x25519-memo", no_argument, NULL, OPT_NO_X25519_MEMO },
 		{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -349,6 +384,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_RST_AUTH:
 			o->ecfg.rst_authenticated = true;
 			o->rst_set = true;
+			break;
+		case OPT_SUITES:
+			if (conf_parse_suites(optarg, o->ecfg.suites, &o->ecfg.nsuites) < 0) {
+				fprintf(stderr, "tcpcryptd: --suites: need aes128 and/or chacha20, "
+					"comma-separated: %s\n", optarg);
+				return EX_USAGE;
+			}
+			o->suites_set = true;
 			break;
 		case OPT_SOCKET:
 			if (!*optarg) {
@@ -554,6 +597,10 @@ static void apply_config(struct options *o, struct tc_config *c)
 		o->ecfg.linger_us = c->linger_s * 1000000u;
 	if (c->state_file && !o->state_set)
 		o->state_file = conf_path_or_none(c->state_file);
+	if (c->suites_set && !o->suites_set) {
+		memcpy(o->ecfg.suites, c->suites, sizeof(o->ecfg.suites));
+		o->ecfg.nsuites = c->nsuites;
+	}
 }
 
 /* The policy a flow was opened under. */
@@ -678,7 +725,7 @@ int main(int argc, char **argv)
 	struct engine_io io = {
 		.ctx = &d, .inject = io_inject, .release = io_release,
 		.random = io_random, .keylog = io_keylog,
-		.conntrack_liberal = io_conntrack_liberal,
+		.conntrack_liberal = io_conntrack_liberal, .route_mtu = io_route_mtu,
 	};
 	struct ctl_ops ops = { .ctx = &d, .reload = reload_config, .policy = flow_policy };
 	struct tc_config cfg;
@@ -754,9 +801,20 @@ int main(int argc, char **argv)
 	}
 	if (engine_init_slots(&d.engine, &o.ecfg, &io, d.store_on ? d.store.slots : NULL,
 			      d.store_on ? &d.store.hdr->slots_used : NULL) < 0) {
-		log_err("out of memory for the flow table");
+		log_err("cannot set up the engine: out of memory for the flow table, or "
+			"OpenSSL's libcrypto lacks AES-128-CTR");
 		return EX_OSERR;
 	}
+	{
+		char list[32];
+
+		snprintf(list, sizeof(list), "%s%s%s", conf_suite_name(o.ecfg.suites[0]),
+			 o.ecfg.nsuites > 1 ? "," : "",
+			 o.ecfg.nsuites > 1 ? conf_suite_name(o.ecfg.suites[1]) : "");
+		log_info("cipher suites: %s", list);
+	}
+	d.mtu_fd[0] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	d.mtu_fd[1] = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (d.store_on && d.store.adoptable) {
 		size_t discarded, n = engine_resume(&d.engine, now_us(), &discarded);
 

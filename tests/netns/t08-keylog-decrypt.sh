@@ -125,7 +125,7 @@ kd_field() {
 
 # decrypt PORT: run the tool, check the sid against both daemons.
 decrypt() {
-	local port=$1 out err sid sa sb vab vba
+	local port=$1 out err sid sa sb vab vba suite
 	out="$W/kd-$port.out"
 	err="$W/kd-$port.err"
 	python3 "$KD" "$pcap" "$keylog" "$port" \
@@ -138,10 +138,12 @@ $(cat "$err")"
 	sb=$(tc_sid "$NS_B" "$port" B) || exit 1
 	[[ $sid == "$sa" ]] || fail "port $port: session ID from capture + key log $sid != A's logged sid $sa"
 	[[ $sid == "$sb" ]] || fail "port $port: session ID from capture + key log $sid != B's logged sid $sb"
+	suite=$(kd_field "$out" suite)
+	[[ $suite == 0x7402 || $suite == 0x7403 ]] || fail "port $port: tool printed suite '$suite'"
 	vab=$(kd_field "$out" verified_ab)
 	vba=$(kd_field "$out" verified_ba)
 	((vab > 0 && vba > 0)) || fail "port $port: verified $vab segments A->B and $vba B->A, want both > 0"
-	log "port $port: sid from capture matches both daemons (${sid:0:16}...); all tags verified:" \
+	log "port $port: suite $suite, sid from capture matches both daemons (${sid:0:16}...); all tags verified:" \
 		"$vab A->B, $vba B->A, $(kd_field "$out" untagged_prekey) untagged before keys," \
 		"$(kd_field "$out" segments) segments"
 }

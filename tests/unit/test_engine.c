@@ -307,8 +307,11 @@ static void inj_seg(struct seg *s, const struct host *h, size_t i)
 	seg_load(s, h->log.inj[i].data, h->log.inj[i].len);
 }
 
-static const uint8_t eno_a_opt[] = { 0x45, 0x05, 0xa0, 0x74, 0x31 };
-static const uint8_t eno_b_opt[] = { 0x45, 0x06, 0x01, 0xa0, 0x74, 0x31 };
+/* A's Init1 with both suites: what the engine sends by default. */
+#define INIT1_LEN 77
+
+static const uint8_t eno_a_opt[] = { 0x45, 0x05, 0xa0, 0x74, 0x32 };
+static const uint8_t eno_b_opt[] = { 0x45, 0x06, 0x01, 0xa0, 0x74, 0x32 };
 static const uint8_t eno_ack_opt[] = { 0x45, 0x02 };
 
 /* ------------------------------------------------------------------------ */
@@ -462,7 +465,8 @@ START_TEST(test_syn_gets_eno_and_lower_mss)
 	ck_assert_uint_eq(pkt_opts_len(&T.syn.p), 28);
 	ck_assert_mem_eq(pkt_opts(&T.syn.p) + 4, syn_opts + 4, 16);
 	ck_assert_uint_eq(scan(&T.syn).eno_count, 1);
-	ck_assert_uint_eq(mss_of(&T.syn), 1460 - 16);
+	/* Our own kernel's MSS leaves unchanged: B's daemon lowers it. */
+	ck_assert_uint_eq(mss_of(&T.syn), 1460);
 	ck_assert_uint_eq(pkt_seq(&T.syn.p), A.isn);
 	ck_assert_uint_eq(pkt_payload_len(&T.syn.p), 0);
 	ck_assert_uint_eq(A.e.flows.count, 1);
@@ -471,7 +475,7 @@ START_TEST(test_syn_gets_eno_and_lower_mss)
 	ck_assert(passes(T.v_syn_b));
 	ck_assert_uint_eq(B.e.flows.count, 1);
 	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_SYN_RCVD);
-	ck_assert_uint_le(mss_of(&T.syn_rx), 1460 - 16);
+	ck_assert_uint_eq(mss_of(&T.syn_rx), 1460 - 16);
 }
 END_TEST
 
@@ -485,13 +489,13 @@ START_TEST(test_synack_gets_eno)
 	ck_assert_int_eq(opt_find(&T.synack, eno_b_opt, sizeof(eno_b_opt)), 20);
 	ck_assert_uint_eq(pkt_opts_len(&T.synack.p), 28);
 	ck_assert_uint_eq(scan(&T.synack).eno_count, 1);
-	ck_assert_uint_eq(mss_of(&T.synack), 1460 - 16);
+	ck_assert_uint_eq(mss_of(&T.synack), 1460);
 	ck_assert_uint_eq(pkt_seq(&T.synack.p), B.isn);
 	ck_assert_uint_eq(pkt_ack(&T.synack.p), A.isn + 1);
 	/* A accepts, switches ENO on and marks the connection. */
 	ck_assert_int_eq(T.v_synack_a, EV_ACCEPT_ENCRYPTED);
 	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_KX);
-	ck_assert_uint_le(mss_of(&T.synack_rx), 1460 - 16);
+	ck_assert_uint_eq(mss_of(&T.synack_rx), 1460 - 16);
 }
 END_TEST
 
@@ -512,12 +516,14 @@ START_TEST(test_third_segment_carries_init1)
 	ck_assert_uint_eq(pkt_flags(&T.ack3.p), TCP_ACK | TCP_PSH);
 	ck_assert_uint_eq(pkt_seq(&T.ack3.p), A.isn + 1);
 	ck_assert_uint_eq(pkt_ack(&T.ack3.p), B.isn + 1);
-	ck_assert_uint_eq(pkt_payload_len(&T.ack3.p), KX_INIT1_LEN);
+	ck_assert_uint_eq(pkt_payload_len(&T.ack3.p), KX_INIT1_MAX_OWN);
 	pl = pkt_payload(&T.ack3.p);
 	ck_assert_uint_eq(get_be32(pl), KX_INIT1_MAGIC);
-	ck_assert_uint_eq(get_be32(pl + 4), 75);
-	ck_assert_uint_eq(pl[8], 1);
-	ck_assert_uint_eq(get_be16(pl + 9), KX_SUITE_V1);
+	ck_assert_uint_eq(get_be32(pl + 4), 77);
+	/* Both suites, in the configured order of preference. */
+	ck_assert_uint_eq(pl[8], 2);
+	ck_assert_uint_eq(get_be16(pl + 9), A.e.cfg.suites[0]);
+	ck_assert_uint_eq(get_be16(pl + 11), A.e.cfg.suites[1]);
 	/* Init1 carriers are never tagged. */
 	ck_assert(!has_mac(&T.ack3));
 }
@@ -538,7 +544,7 @@ START_TEST(test_b_injects_init2_before_passing_ack)
 	ck_assert_uint_eq(pkt_sport(&init2.p), 80);
 	ck_assert_uint_eq(pkt_dport(&init2.p), 40000);
 	ck_assert_uint_eq(pkt_seq(&init2.p), B.isn + 1);
-	ck_assert_uint_eq(pkt_ack(&init2.p), A.isn + 1 + 75);
+	ck_assert_uint_eq(pkt_ack(&init2.p), A.isn + 1 + INIT1_LEN);
 	ck_assert_uint_eq(pkt_flags(&init2.p), TCP_ACK | TCP_PSH);
 	ck_assert_uint_eq(pkt_payload_len(&init2.p), KX_INIT2_LEN);
 	ck_assert_uint_eq(get_be32(pkt_payload(&init2.p)), KX_INIT2_MAGIC);
@@ -579,7 +585,7 @@ START_TEST(test_init2_dropped_and_keys_agree)
 	ck_assert_uint_eq(A.log.nkeylog, 1);
 	ck_assert_mem_eq(A.log.n_a, B.log.n_a, 32);
 	ck_assert_mem_eq(A.log.es, B.log.es, 32);
-	ck_assert_mem_eq(A.log.n_a, pkt_payload(&T.ack3.p) + 11, 32);
+	ck_assert_mem_eq(A.log.n_a, pkt_payload(&T.ack3.p) + 13, 32);
 	ck_assert_uint_eq(A.e.ctr.encrypted_flows, 1);
 	ck_assert_uint_eq(B.e.ctr.encrypted_flows, 1);
 	/* Nothing was held, so A acknowledges Init2 with a tagged pure ACK. */
@@ -587,7 +593,7 @@ START_TEST(test_init2_dropped_and_keys_agree)
 	step_ack4();
 	ck_assert(has_mac(&T.ack4));
 	ck_assert_uint_eq(pkt_payload_len(&T.ack4.p), 0);
-	ck_assert_uint_eq(pkt_seq(&T.ack4.p), A.isn + 1 + 75);
+	ck_assert_uint_eq(pkt_seq(&T.ack4.p), A.isn + 1 + INIT1_LEN);
 	ck_assert_uint_eq(pkt_ack(&T.ack4.p), B.isn + 1 + 74);
 	ck_assert(passes(T.v_ack4_b));
 	ck_assert_uint_eq(pkt_seq(&T.ack4_rx.p), A.isn + 1);
@@ -628,7 +634,7 @@ START_TEST(test_data_held_until_init2)
 	seg_load(&data, A.log.rel[0].data, A.log.rel[0].len);
 	ck_assert(has_mac(&data));
 	ck_assert(pkt_checksums_ok(&data.p));
-	ck_assert_uint_eq(pkt_seq(&data.p), A.isn + 1 + 75);
+	ck_assert_uint_eq(pkt_seq(&data.p), A.isn + 1 + INIT1_LEN);
 	ck_assert_uint_eq(pkt_ack(&data.p), B.isn + 1 + 74);
 	ck_assert_uint_eq(pkt_payload_len(&data.p), sizeof(msg));
 	ck_assert(memcmp(pkt_payload(&data.p), msg, sizeof(msg)) != 0);
@@ -664,7 +670,7 @@ START_TEST(test_data_round_trip)
 	b_nxt = B.isn + 1;
 	for (size_t off = 0; off < sizeof(a2b); off += 1000) {
 		xfer(&A, &B, a_nxt, b_nxt, TCP_ACK | TCP_PSH, ts_opts, 12, a2b + off, 1000, &w, &rx);
-		ck_assert_uint_eq(pkt_seq(&w.p), a_nxt + 75);
+		ck_assert_uint_eq(pkt_seq(&w.p), a_nxt + INIT1_LEN);
 		ck_assert_uint_eq(pkt_ack(&w.p), b_nxt + 74);
 		ck_assert(memcmp(pkt_payload(&w.p), a2b + off, 1000) != 0);
 		ck_assert_uint_eq(pkt_seq(&rx.p), a_nxt);
@@ -676,7 +682,7 @@ START_TEST(test_data_round_trip)
 	for (size_t off = 0; off < sizeof(b2a); off += 1250) {
 		xfer(&B, &A, b_nxt, a_nxt, TCP_ACK | TCP_PSH, ts_opts, 12, b2a + off, 1250, &w, &rx);
 		ck_assert_uint_eq(pkt_seq(&w.p), b_nxt + 74);
-		ck_assert_uint_eq(pkt_ack(&w.p), a_nxt + 75);
+		ck_assert_uint_eq(pkt_ack(&w.p), a_nxt + INIT1_LEN);
 		ck_assert_uint_eq(pkt_seq(&rx.p), b_nxt);
 		ck_assert_uint_eq(pkt_ack(&rx.p), a_nxt);
 		ck_assert_mem_eq(pkt_payload(&rx.p), b2a + off, 1250);
@@ -771,7 +777,7 @@ START_TEST(test_untagged_pure_ack_at_b)
 
 	world(AF_INET);
 	handshake_to_init1();
-	kseg(&ack, &A, &B, A.isn + 1 + 75, B.isn + 1, TCP_ACK, ts_opts, 12, NULL, 0);
+	kseg(&ack, &A, &B, A.isn + 1 + INIT1_LEN, B.isn + 1, TCP_ACK, ts_opts, 12, NULL, 0);
 	wire(&rx, &ack);
 	v = handle(&B, IN, &rx, &mod);
 	ck_assert(passes(v));
@@ -779,7 +785,7 @@ START_TEST(test_untagged_pure_ack_at_b)
 	ck_assert_uint_eq(pkt_seq(&rx.p), A.isn + 1);	/* translated */
 	ck_assert_uint_eq(B.e.ctr.mac_fail, 0);
 	/* Untagged data is never fine. */
-	kseg(&rx, &A, &B, A.isn + 1 + 75, B.isn + 1, TCP_ACK, ts_opts, 12, "x", 1);
+	kseg(&rx, &A, &B, A.isn + 1 + INIT1_LEN, B.isn + 1, TCP_ACK, ts_opts, 12, "x", 1);
 	ck_assert_int_eq(handle(&B, IN, &rx, NULL), EV_DROP);
 	ck_assert_uint_eq(B.e.ctr.mac_fail, 1);
 	step_init2();
@@ -799,7 +805,7 @@ START_TEST(test_untagged_pure_ack_at_a)
 
 	world(AF_INET);
 	full_handshake();
-	kseg(&ack, &B, &A, B.isn + 1 + 74, A.isn + 1 + 75, TCP_ACK, ts_opts, 12, NULL, 0);
+	kseg(&ack, &B, &A, B.isn + 1 + 74, A.isn + 1 + INIT1_LEN, TCP_ACK, ts_opts, 12, NULL, 0);
 	ck_assert_int_eq(handle(&A, IN, &ack, NULL), EV_DROP);
 	ck_assert_uint_eq(A.e.ctr.mac_fail, 1);
 }
@@ -822,7 +828,7 @@ START_TEST(test_untagged_rst_passes_by_default)
 	ck_assert_mem_eq(rst.p.buf, orig.p.buf, orig.p.len);
 	ck_assert_uint_eq(A.e.ctr.untagged_rst, 1);
 	/* The same at B. */
-	kseg(&rst, &A, &B, A.isn + 1 + 75, 0, TCP_RST, NULL, 0, NULL, 0);
+	kseg(&rst, &A, &B, A.isn + 1 + INIT1_LEN, 0, TCP_RST, NULL, 0, NULL, 0);
 	wire(&orig, &rst);
 	ck_assert(passes(handle(&B, IN, &rst, NULL)));
 	ck_assert_mem_eq(rst.p.buf, orig.p.buf, orig.p.len);
@@ -916,25 +922,28 @@ START_TEST(test_lost_flow_reset)
 	ck_assert_uint_eq(A.log.ninj, 17);
 
 	/* B's segment reaches the restarted A: wire numbers.  A was role A,
-	 * so the RST at ack - 75 is exact for B's kernel. */
+	 * so the RST at ack - 77 is exact for B's kernel. */
 	kseg(&s, &B, &A, b_nxt, a_nxt, TCP_ACK, ts_opts, 12, "xyz", 3);
 	ck_assert(passes(handle(&B, OUT, &s, NULL)));
 	wire(&r, &s);
 	ck_assert_int_eq(handle_ce(&A, IN, true, &r, NULL), EV_DROP);
-	ck_assert_uint_eq(A.log.ninj, 17 + 3);
+	ck_assert_uint_eq(A.log.ninj, 17 + 4);
 	inj_seg(&r, &A, 17);
 	ck_assert_uint_eq(pkt_flags(&r.p), TCP_RST);
 	ck_assert_uint_eq(pkt_seq(&r.p), a_nxt);
+	/* The guesses for an Init1 with one suite, and for an Init2. */
 	inj_seg(&r, &A, 18);
-	ck_assert_uint_eq(pkt_seq(&r.p), a_nxt + 1);
-	/* Towards A's kernel: an old duplicate ACK to make it speak. */
+	ck_assert_uint_eq(pkt_seq(&r.p), a_nxt + 2);
 	inj_seg(&r, &A, 19);
+	ck_assert_uint_eq(pkt_seq(&r.p), a_nxt + 3);
+	/* Towards A's kernel: an old duplicate ACK to make it speak. */
+	inj_seg(&r, &A, 20);
 	ck_assert_uint_eq(pkt_flags(&r.p), TCP_ACK);
 	ck_assert_uint_eq(pkt_seq(&r.p), b_nxt + 74 - 0x40000000u);
 	/* An RST from A's kernel itself starts nothing. */
 	kseg(&s, &A, &B, a_nxt, b_nxt, TCP_RST | TCP_ACK, NULL, 0, NULL, 0);
 	ck_assert_int_eq(handle_ce(&A, OUT, true, &s, NULL), EV_DROP);
-	ck_assert_uint_eq(A.log.ninj, 20);
+	ck_assert_uint_eq(A.log.ninj, 21);
 }
 END_TEST
 
@@ -989,7 +998,7 @@ START_TEST(test_es_reused_within_keypair)
 	ck_assert_mem_eq(A.log.es, es1, sizeof(es1));
 	ck_assert_mem_eq(flow_of(&A, &B)->session_id, flow_of(&B, &A)->session_id, KX_SESSID_LEN);
 	ck_assert(memcmp(flow_of(&A, &B)->session_id, sid1, KX_SESSID_LEN) != 0);
-	ck_assert(memcmp(&flow_of(&A, &B)->tx, &flow_of(&B, &A)->rx, sizeof(struct seal_key)) == 0);
+	ck_assert_mem_eq(flow_of(&A, &B)->tx.g_lo, flow_of(&B, &A)->rx.g_lo, SEAL2_SECRET_LEN);
 
 	/* New key pairs on both sides: computed again, a different ES. */
 	now += 59 * US_SEC;
@@ -1170,10 +1179,10 @@ START_TEST(test_sack_translated)
 	put_be32(sack + 16, l);
 	put_be32(sack + 20, r);
 	xfer(&B, &A, B.isn + 1, A.isn + 1 + 1000, TCP_ACK, sack, 24, NULL, 0, &w, &rx);
-	ck_assert_uint_eq(pkt_ack(&w.p), A.isn + 1 + 1000 + 75);
+	ck_assert_uint_eq(pkt_ack(&w.p), A.isn + 1 + 1000 + INIT1_LEN);
 	ck_assert_int_eq(scan(&w).sack, 14);
-	ck_assert_uint_eq(get_be32(pkt_opts(&w.p) + 16), l + 75);
-	ck_assert_uint_eq(get_be32(pkt_opts(&w.p) + 20), r + 75);
+	ck_assert_uint_eq(get_be32(pkt_opts(&w.p) + 16), l + INIT1_LEN);
+	ck_assert_uint_eq(get_be32(pkt_opts(&w.p) + 20), r + INIT1_LEN);
 	ck_assert_uint_eq(pkt_opts_len(&w.p), 40);
 	ck_assert_uint_eq(pkt_ack(&rx.p), A.isn + 1 + 1000);
 	ck_assert_uint_eq(get_be32(pkt_opts(&rx.p) + 16), l);
@@ -1266,7 +1275,7 @@ START_TEST(test_data_at_offset_2_32_delivered)
 {
 	static const char msg[] = "bytes at stream offset 2^32";
 	struct host *from = _i ? &B : &A, *to = _i ? &A : &B;
-	uint32_t own_init = _i ? 74 : 75;
+	uint32_t own_init = _i ? 74 : INIT1_LEN;
 	struct seg w, rx;
 	uint64_t pos = (UINT64_C(1) << 32) - 1000;
 
@@ -1288,7 +1297,7 @@ END_TEST
 
 /* After 2^32 bytes the kernel's sequence number of its byte 2^32 - 1
  * equals the ISN again.  It must still be translated: left alone, the
- * segment would go out 75 bytes early, encrypted under stream offset
+ * segment would go out 77 bytes early, encrypted under stream offset
  * 2^32 - 1 instead of 2^32 + 74, reusing keystream (a two-time pad). */
 START_TEST(test_kernel_seq_equal_to_isn_after_wrap)
 {
@@ -1305,9 +1314,9 @@ START_TEST(test_kernel_seq_equal_to_isn_after_wrap)
 	wire(&rx, &w);
 	ck_assert(passes(handle(&B, IN, &rx, NULL)));
 	ck_assert_mem_eq(pkt_payload(&rx.p), msg, sizeof(msg));
-	ck_assert_msg(pkt_seq(&w.p) == A.isn + 75,
-		      "kernel seq ISN sent as wire seq %#x, expected ISN + 75 = %#x",
-		      pkt_seq(&w.p), A.isn + 75);
+	ck_assert_msg(pkt_seq(&w.p) == A.isn + INIT1_LEN,
+		      "kernel seq ISN sent as wire seq %#x, expected ISN + INIT1_LEN = %#x",
+		      pkt_seq(&w.p), A.isn + INIT1_LEN);
 }
 END_TEST
 
@@ -1345,7 +1354,7 @@ START_TEST(test_kernel_rst_during_kx)
 	handshake_to_init1();
 	kseg(&rst, &A, &B, A.isn + 1, B.isn + 1, TCP_RST | TCP_ACK, NULL, 0, NULL, 0);
 	ck_assert(passes(handle(&A, OUT, &rst, NULL)));
-	ck_assert_uint_eq(pkt_seq(&rst.p), A.isn + 1 + 75);
+	ck_assert_uint_eq(pkt_seq(&rst.p), A.isn + 1 + INIT1_LEN);
 	ck_assert_int_ge(opt_find(&rst, eno_ack_opt, 2), 0);
 	ck_assert_int_eq(flow_of(&A, &B)->state, FLOW_CLOSED);
 	kseg(&data, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, "late", 4);
@@ -1517,8 +1526,9 @@ START_TEST(test_third_segment_without_eno_at_b)
 }
 END_TEST
 
-/* PROTOCOL.md section 6: the first SYN and two retransmissions carry ENO,
- * the third retransmission goes without (the MSS is still lowered). */
+/* The first SYN and two retransmissions carry ENO, the third
+ * retransmission goes without (doc/protocol.md section 8); the MSS of our
+ * own SYNs is never ours to lower. */
 START_TEST(test_third_syn_retransmission_without_eno)
 {
 	struct seg syn;
@@ -1527,7 +1537,7 @@ START_TEST(test_third_syn_retransmission_without_eno)
 	for (int n = 1; n <= 5; n++) {
 		kseg(&syn, &A, &B, A.isn, 0, TCP_SYN, syn_opts, 20, NULL, 0);
 		ck_assert(passes(handle(&A, OUT, &syn, NULL)));
-		ck_assert_uint_eq(mss_of(&syn), 1444);
+		ck_assert_uint_eq(mss_of(&syn), 1460);
 		if (n <= 3)
 			ck_assert_int_eq(opt_find(&syn, eno_a_opt, 5), 20);
 		else
@@ -1549,10 +1559,14 @@ START_TEST(test_init2_lost_b_retransmits)
 	world(AF_INET);
 	handshake_to_init1();
 	inj_seg(&first, &B, 0);
-	/* Init2 is lost; B's timer (about one handshake RTT) fires. */
+	/* Init2 is lost; B's timer (200 ms, more than twice the handshake
+	 * RTT here) fires. */
 	engine_tick(&B.e, now);
 	ck_assert_uint_eq(B.log.ninj, 1);
-	now += 2 * hop + 1;
+	now += 200 * US_MS - 1;
+	engine_tick(&B.e, now);
+	ck_assert_uint_eq(B.log.ninj, 1);
+	now += 1;
 	engine_tick(&B.e, now);
 	ck_assert_uint_eq(B.log.ninj, 2);
 	ck_assert_uint_eq(B.e.ctr.init_retransmit, 1);
@@ -1595,9 +1609,9 @@ START_TEST(test_init1_retransmission_identical)
 	/* A's kernel completes its handshake; the Init1 carrier is lost. */
 	kseg(&T.ack3, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, 12, NULL, 0);
 	ck_assert(passes(handle(&A, OUT, &T.ack3, NULL)));
-	ck_assert_uint_eq(pkt_payload_len(&T.ack3.p), KX_INIT1_LEN);
+	ck_assert_uint_eq(pkt_payload_len(&T.ack3.p), KX_INIT1_MAX_OWN);
 	ck_assert_uint_eq(A.log.ninj, 0);
-	now += 100 * US_MS;
+	now += 200 * US_MS;
 	engine_tick(&A.e, now);
 	ck_assert_uint_eq(A.log.ninj, 1);
 	inj_seg(&r1, &A, 0);
@@ -1605,8 +1619,8 @@ START_TEST(test_init1_retransmission_identical)
 	ck_assert_uint_eq(pkt_ack(&r1.p), B.isn + 1);
 	ck_assert_uint_eq(pkt_flags(&r1.p), TCP_ACK | TCP_PSH);
 	ck_assert_int_ge(opt_find(&r1, eno_ack_opt, 2), 0);
-	ck_assert_uint_eq(pkt_payload_len(&r1.p), KX_INIT1_LEN);
-	ck_assert_mem_eq(pkt_payload(&r1.p), pkt_payload(&T.ack3.p), KX_INIT1_LEN);
+	ck_assert_uint_eq(pkt_payload_len(&r1.p), KX_INIT1_MAX_OWN);
+	ck_assert_mem_eq(pkt_payload(&r1.p), pkt_payload(&T.ack3.p), KX_INIT1_MAX_OWN);
 	ck_assert(pkt_checksums_ok(&r1.p));
 	now += 10 * US_SEC;
 	engine_tick(&A.e, now);
@@ -1667,7 +1681,8 @@ static void check_abort_rsts(const struct host *h, const struct host *peer, uint
 	ck_assert_uint_eq(h->e.ctr.aborts, 1);
 }
 
-/* A's Init1 is never answered: 8 retransmissions, then the abort; data
+/* A's Init1 is never answered: retransmissions after 0.2, 0.6, 1.4 ...
+ * 102.2 s (9 of them), then the abort 120 s after the first send; data
  * held meanwhile is dropped, not leaked. */
 START_TEST(test_init1_unanswered_aborts)
 {
@@ -1679,11 +1694,11 @@ START_TEST(test_init1_unanswered_aborts)
 	ck_assert_int_eq(handle(&A, OUT, &data, NULL), EV_HOLD);
 	run_timers(&A, 120 * US_SEC, a_aborted);
 	ck_assert_uint_eq(A.e.ctr.aborts, 1);
-	ck_assert_uint_eq(count_init_injected(&A, KX_INIT1_MAGIC), 8);
-	ck_assert_uint_eq(A.e.ctr.init_retransmit, 8);
-	ck_assert_uint_eq(A.log.ninj, 8 + 2);
+	ck_assert_uint_eq(count_init_injected(&A, KX_INIT1_MAGIC), 9);
+	ck_assert_uint_eq(A.e.ctr.init_retransmit, 9);
+	ck_assert_uint_eq(A.log.ninj, 9 + 2);
 	/* A's kernel expects B's ISN + 1 next; A has no keys: no tag. */
-	check_abort_rsts(&A, &B, A.isn + 1 + 75, B.isn + 1, false, B.isn + 1);
+	check_abort_rsts(&A, &B, A.isn + 1 + INIT1_LEN, B.isn + 1, false, B.isn + 1);
 	/* Before Init2, everything A sends carries 45 02, its RST too. */
 	inj_seg(&data, &A, A.log.ninj - 2);
 	ck_assert_int_ge(opt_find(&data, eno_ack_opt, 2), 0);
@@ -1703,17 +1718,18 @@ START_TEST(test_init2_unacknowledged_aborts)
 	handshake_to_init1();
 	run_timers(&B, 120 * US_SEC, b_aborted);
 	ck_assert_uint_eq(B.e.ctr.aborts, 1);
-	ck_assert_uint_eq(count_init_injected(&B, KX_INIT2_MAGIC), 1 + 8);
-	ck_assert_uint_eq(B.log.ninj, 1 + 8 + 2);
-	check_abort_rsts(&B, &A, B.isn + 1 + 74, A.isn + 1 + 75, true, A.isn + 1);
+	ck_assert_uint_eq(count_init_injected(&B, KX_INIT2_MAGIC), 1 + 9);
+	ck_assert_uint_eq(B.log.ninj, 1 + 9 + 2);
+	check_abort_rsts(&B, &A, B.isn + 1 + 74, A.isn + 1 + INIT1_LEN, true, A.isn + 1);
 	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_ABORTED);
 }
 END_TEST
 
-/* With a 1 s handshake RTT the eight doubling retransmissions take 511 s,
- * far beyond the 150 s handshake idle limit: the running Init timer must
- * still end in the abort with RSTs (PROTOCOL.md section 6), not in a
- * silent expiry that leaves the application with a dead connection. */
+/* With a 1 s handshake RTT the retransmissions start at 2 s (2, 6, 14, 30,
+ * 62 s) and the abort comes at 120 s; a timer running past the handshake
+ * idle limit must still end in the abort with RSTs (doc/protocol.md
+ * section 8), not in a silent expiry that leaves the application with a
+ * dead connection. */
 START_TEST(test_slow_path_init1_unanswered_aborts)
 {
 	world(AF_INET);
@@ -1721,10 +1737,10 @@ START_TEST(test_slow_path_init1_unanswered_aborts)
 	handshake_to_init1();
 	ck_assert_uint_eq(A.e.flows.count, 1);
 	run_timers(&A, 1000 * US_SEC, a_aborted);
-	ck_assert_uint_eq(count_init_injected(&A, KX_INIT1_MAGIC), 8);
+	ck_assert_uint_eq(count_init_injected(&A, KX_INIT1_MAGIC), 5);
 	ck_assert_msg(A.e.ctr.aborts == 1, "flow expired after %u retransmissions, no abort",
 		      (unsigned)A.e.ctr.init_retransmit);
-	check_abort_rsts(&A, &B, A.isn + 1 + 75, B.isn + 1, false, B.isn + 1);
+	check_abort_rsts(&A, &B, A.isn + 1 + INIT1_LEN, B.isn + 1, false, B.isn + 1);
 }
 END_TEST
 
@@ -1750,7 +1766,9 @@ START_TEST(test_malformed_init1_aborts)
 		ck_assert_int_eq(pkt_set_payload(&bad.p, pl, 40), 0);
 		break;
 	case 2:
-		put_be16(pl + 9, 0x7402);
+		/* Suites that exist, but not in version 2. */
+		put_be16(pl + 9, 0x7401);
+		put_be16(pl + 11, 0x0001);
 		break;
 	default:
 		put_be32(pl + 4, 200);
@@ -1760,6 +1778,7 @@ START_TEST(test_malformed_init1_aborts)
 	now += hop;
 	ck_assert_int_eq(handle(&B, IN, &bad, NULL), EV_DROP);
 	ck_assert_uint_eq(B.e.ctr.init_bad, 1);
+	ck_assert_uint_eq(B.e.ctr.no_common_suite, _i == 2);
 	ck_assert_uint_eq(B.log.nkeylog, 0);
 	/* Never plaintext once ENO is on: reset both ways, untagged (no keys). */
 	check_abort_rsts(&B, &A, B.isn + 1, A.isn + 1, false, A.isn + 1);
@@ -1776,11 +1795,11 @@ START_TEST(test_malformed_init2_aborts)
 	world(AF_INET);
 	handshake_to_init1();
 	inj_seg(&bad, &B, 0);
-	put_be16(pkt_payload(&bad.p) + 8, 0x7402);	/* a suite A never offered */
+	put_be16(pkt_payload(&bad.p) + 8, 0x7401);	/* a suite A never offered */
 	pkt_fix_checksums(&bad.p);
 	ck_assert_int_eq(handle(&A, IN, &bad, NULL), EV_DROP);
 	ck_assert_uint_eq(A.e.ctr.init_bad, 1);
-	check_abort_rsts(&A, &B, A.isn + 1 + 75, B.isn + 1, false, B.isn + 1);
+	check_abort_rsts(&A, &B, A.isn + 1 + INIT1_LEN, B.isn + 1, false, B.isn + 1);
 }
 END_TEST
 
@@ -1877,7 +1896,7 @@ START_TEST(test_idle_expiry)
 	{
 		struct seg junk;
 
-		kseg(&junk, &B, &A, B.isn + 1 + 74, A.isn + 1 + 75, TCP_ACK, ts_opts, 12, NULL, 0);
+		kseg(&junk, &B, &A, B.isn + 1 + 74, A.isn + 1 + INIT1_LEN, TCP_ACK, ts_opts, 12, NULL, 0);
 		ck_assert_int_eq(handle(&A, IN, &junk, NULL), EV_DROP);
 	}
 	now += 3601 * US_SEC;
@@ -2201,14 +2220,14 @@ START_TEST(test_untagged_acks_move_nothing)
 	fb = flow_of(&B, &A);
 	high = fb->rcv.high;
 	for (uint32_t i = 1; i <= 4; i++) {
-		kseg(&ack, &A, &B, A.isn + 1 + 75 + i * 0x7fffffffu, B.isn + 1 + 74 + i * 0x40000000u,
+		kseg(&ack, &A, &B, A.isn + 1 + INIT1_LEN + i * 0x7fffffffu, B.isn + 1 + 74 + i * 0x40000000u,
 		     TCP_ACK, ts_opts, 12, NULL, 0);
 		ck_assert_int_eq(handle(&B, IN, &ack, NULL), EV_DROP);
 	}
 	ck_assert_uint_eq(fb->rcv.high, high);
 	/* One that A could send (acknowledging Init2) passes, and stops
 	 * nothing either. */
-	kseg(&ack, &A, &B, A.isn + 1 + 75, B.isn + 1 + 74, TCP_ACK, ts_opts, 12, NULL, 0);
+	kseg(&ack, &A, &B, A.isn + 1 + INIT1_LEN, B.isn + 1 + 74, TCP_ACK, ts_opts, 12, NULL, 0);
 	ck_assert(passes(handle(&B, IN, &ack, NULL)));
 	ck_assert_ptr_nonnull(fb->hs);
 	ck_assert_uint_ne(fb->hs->rtx_deadline, 0);
@@ -2316,6 +2335,199 @@ START_TEST(test_syn_with_mptcp_plaintext)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Version 2: suites, generations, MSS, resumption offers */
+
+/* A offers only ChaCha20; B prefers AES-128 but takes A's list in A's
+ * order.  _i = 1: B accepts only AES-128, no suite in common: B aborts
+ * with RSTs both ways, never plaintext. */
+START_TEST(test_suite_negotiation)
+{
+	struct engine_config ca, cb;
+	struct seg rx;
+
+	engine_config_defaults(&ca);
+	engine_config_defaults(&cb);
+	ca.suites[0] = SEAL2_SUITE_CHACHA20;
+	ca.nsuites = 1;
+	cb.suites[0] = SEAL2_SUITE_AES128CTR;
+	cb.suites[1] = SEAL2_SUITE_CHACHA20;
+	cb.nsuites = _i ? 1 : 2;
+	now = 1000 * US_SEC;
+	hop = 10 * US_MS;
+	host_init(&A, AF_INET, 0, 0x11223344u, &ca);
+	host_init(&B, AF_INET, 1, 0xaabbccddu, &cb);
+	step_syn();
+	step_synack();
+	step_init1();
+	ck_assert_uint_eq(pkt_payload_len(&T.ack3.p), 75);
+	if (_i) {
+		ck_assert_int_eq(T.v_ack3_b, EV_DROP);
+		ck_assert_uint_eq(B.e.ctr.no_common_suite, 1);
+		ck_assert_uint_eq(B.e.ctr.init_bad, 1);
+		ck_assert_uint_eq(B.e.ctr.plaintext_flows, 0);
+		ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_ABORTED);
+		check_abort_rsts(&B, &A, B.isn + 1, A.isn + 1, false, A.isn + 1);
+		return;
+	}
+	step_init2();
+	ck_assert_uint_eq(flow_of(&A, &B)->suite, SEAL2_SUITE_CHACHA20);
+	ck_assert_uint_eq(flow_of(&B, &A)->suite, SEAL2_SUITE_CHACHA20);
+	ck_assert_uint_eq(A.e.ctr.suite_chacha20, 1);
+	ck_assert_uint_eq(B.e.ctr.suite_chacha20, 1);
+	ck_assert_uint_eq(B.e.ctr.suite_aes128, 0);
+	xfer(&A, &B, A.isn + 1, B.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, "chacha", 6, NULL, &rx);
+	ck_assert_mem_eq(pkt_payload(&rx.p), "chacha", 6);
+}
+END_TEST
+
+/* The MSS of the peer's SYN and SYN-ACK: lowered by 16 after fitting the
+ * route MTU; a SYN without MSS gets the protocol default minus 16.  Our
+ * own SYNs keep theirs. */
+static unsigned route_mtu_1400(void *ctx, const struct flow_key *k)
+{
+	(void)ctx;
+	(void)k;
+	return 1400;
+}
+
+START_TEST(test_mss_fits_route_mtu)
+{
+	static const uint8_t no_mss[] = { 1, 1, 4, 2, 1, 1, 1, 0 };
+	struct seg syn, rx;
+
+	world(_i ? AF_INET6 : AF_INET);
+	B.e.io.route_mtu = route_mtu_1400;
+	step_syn();
+	ck_assert_uint_eq(mss_of(&T.syn), 1460);
+	ck_assert_uint_eq(mss_of(&T.syn_rx), 1400 - (_i ? 60 : 40) - 16);
+	/* A SYN without an MSS option, on another port. */
+	A.port++;
+	kseg(&syn, &A, &B, A.isn + 7, 0, TCP_SYN, no_mss, sizeof(no_mss), NULL, 0);
+	ck_assert(passes(handle(&A, OUT, &syn, NULL)));
+	wire(&rx, &syn);
+	ck_assert(passes(handle(&B, IN, &rx, NULL)));
+	ck_assert_uint_eq(mss_of(&rx), (_i ? 1220 : 536) - 16);
+	ck_assert(pkt_checksums_ok(&rx.p));
+}
+END_TEST
+
+/* B holds no resumption secrets: an offer (45 12 a0 74 32 | R | n) is
+ * declined with the fresh form, and the transcript keeps A's 18 bytes as
+ * they came, so both ends derive the same keys.  The other way round, an
+ * accepting SYN-ACK to a fresh offer aborts the connection at A. */
+START_TEST(test_resumption_offer_declined)
+{
+	static const uint8_t offer[] = {
+		2, 4, 5, 0xb4, 0x45, 0x12, 0xa0, 0x74, 0x32, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+		0xa, 0xb, 0xc, 0xd, 1, 0,
+	};
+	static const uint8_t accept[] = {
+		2, 4, 5, 0xb4, 0x45, 0x13, 0x01, 0xa0, 0x74, 0x32, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+		0xa, 0xb, 0xc, 0xd, 0,
+	};
+	struct seg syn, synack, rx;
+
+	world(AF_INET);
+	kseg(&syn, &A, &B, A.isn, 0, TCP_SYN, offer, sizeof(offer), NULL, 0);
+	ck_assert(passes(handle(&B, IN, &syn, NULL)));
+	ck_assert_uint_eq(B.e.ctr.resume_declined, 1);
+	ck_assert_uint_eq(flow_of(&B, &A)->hs->a_opt_len, 18);
+	kseg(&synack, &B, &A, B.isn, A.isn + 1, TCP_SYN | TCP_ACK, synack_opts,
+	     sizeof(synack_opts), NULL, 0);
+	ck_assert(passes(handle(&B, OUT, &synack, NULL)));
+	ck_assert_int_eq(opt_find(&synack, eno_b_opt, sizeof(eno_b_opt)), 20);
+
+	/* A's side: an accepting answer to its fresh offer. */
+	teardown();
+	world(AF_INET);
+	step_syn();
+	kseg(&synack, &B, &A, B.isn, A.isn + 1, TCP_SYN | TCP_ACK, accept, sizeof(accept),
+	     NULL, 0);
+	ck_assert_int_eq(handle(&A, IN, &synack, NULL), EV_DROP);
+	ck_assert_uint_eq(A.e.ctr.aborts, 1);
+	ck_assert_uint_eq(A.e.ctr.plaintext_flows, 0);
+	ck_assert_uint_eq(A.e.flows.count, 0);
+	ck_assert_uint_eq(A.log.ninj, 2);	/* RST to B, RST to our socket */
+	inj_seg(&rx, &A, 1);
+	ck_assert_uint_eq(pkt_flags(&rx.p) & TCP_RST, TCP_RST);
+}
+END_TEST
+
+/* A version 1 offer (74 31) is another experiment: plain TCP. */
+START_TEST(test_version1_offer_is_plaintext)
+{
+	static const uint8_t t1[] = { 2, 4, 5, 0xb4, 0x45, 0x05, 0xa0, 0x74, 0x31, 1, 1, 0 };
+	struct seg syn;
+
+	world(AF_INET);
+	kseg(&syn, &A, &B, A.isn, 0, TCP_SYN, t1, sizeof(t1), NULL, 0);
+	ck_assert_int_eq(handle(&B, IN, &syn, NULL), EV_ACCEPT_PLAIN);
+	ck_assert_uint_eq(B.e.ctr.eno_fallback, 1);
+	ck_assert_uint_eq(B.e.flows.count, 0);
+	ck_assert_uint_eq(mss_of(&syn), 1460);
+}
+END_TEST
+
+/* A segment straddling the 1 GiB boundary of A's stream: each byte under
+ * its own generation.  Then B's kernel acknowledges it: B wipes generation
+ * 0's K_enc (keeping its tag keys), and A, seeing the acknowledgement,
+ * wipes all of generation 0.  A replay of the old segment still verifies
+ * at B (the tail) and goes to B's kernel undecrypted: it has those bytes. */
+START_TEST(test_generations_entered_and_wiped)
+{
+	static uint8_t msg[200];
+	const uint64_t pos = (UINT64_C(1) << 30) - 100;
+	struct flow *fa, *fb;
+	struct seg w, rx, again, ack, ackrx;
+	uint32_t kseq;
+
+	memset(msg, 'g', sizeof(msg));
+	world(AF_INET);
+	full_handshake();
+	fa = flow_of(&A, &B);
+	fb = flow_of(&B, &A);
+	fa->snd.high = pos;
+	fb->rcv.high = pos;
+	kseq = A.isn + 1 - INIT1_LEN + (uint32_t)pos;
+	kseg(&w, &A, &B, kseq, B.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, msg, sizeof(msg));
+	ck_assert(passes(handle(&A, OUT, &w, NULL)));
+	ck_assert_uint_eq(fa->tx.cur, 1);
+	ck_assert_uint_eq(A.e.ctr.gen_entered, 1);
+	wire(&rx, &w);
+	wire(&again, &w);
+	ck_assert(passes(handle(&B, IN, &rx, NULL)));
+	ck_assert_mem_eq(pkt_payload(&rx.p), msg, sizeof(msg));
+	ck_assert_uint_eq(B.e.ctr.gen_entered, 1);
+	ck_assert_uint_eq(fb->rx.lo, 0);
+
+	/* B's kernel acknowledges everything. */
+	kseg(&ack, &B, &A, B.isn + 1, kseq + sizeof(msg), TCP_ACK, ts_opts, 12, NULL, 0);
+	ck_assert(passes(handle(&B, OUT, &ack, NULL)));
+	ck_assert_uint_eq(fb->own_acked, pos + sizeof(msg));
+	ck_assert_uint_eq(fb->rx.lo, 1);
+	ck_assert(fb->rx.has_tail);
+	ck_assert_uint_eq(fb->rx.tail.gen, 0);
+	ck_assert_uint_eq(B.e.ctr.gen_wiped, 1);
+	wire(&ackrx, &ack);
+	ck_assert(passes(handle(&A, IN, &ackrx, NULL)));
+	ck_assert_uint_eq(fa->peer_acked, pos + sizeof(msg));
+	ck_assert_uint_eq(fa->tx.lo, 1);
+	ck_assert_uint_eq(A.e.ctr.gen_wiped, 1);
+
+	/* The replay: valid tag, bytes below the wiped K_enc. */
+	ck_assert(passes(handle(&B, IN, &again, NULL)));
+	ck_assert_uint_eq(B.e.ctr.stale_passed, 1);
+	ck_assert(memcmp(pkt_payload(&again.p), msg, sizeof(msg)) != 0);
+	ck_assert_uint_eq(B.e.ctr.mac_fail, 0);
+	/* A's kernel resending those bytes (it never would: they are
+	 * acknowledged) gets nothing out under a wiped key. */
+	kseg(&w, &A, &B, kseq, B.isn + 1, TCP_ACK | TCP_PSH, ts_opts, 12, msg, sizeof(msg));
+	ck_assert_int_eq(handle(&A, OUT, &w, NULL), EV_DROP);
+	ck_assert_uint_eq(A.e.ctr.seal_fail, 1);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -2326,7 +2538,8 @@ static Suite *engine_suite(void)
 	TCase *life = tcase_create("lifetime");
 	TCase *wrap = tcase_create("wrap");
 	TCase *att = tcase_create("attacks");
-	TCase *all[] = { eno, data, fb, rtx, life, wrap };
+	TCase *v2 = tcase_create("version2");
+	TCase *all[] = { eno, data, fb, rtx, life, wrap, v2 };
 
 	if (sodium_init() < 0)
 		abort();
@@ -2398,6 +2611,13 @@ static Suite *engine_suite(void)
 	tcase_add_loop_test(wrap, test_data_at_offset_2_32_delivered, 0, 2);
 	tcase_add_test(wrap, test_kernel_seq_equal_to_isn_after_wrap);
 	suite_add_tcase(s, wrap);
+
+	tcase_add_loop_test(v2, test_suite_negotiation, 0, 2);
+	tcase_add_loop_test(v2, test_mss_fits_route_mtu, 0, 2);
+	tcase_add_test(v2, test_resumption_offer_declined);
+	tcase_add_test(v2, test_version1_offer_is_plaintext);
+	tcase_add_test(v2, test_generations_entered_and_wiped);
+	suite_add_tcase(s, v2);
 
 	tcase_add_checked_fixture(att, NULL, policy_teardown);
 	tcase_set_timeout(att, 60);
