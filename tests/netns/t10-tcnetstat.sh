@@ -14,6 +14,9 @@
 tc_require_tools setpriv stat getent
 tc_need_daemon
 TCNETSTAT=$(tc_find_built util/tcnetstat) || fail "util/tcnetstat is not built"
+# The suite both daemons pick by default: aes128 on a CPU with AES
+# instructions, chacha20 otherwise.
+if grep -qw aes /proc/cpuinfo; then SUITE=aes128; else SUITE=chacha20; fi
 topo_setup
 
 # The non-root client below must reach B's socket: let others traverse the
@@ -212,9 +215,9 @@ check_tsv() {
 	local ns=$1 sock=$2 l=$3 r=$4 role=$5 row
 	row=$(tsv_row "$ns" "$sock" "$l" "$r")
 	[[ -n $row ]] || fail "tcnetstat --tsv in $ns has no row $l $r: $(ns_exec "$ns" "$TCNETSTAT" -S "$sock" --tsv)"
-	IFS=$'\t' read -r _ _ st ro su sd bo bi <<<"$row"
-	[[ $st == encrypted && $ro == "$role" && $su == 0x7401 && $sd == "$sid" ]] ||
-		fail "tcnetstat in $ns: '$row', want encrypted role $role suite 0x7401 sid $sid"
+	IFS=$'\t' read -r _ _ st ro su ge sd bo bi <<<"$row"
+	[[ $st == encrypted && $ro == "$role" && $su == "$SUITE" && $ge == 0/0 && $sd == "$sid" ]] ||
+		fail "tcnetstat in $ns: '$row', want encrypted role $role suite $SUITE gen 0/0 sid $sid"
 	((bo == 1000 && bi == 1000)) || fail "tcnetstat in $ns: bytes out/in $bo/$bi, want 1000/1000"
 	log "tcnetstat --tsv in $ns: $l $r encrypted role $role sid ${sd:0:16}... bytes $bo/$bi"
 }
@@ -222,11 +225,11 @@ check_tsv "$NS_A" "$SOCK_A" "$A_L" "$B_L" A
 check_tsv "$NS_B" "$SOCK_B" "$B_L" "$A_L" B
 
 head_line=$(ns_exec "$NS_A" "$TCNETSTAT" -S "$SOCK_A" --tsv | sed -n 1p)
-[[ $head_line == $'local\tremote\tstate\trole\tsuite\tsid\tbytes_out\tbytes_in' ]] ||
+[[ $head_line == $'local\tremote\tstate\trole\tsuite\tgen\tsid\tbytes_out\tbytes_in' ]] ||
 	fail "tsv header: $head_line"
 
 row=$(tsv_row "$NS_A" "$SOCK_A" "192.0.2.1:$p_plain" "192.0.2.254:7003")
-[[ $(cut -f3 <<<"$row") == plaintext && $(cut -f6 <<<"$row") == - ]] ||
+[[ $(cut -f3 <<<"$row") == plaintext && $(cut -f7 <<<"$row") == - ]] ||
 	fail "connection to R (no daemon): '$row', want plaintext without sid"
 row=$(tsv_row "$NS_A" "$SOCK_A" "127.0.0.1:$p_lo" "$(ns_exec "$NS_A" ss -Htn "sport = :$p_lo" | awk '{ print $5 }')")
 [[ $(cut -f3 <<<"$row") == local ]] || fail "loopback connection: '$row', want local"
@@ -249,15 +252,15 @@ for side in A B; do
 	if [[ $side == A ]]; then ns=$NS_A sock=$SOCK_A l=$A_L r=$B_L; else ns=$NS_B sock=$SOCK_B l=$B_L r=$A_L; fi
 	ns_exec "$ns" "$TCNETSTAT" -S "$sock" --json >"$TC_WORK/list-$side.json" ||
 		fail "tcnetstat --json in $side failed"
-	python3 - "$TC_WORK/list-$side.json" "$l" "$r" "$side" "$sid" <<'EOF' || fail "tcnetstat --json in $side: see above"
+	python3 - "$TC_WORK/list-$side.json" "$l" "$r" "$side" "$sid" "$SUITE" <<'EOF' || fail "tcnetstat --json in $side: see above"
 import json, sys
 rows = json.load(open(sys.argv[1]))
-_, l, r, role, sid = sys.argv[1:]
+_, l, r, role, sid, suite = sys.argv[1:]
 assert isinstance(rows, list), "not an array"
 m = [x for x in rows if x["local"] == l and x["remote"] == r]
 assert len(m) == 1, "no single row for %s %s in %s" % (l, r, rows)
 x = m[0]
-want = {"state": "encrypted", "role": role, "suite": "0x7401", "sid": sid,
+want = {"state": "encrypted", "role": role, "suite": suite, "gen": "0/0", "sid": sid,
         "bytes_out": 1000, "bytes_in": 1000}
 for k, v in want.items():
     assert x[k] == v, "%s is %r, want %r" % (k, x[k], v)
@@ -293,7 +296,7 @@ log "tcnetstat -s: encrypted_flows=$n; exit statuses 1 (unreachable), 2 (usage)"
 out=$(ctlq "$NS_A" "$SOCK_A" version)
 [[ $out =~ ^ok\ version=[0-9.]+\ protocol=1$ ]] || fail "version: $out"
 out=$(ctlq "$NS_A" "$SOCK_A" "lookup local=$A_L remote=$B_L")
-[[ $(head -n 1 <<<"$out") == "flow local=$A_L remote=$B_L state=encrypted role=A suite=0x7401 sid=$sid "* &&
+[[ $(head -n 1 <<<"$out") == "flow local=$A_L remote=$B_L state=encrypted role=A suite=$SUITE gen=0/0 sid=$sid "* &&
 	$(tail -n 1 <<<"$out") == ok ]] || fail "lookup hit: $out"
 out=$(ctlq "$NS_B" "$SOCK_B" "lookup local=[::ffff:198.51.100.1]:7001 remote=[::ffff:192.0.2.1]:$p_enc")
 grep -q "role=B .*sid=$sid" <<<"$out" || fail "lookup with mapped addresses: $out"
