@@ -60,7 +60,7 @@ echo "== the wire as R saw it (tcpdump -v: option 69 is TCP-ENO, 253 the MAC)"
 tcpdump -r "$pcap" -n -v 'tcp port 7777' 2>/dev/null | grep -E "Flags|options" | sed -n 1,12p | sed 's/^/   /'
 echo
 echo "== the segment that carried the message, as captured (hex and ASCII)"
-# The first segment from A with more than the 75-byte Init1 in it.
+# The second segment from A with payload: the first one carries Init1.
 tcpdump -r "$pcap" -n -X 'tcp dst port 7777 and (ip[2:2] - ((ip[0]&0xf)<<2) - ((tcp[12]&0xf0)>>2)) > 0' 2>/dev/null |
 	awk '/^[0-9]/ { n++ } n == 2' | sed 's/^/   /'
 echo

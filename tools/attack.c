@@ -22,7 +22,8 @@
  *   forge-rst    the same with RST|ACK
  *   forge-rst-kernel
  *                like forge-rst, but at the sequence numbers the kernels use
- *                (wire numbers minus the Init lengths 75 and 74)
+ *                (wire numbers minus the Init lengths: the len fields of
+ *                the Init1 and Init2 that went by, 77 and 74 until then)
  *   flip         flip one bit in the ciphertext of data segment N
  *   replay       re-send a copy of data segment N with its sequence number
  *                moved by --shift bytes (default 1000), MAC kept
@@ -32,9 +33,13 @@
  *   bad-eno      give the ENO option in A's SYN a length past the options
  *   bad-init1    corrupt the magic of Init1 (first payload byte A->B)
  *   trunc-init1  cut Init1 to 40 bytes
+ *   init1-suites reverse the order of the suites A offers in Init1 (with a
+ *                single suite, name the other one instead), so that B
+ *                picks another suite than A would have it pick
  *   bad-init2    corrupt the magic of Init2 (first payload byte B->A)
  *   trunc-init2  cut Init2 to 40 bytes
- *   init2-suite  rewrite the suite in Init2 to 0x7402
+ *   init2-suite  rewrite the suite in Init2 to 0x7401 (version 1's suite,
+ *                which a version 2 host A never offers)
  *   zero-key     replace Pub_A in Init1 with 32 zero bytes
  *
  * IPv4 and IPv6 (no extension headers).  Checksums are recomputed after
@@ -82,13 +87,16 @@
 #define OPT_EXP 253
 #define MAC_LEN 16
 
-#define INIT1_LEN 75u	/* what tcpcryptd sends; used by forge-rst-kernel */
-#define INIT2_LEN 74u
+/* Init lengths assumed until the connection shows its own: Init1 with two
+ * suites, Init2.  Used by forge-rst-kernel. */
+#define INIT1_LEN_DEFAULT 77u
+#define INIT2_LEN_DEFAULT 74u
+#define SUITE_V1 0x7401
 #define ATTACK_BYTES 100
 
 enum mode {
 	M_INJECT_DATA, M_FORGE_FIN, M_FORGE_RST, M_FORGE_RST_KERNEL, M_FLIP, M_REPLAY,
-	M_TRUNCATE_MAC, M_DUP_ENO, M_BAD_ENO, M_BAD_INIT1, M_TRUNC_INIT1,
+	M_TRUNCATE_MAC, M_DUP_ENO, M_BAD_ENO, M_BAD_INIT1, M_TRUNC_INIT1, M_INIT1_SUITES,
 	M_BAD_INIT2, M_TRUNC_INIT2, M_INIT2_SUITE, M_ZERO_KEY,
 };
 
@@ -108,6 +116,7 @@ static const struct {
 	{ "bad-eno", M_BAD_ENO, 1 },
 	{ "bad-init1", M_BAD_INIT1, 1 },
 	{ "trunc-init1", M_TRUNC_INIT1, 1 },
+	{ "init1-suites", M_INIT1_SUITES, 1 },
 	{ "bad-init2", M_BAD_INIT2, 1 },
 	{ "trunc-init2", M_TRUNC_INIT2, 1 },
 	{ "init2-suite", M_INIT2_SUITE, 1 },
@@ -144,6 +153,8 @@ struct att {
 	/* last options seen in each direction (MAC option removed) */
 	uint8_t opts_a2b[40], opts_b2a[40];
 	size_t opts_a2b_len, opts_b2a_len;
+	/* len fields of the Init messages seen (Init1 A->B, Init2 B->A) */
+	uint32_t init1_len, init2_len;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -449,12 +460,28 @@ static bool attack_syn(struct att *at, struct seg *s)
 	return true;
 }
 
+static const uint8_t m1[4] = { 0x15, 0x10, 0x1a, 0x0e };	/* Init1 magic */
+static const uint8_t m2[4] = { 0x09, 0x71, 0x05, 0xe0 };	/* Init2 magic */
+
+/* Remembers the len field of an Init message going by (before any attack
+ * changes it), so the kernels' sequence numbers can be computed. */
+static void note_init_len(struct att *at, const struct seg *s, bool a2b)
+{
+	const uint8_t *p = payload(s);
+
+	if (s->plen < 8 || (flags(s) & (F_SYN | F_RST)))
+		return;
+	if (a2b && memcmp(p, m1, 4) == 0)
+		at->init1_len = get32(p + 4);
+	else if (!a2b && memcmp(p, m2, 4) == 0)
+		at->init2_len = get32(p + 4);
+}
+
 /* Init messages: A->B (Init1) or B->A (Init2) with the magic at payload 0. */
 static bool attack_init(struct att *at, struct seg *s, bool a2b)
 {
-	static const uint8_t m1[4] = { 0x15, 0x10, 0x1a, 0x0e };
-	static const uint8_t m2[4] = { 0x09, 0x71, 0x05, 0xe0 };
-	bool want1 = at->mode == M_BAD_INIT1 || at->mode == M_TRUNC_INIT1 || at->mode == M_ZERO_KEY;
+	bool want1 = at->mode == M_BAD_INIT1 || at->mode == M_TRUNC_INIT1 ||
+		     at->mode == M_INIT1_SUITES || at->mode == M_ZERO_KEY;
 	uint8_t *p = payload(s);
 
 	if (want1 != a2b || s->plen < 4 || memcmp(p, want1 ? m1 : m2, 4) != 0)
@@ -470,11 +497,33 @@ static bool attack_init(struct att *at, struct seg *s, bool a2b)
 			return false;
 		s->plen = 40;
 		return true;
+	case M_INIT1_SUITES: {
+		size_t n;
+
+		if (s->plen < 9)
+			return false;
+		n = p[8];
+		if (n == 0 || 9 + 2 * n > s->plen)
+			return false;
+		if (n == 1) {
+			/* 0x7402 <-> 0x7403 */
+			p[10] ^= 0x01;
+			return true;
+		}
+		for (size_t i = 0; i < n / 2; i++) {
+			uint8_t *x = p + 9 + 2 * i, *y = p + 9 + 2 * (n - 1 - i), t0 = x[0], t1 = x[1];
+
+			x[0] = y[0];
+			x[1] = y[1];
+			y[0] = t0;
+			y[1] = t1;
+		}
+		return true;
+	}
 	case M_INIT2_SUITE:
 		if (s->plen < 10)
 			return false;
-		p[8] = 0x74;
-		p[9] = 0x02;
+		put16(p + 8, SUITE_V1);
 		return true;
 	case M_ZERO_KEY: {
 		size_t pub;
@@ -563,10 +612,10 @@ static void attack_data_after(struct att *at, struct seg *s)
 		if (at->mode == M_FORGE_RST_KERNEL) {
 			/* the kernels never see the Init bytes: their numbers
 			 * are the wire numbers minus the Init lengths */
-			to_b -= INIT1_LEN;
-			ack_b -= INIT2_LEN;
-			to_a -= INIT2_LEN;
-			ack_a -= INIT1_LEN;
+			to_b -= at->init1_len;
+			ack_b -= at->init2_len;
+			to_a -= at->init2_len;
+			ack_a -= at->init1_len;
 		}
 		inject(at, s, false, to_b, ack_b, fl, win, o, ol, NULL, 0);
 		inject(at, s, true, to_a, ack_a, fl, win, at->opts_b2a, at->opts_b2a_len, NULL, 0);
@@ -606,6 +655,7 @@ static bool handle(struct att *at, struct seg *s, bool *after)
 	b2a = sport(s) == at->port;
 	if (!a2b && !b2a)
 		return false;
+	note_init_len(at, s, a2b);
 	if (b2a && !(fl & F_SYN))
 		at->opts_b2a_len = opts_without_mac(at->opts_b2a, opts(s), opts_len(s));
 	if (a2b && !(fl & F_SYN))
@@ -623,6 +673,7 @@ static bool handle(struct att *at, struct seg *s, bool *after)
 		return false;
 	case M_BAD_INIT1:
 	case M_TRUNC_INIT1:
+	case M_INIT1_SUITES:
 	case M_ZERO_KEY:
 	case M_BAD_INIT2:
 	case M_TRUNC_INIT2:
@@ -861,7 +912,8 @@ int main(int argc, char *argv[])
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct att at = { .count = 1, .shift = 1000, .mark = 0x7100, .raw4 = -1, .raw6 = -1 };
+	struct att at = { .count = 1, .shift = 1000, .mark = 0x7100, .raw4 = -1, .raw6 = -1,
+			  .init1_len = INIT1_LEN_DEFAULT, .init2_len = INIT2_LEN_DEFAULT };
 	struct sigaction sa = { 0 };
 	sigset_t block;
 	unsigned long v;

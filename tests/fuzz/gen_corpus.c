@@ -16,6 +16,7 @@
 #include "eno.h"
 #include "kx.h"
 #include "packet.h"
+#include "seal2.h"
 #include "tcpopt.h"
 
 static const char *outdir;
@@ -45,6 +46,8 @@ static const uint8_t o_syn[20] = {
 	2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0x00, 0x10, 0x20, 0x30, 0, 0, 0, 0, 1, 3, 3, 7,
 };
 static const uint8_t o_ts[12] = { 1, 1, 8, 10, 0x00, 0x10, 0x20, 0x40, 0x00, 0x50, 0x60, 0x80 };
+/* Both suites, in the order of a host with AES instructions. */
+static const uint16_t both_suites[2] = { SEAL2_SUITE_AES128CTR, SEAL2_SUITE_CHACHA20 };
 
 static void seg(const char *name, int fam, uint8_t flags, const uint8_t *opts, size_t olen,
 		const void *pl, size_t plen)
@@ -69,7 +72,8 @@ static void seg(const char *name, int fam, uint8_t flags, const uint8_t *opts, s
 static void packets(void)
 {
 	uint8_t o[40];
-	uint8_t init1[KX_INIT1_LEN], nonce[32] = { 1 }, pub[32] = { 2 };
+	uint8_t init1[KX_INIT1_MAX_OWN], nonce[32] = { 1 }, pub[32] = { 2 };
+	size_t init1_len = kx_init1_encode(init1, both_suites, 2, nonce, pub);
 
 	for (int v6 = 0; v6 < 2; v6++) {
 		int fam = v6 ? AF_INET6 : AF_INET;
@@ -106,12 +110,11 @@ static void packets(void)
 			snprintf(nm, sizeof(nm), "ack-sack-%s", f);
 			seg(nm, fam, TCP_ACK, s, 40, NULL, 0);
 		}
-		kx_init1_encode(init1, nonce, pub);
 		memcpy(o, o_ts, 12);
 		memcpy(o + 12, eno_ack, 2);
 		o[14] = o[15] = TCPOPT_NOP;
 		snprintf(nm, sizeof(nm), "init1-%s", f);
-		seg(nm, fam, TCP_ACK | TCP_PSH, o, 16, init1, sizeof(init1));
+		seg(nm, fam, TCP_ACK | TCP_PSH, o, 16, init1, init1_len);
 	}
 	/* ICMP frag-needed quoting a segment (IPv4) and packet-too-big (IPv6). */
 	{
@@ -170,36 +173,49 @@ static void enos(void)
 	put("eno", "linux-synack-with-b", o, 28);
 	{
 		/* Several TEPs, ours last; a length-byte suboption; TFO. */
-		static const uint8_t multi[] = { 0x45, 0x09, 0x00, 0x21, 0xa2, 0x61, 0x62, 0xa0, 0x74, 0x31, 1, 1 };
-		static const uint8_t withlen[] = { 0x45, 0x0a, 0x01, 0x82, 0xa0, 0x74, 0x31, 0x22, 0xa0, 0x74, 1, 1 };
-		static const uint8_t tfo[] = { 0x22, 0x0a, 1, 2, 3, 4, 5, 6, 7, 8, 0x45, 0x05, 0xa0, 0x74, 0x31, 0 };
-		static const uint8_t two[] = { 0x45, 0x05, 0xa0, 0x74, 0x31, 0x45, 0x02, 1 };
+		static const uint8_t multi[] = { 0x45, 0x09, 0x00, 0x21, 0xa2, 0x61, 0x62, 0xa0, 0x74, 0x32, 1, 1 };
+		static const uint8_t withlen[] = { 0x45, 0x0a, 0x01, 0x82, 0xa0, 0x74, 0x32, 0x22, 0xa0, 0x74, 1, 1 };
+		static const uint8_t tfo[] = { 0x22, 0x0a, 1, 2, 3, 4, 5, 6, 7, 8, 0x45, 0x05, 0xa0, 0x74, 0x32, 0 };
+		static const uint8_t two[] = { 0x45, 0x05, 0xa0, 0x74, 0x32, 0x45, 0x02, 1 };
+		/* Protocol version 1: another experiment to us. */
+		static const uint8_t v1[] = { 0x45, 0x05, 0xa0, 0x74, 0x31 };
+		/* A resumption offer (74 32 | R_A(9) | n_A(4)) and B's answers:
+		 * accepting (R_B, n_B) and declining (the fresh form). */
+		static const uint8_t resume[] = { 0x45, 0x12, 0xa0, 0x74, 0x32, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+						  0xa1, 0xa2, 0xa3, 0xa4 };
+		static const uint8_t accept[] = { 0x45, 0x13, 0x01, 0xa0, 0x74, 0x32, 9, 8, 7, 6, 5, 4, 3, 2, 1,
+						  0xb1, 0xb2, 0xb3, 0xb4 };
 		put("eno", "multi-tep", multi, sizeof(multi));
 		put("eno", "length-byte", withlen, sizeof(withlen));
 		put("eno", "tfo", tfo, sizeof(tfo));
 		put("eno", "two-eno", two, sizeof(two));
+		put("eno", "v1-offer", v1, sizeof(v1));
+		put("eno", "resume-offer", resume, sizeof(resume));
+		put("eno", "resume-accept", accept, sizeof(accept));
 	}
 }
 
 static void kxs(void)
 {
-	uint8_t m[KX_INIT1_LEN + 8], nonce[32], pub[32];
+	uint8_t m[KX_INIT1_MAX_OWN + 8], nonce[32], pub[32];
 
 	for (int i = 0; i < 32; i++) {
 		nonce[i] = (uint8_t)i;
 		pub[i] = (uint8_t)(0x80 + i);
 	}
-	put("kx", "init1", m, kx_init1_encode(m, nonce, pub));
-	put("kx", "init2", m, kx_init2_encode(m, nonce, pub));
-	/* Init1 offering three suites, ours in the middle. */
+	put("kx", "init1", m, kx_init1_encode(m, both_suites, 2, nonce, pub));
+	put("kx", "init1-chacha20", m, kx_init1_encode(m, both_suites + 1, 1, nonce, pub));
+	put("kx", "init2", m, kx_init2_encode(m, SEAL2_SUITE_AES128CTR, nonce, pub));
+	/* Init1 offering three suites: one unknown, the retired version 1
+	 * suite, then one of ours. */
 	{
 		uint8_t x[128];
 		size_t n = 0;
 		put_be32(x, KX_INIT1_MAGIC);
 		x[8] = 3;
 		put_be16(x + 9, 0x0100);
-		put_be16(x + 11, KX_SUITE_V1);
-		put_be16(x + 13, 0x7402);
+		put_be16(x + 11, 0x7401);
+		put_be16(x + 13, SEAL2_SUITE_CHACHA20);
 		n = 15;
 		memcpy(x + n, nonce, 32);
 		n += 32;

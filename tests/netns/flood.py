@@ -10,7 +10,7 @@ DEST is an IPv4 or IPv6 address; PREFIX (e.g. 198.18.0.0/15, or
 different (source address, source port) pair drawn from PREFIX and
 1024..65535, a random sequence number and the options a Linux SYN has
 (MSS, SACK permitted, timestamps, window scale) plus ENO as tcpcryptd's
-host A sends it (kind 69: 45 05 a0 74 31).  The packets go out through a
+host A sends it (kind 69: 45 05 a0 74 32).  The packets go out through a
 raw socket with our own IP header (IP_HDRINCL, IPv6 likewise), so the
 sources need not belong to this host: the test routes PREFIX back to the
 sender and drops what comes back.
@@ -32,7 +32,7 @@ import time
 
 from ipcsum import csum
 
-ENO_SYN_A = bytes([0x45, 0x05, 0xA0, 0x74, 0x31])
+ENO_SYN_A = bytes([0x45, 0x05, 0xA0, 0x74, 0x32])
 IPPROTO_TCP = 6
 
 

@@ -17,7 +17,7 @@ source address can be anyone's.  Run as root in the router namespace.
     trunc    a TCP header whose data offset claims 60 bytes while the
              packet holds only 24: no parser may read past its end
 
-  --eno HEX      option bytes to add (e.g. 4505a07431, TCP-ENO), padded with
+  --eno HEX      option bytes to add (e.g. 4505a07432, TCP-ENO), padded with
                  NOPs to a multiple of 4
   --seq/--ack    a number, or "random" (default) for a fresh random number
   --count K      send K packets; packet i uses seq + i*seq-step and

@@ -21,7 +21,7 @@ client  one connection: reads the whole banner, then an echo round trip of
         a short read or a wrong echo "stalled ..." and exit status 1.
 attack  from SRC (an address of this host) to DEST:PORT, N handshakes with
         different source ports (from --first-port, default 20000): a SYN
-        with the ENO option a tcpcryptd host A sends (45 05 a0 74 31, doc/
+        with the ENO option a tcpcryptd host A sends (45 05 a0 74 32, doc/
         protocol.md section 3.2), paced at RATE per second (default 200);
         every SYN-ACK gets the third segment of the handshake, an ACK
         without data carrying the non-SYN ENO option 45 02 -- and nothing
@@ -31,7 +31,7 @@ attack  from SRC (an address of this host) to DEST:PORT, N handshakes with
         these connections and answers B's segments with RSTs: the test
         drops those.  Prints "progress SYNS SYNACKS ENO ACKS" every second
         and "done SYNS SYNACKS ENO ACKS PORTS" at the end: SYN-ACKs seen,
-        those with B's ENO option (45 06 01 a0 74 31), ACKs sent, and
+        those with B's ENO option (45 06 01 a0 74 32), ACKs sent, and
         distinct source ports that got a SYN-ACK.  Needs CAP_NET_RAW; IPv4.
 """
 
@@ -48,8 +48,8 @@ import time
 
 from ipcsum import csum
 
-ENO_SYN_A = bytes([0x45, 0x05, 0xA0, 0x74, 0x31])
-ENO_SYN_B = bytes([0x45, 0x06, 0x01, 0xA0, 0x74, 0x31])
+ENO_SYN_A = bytes([0x45, 0x05, 0xA0, 0x74, 0x32])
+ENO_SYN_B = bytes([0x45, 0x06, 0x01, 0xA0, 0x74, 0x32])
 ENO_ACK = bytes([0x45, 0x02, 0x01, 0x01])  # padded with two NOPs
 SYN, RST, ACK = 0x02, 0x04, 0x10
 

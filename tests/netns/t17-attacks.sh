@@ -51,6 +51,7 @@ CASES=(
 	"bad-eno|bad-eno|4||whole"
 	"bad-init1|bad-init1|4||reset"
 	"trunc-init1|trunc-init1|4||reset"
+	"init1-suites|init1-suites|4||prefix"
 	"bad-init2|bad-init2|4||whole"
 	"trunc-init2|trunc-init2|4||reset"
 	"init2-suite|init2-suite|4||reset"
@@ -235,6 +236,20 @@ run_case() {
 	bad-init1 | trunc-init1 | zero-key)
 		at_least "$NS_B" init_bad 1
 		at_least "$NS_B" aborts 1
+		;;
+	init1-suites)
+		# B picked another suite from an Init1 that A never sent; both
+		# key schedules hash Init1 as each end has it, so the two ends
+		# hold different keys (different session IDs): no tagged
+		# segment of A passes B, and not one byte reaches B's
+		# application.  A downgrade of the suite choice gains nothing.
+		at_least "$NS_B" mac_fail 1
+		((rc_c1 != 0)) || fail "case $CASE: the client finished normally"
+		[[ ! -s $got ]] || fail "case $CASE: B's application received $(stat -c %s "$got") bytes"
+		sa=$(tc_sid "$NS_A" "$port" A) || exit 1
+		sb=$(tc_sid "$NS_B" "$port" B) || exit 1
+		[[ $sa != "$sb" ]] || fail "case $CASE: both ends derived the same session ID from different Init1s"
+		log "case $CASE: session IDs differ: A ${sa:0:16}..., B ${sb:0:16}..."
 		;;
 	bad-init2)
 		# A never parses a segment without the Init2 magic: it drops it

@@ -173,7 +173,7 @@ case_syn_eno() {
 	begin
 	client
 	encrypted_both
-	forge "$NS_A" syn --src "$B4:$PORT" --dst "$A4:$CPORT" --eno 4505a07431
+	forge "$NS_A" syn --src "$B4:$PORT" --dst "$A4:$CPORT" --eno 4505a07432
 	finish whole
 }
 

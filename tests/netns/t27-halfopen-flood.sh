@@ -19,7 +19,7 @@
 #
 # Asserted:
 #   - the attack happened: most handshakes got B's SYN-ACK with B's ENO
-#     option (45 06 01 a0 74 31);
+#     option (45 06 01 a0 74 32);
 #   - B's queue never dropped: queue_dropped and user_dropped in
 #     /proc/net/netfilter/nfnetlink_queue (B's namespace, sampled every
 #     0.1 s through the attack, read again at the end) stay 0, and the

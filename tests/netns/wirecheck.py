@@ -10,6 +10,8 @@ Subcommands (exit 0 = holds, 1 = violated with a precise message, 2 = usage
 or unreadable capture):
 
   syn-has-eno PCAP          every SYN and SYN-ACK carries option 69 (TCP-ENO)
+                            offering or answering our TEP with protocol
+                            version 2 (suboption a0 74 32)
   no-eno PCAP               no segment carries option 69
   data-has-mac PCAP         every segment with payload, and every non-SYN
                             segment of a connection whose SYN and SYN-ACK both
@@ -28,6 +30,14 @@ or unreadable capture):
                             one segment (the SYN) was seen
   count-syn-with-opt PCAP KIND [--synack]
                             print how many SYNs (or SYN-ACKs) carry option KIND
+  eno-options PCAP          print one line per SYN and SYN-ACK: "SYN" or
+                            "SYN-ACK", the connection, and its ENO option in
+                            hex as on the wire ("-" without one)
+  inits PCAP                print one line per Init message on the wire (the
+                            first payload of each direction when it starts
+                            with the magic): "Init1 CONN len=N suites=S,S"
+                            or "Init2 CONN len=N suite=S", suites as 4 hex
+                            digits
   summary PCAP              one line per connection, for diagnostics
   selftest                  check the checker on crafted captures (no root)
 
@@ -46,6 +56,8 @@ from pcapread import (ACK, FIN, MAC_EXID, MAC_LEN, OPT_EXP, PSH, RST, SYN, URG, 
                       CaptureError, read_pcap)
 
 OPT_ENO = 69
+# Our TEP suboption (0xa0: TEP 0x20 with v=1) and the protocol version tag.
+ENO_TEP_V2 = bytes.fromhex("a07432")
 INIT1_MAGIC = bytes.fromhex("15101a0e")
 INIT2_MAGIC = bytes.fromhex("097105e0")
 
@@ -142,11 +154,22 @@ def need(cond, msg):
     return [] if cond else [msg]
 
 
+def eno_is_v2(s):
+    """s carries an ENO option whose suboptions include our TEP with the
+    version 2 tag (a fresh offer a0 74 32, or a resumption offer that
+    continues after the tag)."""
+    return any(ENO_TEP_V2 in o[2:] for o in s.opt(OPT_ENO))
+
+
 def cmd_syn_has_eno(segs, _args):
     syns = [s for s in segs if s.flags & SYN]
     errs = need(syns, "no SYN segments in the capture")
-    errs += ["%s lacks the ENO option (kind 69)" % s.describe()
-             for s in syns if not s.has_opt(OPT_ENO)]
+    for s in syns:
+        if not s.has_opt(OPT_ENO):
+            errs.append("%s lacks the ENO option (kind 69)" % s.describe())
+        elif not eno_is_v2(s):
+            errs.append("%s: ENO option %s does not carry our TEP with version 2 (a0 74 32)"
+                        % (s.describe(), " ".join(o.hex() for o in s.opt(OPT_ENO))))
     return errs
 
 
@@ -263,6 +286,36 @@ def cmd_count_syn_with_opt(segs, args):
     return []
 
 
+def cmd_eno_options(segs, _args):
+    for c in connections(segs):
+        for s in c.segs:
+            if s.flags & SYN:
+                print("%s %s:%d -> %s:%d %s" % (
+                    "SYN-ACK" if s.flags & ACK else "SYN", s.src, s.sport, s.dst, s.dport,
+                    " ".join(o.hex() for o in s.opt(OPT_ENO)) or "-"))
+    return []
+
+
+def cmd_inits(segs, _args):
+    for c in connections(segs):
+        seen = set()
+        for s in c.segs:
+            if s.plen == 0 or s.flags & (SYN | RST) or s.key in seen:
+                continue
+            seen.add(s.key)
+            p = s.payload
+            label = "%s:%d -> %s:%d" % s.key
+            if s.key == c.a_key and p[:4] == INIT1_MAGIC and len(p) >= 9:
+                n = p[8]
+                suites = [p[9 + 2 * i:11 + 2 * i].hex() for i in range(n) if 11 + 2 * i <= len(p)]
+                print("Init1 %s len=%d suites=%s" % (label, struct.unpack("!I", p[4:8])[0],
+                                                      ",".join(suites) or "-"))
+            elif s.key == c.b_key and p[:4] == INIT2_MAGIC and len(p) >= 10:
+                print("Init2 %s len=%d suite=%s" % (label, struct.unpack("!I", p[4:8])[0],
+                                                     p[8:10].hex()))
+    return []
+
+
 def cmd_summary(segs, _args):
     for c in connections(segs):
         a = [s for s in c.segs if s.key == c.a_key]
@@ -304,10 +357,10 @@ def _write_pcap(path, pkts, linktype):
 
 def _flow(mac_everywhere=True, marker=b"", v6=False):
     a, b = ("2001:db8:1::1", "2001:db8:2::1") if v6 else ("192.0.2.1", "198.51.100.1")
-    eno_a, eno_b = b"\x45\x05\xa0\x74\x31", b"\x45\x06\x01\xa0\x74\x31"
+    eno_a, eno_b = b"\x45\x05\xa0\x74\x32", b"\x45\x06\x01\xa0\x74\x32"
     mac = b"\xfd\x10\x74\x63" + b"\xee" * 12
-    i1 = INIT1_MAGIC + b"\x00" * 71
-    i2 = INIT2_MAGIC + b"\x00" * 70
+    i1 = INIT1_MAGIC + b"\x00" * 73   # 77 bytes: two suites
+    i2 = INIT2_MAGIC + b"\x00" * 70   # 74 bytes
     d1, d2 = b"x" * 40 + marker[:5], marker[5:] + b"y" * 40
     A = lambda *x, **k: _pkt(a, b, 40000, 5001, *x, v6=v6, **k)
     B = lambda *x, **k: _pkt(b, a, 5001, 40000, *x, v6=v6, **k)
@@ -315,12 +368,12 @@ def _flow(mac_everywhere=True, marker=b"", v6=False):
         A(100, 0, SYN, opts=eno_a),
         B(900, 101, SYN | ACK, opts=eno_b),
         A(101, 901, ACK | PSH, opts=b"\x45\x02", payload=i1),
-        B(901, 176, ACK | PSH, payload=i2),
-        B(901, 176, ACK | PSH, payload=i2),           # retransmitted Init2
-        A(176, 975, ACK, opts=mac),
-        A(176, 975, ACK, opts=mac if mac_everywhere else b"", payload=d1),
-        A(176 + len(d1), 975, ACK | PSH, opts=mac, payload=d2),
-        B(975, 176 + len(d1) + len(d2), ACK | FIN, opts=mac),
+        B(901, 178, ACK | PSH, payload=i2),
+        B(901, 178, ACK | PSH, payload=i2),           # retransmitted Init2
+        A(178, 975, ACK, opts=mac),
+        A(178, 975, ACK, opts=mac if mac_everywhere else b"", payload=d1),
+        A(178 + len(d1), 975, ACK | PSH, opts=mac, payload=d2),
+        B(975, 178 + len(d1) + len(d2), ACK | FIN, opts=mac),
     ]
 
 
@@ -354,6 +407,10 @@ def selftest():
     plain = [p for p in _flow(True, marker)]
     plain[0] = _pkt("192.0.2.1", "198.51.100.1", 40000, 5001, 100, 0, SYN)
     expect("SYN without ENO", "syn-has-eno", plain, [], False)
+    v1 = [p for p in _flow(True, marker)]
+    v1[0] = _pkt("192.0.2.1", "198.51.100.1", 40000, 5001, 100, 0, SYN,
+                 opts=b"\x45\x05\xa0\x74\x31")
+    expect("SYN with the version 1 tag", "syn-has-eno", v1, [], False)
     expect("empty capture", "absent", [], ["x"], False)
     expect("empty capture", "data-has-mac", [], [], False)
     for f in fails:
@@ -372,6 +429,8 @@ COMMANDS = {
     "present": cmd_present,
     "no-payload": cmd_no_payload,
     "count-syn-with-opt": cmd_count_syn_with_opt,
+    "eno-options": cmd_eno_options,
+    "inits": cmd_inits,
     "summary": cmd_summary,
 }
 
@@ -396,7 +455,7 @@ def main(argv):
             print("wirecheck %s: ... and %d more violations" % (cmd, len(errs) - MAX_REPORT),
                   file=sys.stderr)
         return 1
-    if cmd not in ("count-syn-with-opt", "summary"):
+    if cmd not in ("count-syn-with-opt", "eno-options", "inits", "summary"):
         print("wirecheck %s: ok (%d TCP segments)" % (cmd, len(segs)))
     return 0
 
