@@ -7,9 +7,10 @@
  * templates: the harness builds the segment with pkt_build, fills in
  * sequence numbers that follow the connection, captures the engine's ENO
  * options and Init message, answers with a real Init message from a fixed
- * peer key pair, derives the peer's traffic keys with kx_derive and seals
- * the peer's segments with them.  Raw records hand arbitrary bytes to the
- * engine as well.
+ * peer key pair, derives the peer's master key with kx_derive and both
+ * directions' key chains from it (seal2_chain_init), and seals the peer's
+ * segments with them in the suite the Init2 names.  Raw records hand
+ * arbitrary bytes to the engine as well.
  *
  * Input: byte 0 configures the engine, then records until the input ends:
  *
@@ -23,13 +24,18 @@
  *                 slot, flags, seq delta (int8), ack delta (int8),
  *                 option set, payload length, [raw options], payload
  *   kind 2 INIT:  slot, variant: the peer's Init message for the slot
+ *                 (variant bits 4-5: the suite the peer's Init2 names,
+ *                 or the suites its Init1 offers; bit 6: Init1 offers
+ *                 0x7401 of version 1 first)
  *   kind 3 TICK:  2 bytes: milliseconds to advance, then engine_tick
  *   kind 4 ICMP:  slot, mtu (2), seq delta (int8), variant
  *   kind 5 CFG:   1 byte: replaces the policy; with bit 3 of op set, a
  *                 daemon restart instead: byte bit 0 set, a crash (the
  *                 slots are copied as the state file holds them and the
  *                 old engine is freed), else a clean stop (engine_detach);
- *                 then a new engine on those slots runs engine_resume
+ *                 bits 1-2 the new engine's suites (as before, chacha20
+ *                 first, aes128 only, chacha20 only); then a new engine on
+ *                 those slots runs engine_resume
  *
  * A slot (0..7) is a connection: bit 0 IPv6, bit 1 the local port, bit 2
  * the remote port (80 or 443).  Option sets (low 3 bits): none, Linux SYN,
@@ -52,7 +58,7 @@
 #include "log.h"
 #include "packet.h"
 #include "policy.h"
-#include "seal.h"
+#include "seal2.h"
 #include "tcpopt.h"
 
 #define NSLOTS 8
@@ -75,6 +81,12 @@ static const uint8_t raddr6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0xbb, [1
 /* The peer's fixed X25519 key pair and nonce. */
 static uint8_t peer_priv[KX_KEY_LEN], peer_pub[KX_KEY_LEN];
 static const uint8_t peer_nonce[KX_NONCE_LEN] = { 0x4e, 0x6f, 0x6e, 0x63, 0x65 };
+/* The peer's cipher contexts (the engine has its own). */
+static struct seal2_ctx peer_sx;
+
+#define AES SEAL2_SUITE_AES128CTR
+#define CHA SEAL2_SUITE_CHACHA20
+#define INIT_BUF 96	/* an Init message with a few suites and a trailer */
 
 /* What the harness knows of a connection, as the peer and the kernel. */
 struct slot {
@@ -83,10 +95,11 @@ struct slot {
 	uint32_t l_sent, p_sent;	/* stream bytes after the ISN (kernel view) */
 	uint8_t a_opt[ENO_MAX_OPT_LEN], a_len;
 	uint8_t b_opt[ENO_MAX_OPT_LEN], b_len;
-	uint8_t l_init[KX_INIT1_LEN + 8], l_init_len;	/* the engine's Init */
-	uint8_t p_init[KX_INIT1_LEN + 8], p_init_len;	/* ours (the peer's) */
+	uint8_t l_init[INIT_BUF], l_init_len;	/* the engine's Init */
+	uint8_t p_init[INIT_BUF], p_init_len;	/* ours (the peer's) */
 	bool keyed;
-	struct seal_key p_tx, p_rx;
+	uint16_t suite;				/* named in Init2 */
+	struct seal2_chain p_tx, p_rx;		/* the peer's chains */
 };
 
 static struct {
@@ -145,8 +158,11 @@ static void try_derive(struct slot *s)
 	own_len = s->p_init_len;
 	theirs = s->l_init;
 	theirs_len = s->l_init_len;
+	/* The engine's key, and the suite from the Init2 (the peer's when the
+	 * engine is A, the engine's when it is B). */
 	if (s->local_is_a) {
-		if (kx_init1_parse(theirs, theirs_len, &i1) != KX_OK)
+		if (kx_init1_parse(theirs, theirs_len, &i1) != KX_OK ||
+		    kx_init2_parse(own, own_len, &i2) != KX_OK)
 			return;
 		engine_pub = i1.pub;
 	} else {
@@ -154,6 +170,8 @@ static void try_derive(struct slot *s)
 			return;
 		engine_pub = i2.pub;
 	}
+	if (i2.suite != AES && i2.suite != CHA)
+		return;
 	memcpy(transcript, s->a_opt, s->a_len);
 	memcpy(transcript + s->a_len, s->b_opt, s->b_len);
 	struct kx_input in = {
@@ -166,9 +184,11 @@ static void try_derive(struct slot *s)
 	};
 	if (kx_derive(&in, &sec, NULL) != KX_OK)
 		return;
-	/* The peer is B when the engine is A. */
-	seal_key_init(&s->p_tx, s->local_is_a ? sec.k_ba : sec.k_ab);
-	seal_key_init(&s->p_rx, s->local_is_a ? sec.k_ab : sec.k_ba);
+	/* The peer is B when the engine is A: it sends with B -> A's chain. */
+	seal2_chain_init(&s->p_tx, sec.mk, s->local_is_a ? SEAL2_CTX_BA : SEAL2_CTX_AB);
+	seal2_chain_init(&s->p_rx, sec.mk, s->local_is_a ? SEAL2_CTX_AB : SEAL2_CTX_BA);
+	sodium_memzero(&sec, sizeof(sec));
+	s->suite = i2.suite;
 	s->keyed = true;
 }
 
@@ -420,9 +440,20 @@ static void note_opt(uint8_t *dst, uint8_t *dst_len, const struct pkt *p)
 
 static void reset_slot(struct slot *s)
 {
-	seal_key_wipe(&s->p_tx);
-	seal_key_wipe(&s->p_rx);
+	if (s->keyed) {
+		seal2_chain_wipe(&s->p_tx, &peer_sx);
+		seal2_chain_wipe(&s->p_rx, &peer_sx);
+	}
 	memset(s, 0, sizeof(*s));
+}
+
+/* A stream offset as the engine extends a 32-bit one (seqmap_offset): the
+ * harness's streams stay far below 2^31, so the offset is the distance
+ * from the first byte after the SYN, negative ones (the SYN's own number)
+ * wrapping to just below 2^64. */
+static uint64_t off64(uint32_t rel)
+{
+	return (uint64_t)(int64_t)(int32_t)rel;
 }
 
 /* The engine sealed p (local -> peer): if its tag verifies with the
@@ -431,24 +462,21 @@ static void check_sealed(struct slot *s, const struct pkt *p, const uint8_t *pla
 {
 	struct tcpopt_info info;
 	uint8_t flags = pkt_flags(p);
-	uint32_t seq_off = pkt_seq(p) - s->l_isn - 1;
-	uint32_t ack_off = pkt_ack(p) - s->p_isn - 1;
+	uint64_t seq_off = off64(pkt_seq(p) - s->l_isn - 1);
+	uint64_t ack_off = off64(pkt_ack(p) - s->p_isn - 1);
 	uint8_t ct[256];
 
 	if (tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) < 0 || info.mac < 0)
 		return;
-	/* Offsets the engine would extend differently (before the ISN). */
-	if (seq_off >= 0x80000000u || ((flags & TCP_ACK) && ack_off >= 0x80000000u))
-		return;
-	struct seal_hdr h = {
+	struct seal2_hdr h = {
 		.flags = flags, .seq_off = seq_off,
 		.ack_off = (flags & TCP_ACK) ? ack_off : 0,
 		.payload_len = (uint16_t)plen, .urg_ptr = pkt_urp(p),
 	};
-	if (!seal_verify(&s->p_rx, &h, pkt_payload(p), plen, pkt_opts(p) + info.mac + 4))
-		return;
 	memcpy(ct, pkt_payload(p), plen);
-	seal_xor(&s->p_rx, seq_off, ct, plen);
+	/* open: the tag over the ciphertext, then the decryption */
+	if (seal2_open(&peer_sx, s->suite, &s->p_rx, &h, ct, pkt_opts(p) + info.mac + 4) != 0)
+		return;
 	FUZZ_CHECK(memcmp(ct, plain, plen) == 0);
 	W.n_checked_out++;
 }
@@ -461,7 +489,7 @@ static void do_tcp(struct rd *r, uint8_t op)
 	size_t olen;
 	const uint8_t *payload;
 	uint8_t pbuf[256];
-	bool out = op & OP_OUT;
+	bool out = op & OP_OUT, sealed = false;
 	struct slot *s;
 	int fam;
 	const uint8_t *la, *ra;
@@ -523,10 +551,10 @@ static void do_tcp(struct rd *r, uint8_t op)
 
 	/* The peer's segments of an encrypted connection: encrypt and tag. */
 	if (!out && (op & OP_SEAL) && s->keyed && !syn) {
-		struct seal_hdr h = {
+		struct seal2_hdr h = {
 			.flags = flags,
-			.seq_off = (uint32_t)(seq - s->p_isn - 1),
-			.ack_off = (flags & TCP_ACK) ? (uint32_t)(ack - s->l_isn - 1) : 0,
+			.seq_off = off64(seq - s->p_isn - 1),
+			.ack_off = (flags & TCP_ACK) ? off64(ack - s->l_isn - 1) : 0,
 			.payload_len = plen,
 			.urg_ptr = (flags & TCP_URG) ? (uint16_t)(sel << 4) : 0,
 		};
@@ -535,9 +563,12 @@ static void do_tcp(struct rd *r, uint8_t op)
 		unsigned dropped;
 		int n;
 
-		seal_xor(&s->p_tx, h.seq_off, pbuf, plen);
-		seal_tag(&s->p_tx, &h, pbuf, plen, mac + 4);
-		if (tcpopt_scan(opts, olen, &info) == 0 &&
+		/* (fails, leaving the segment unprotected, for an offset whose
+		 * generation the chain cannot reach) */
+		sealed = seal2_seal(&peer_sx, s->suite, &s->p_tx, &h, pbuf, mac + 4) == 0;
+		if (!sealed)
+			memcpy(pbuf, payload, plen);
+		if (sealed && tcpopt_scan(opts, olen, &info) == 0 &&
 		    (n = tcpopt_append(opts2, opts, olen, &info, mac, sizeof(mac), &dropped)) >= 0) {
 			memcpy(opts, opts2, (size_t)n);
 			olen = (size_t)n;
@@ -579,7 +610,7 @@ static void do_tcp(struct rd *r, uint8_t op)
 	 * peer's plaintext; a segment the engine sealed whose tag verifies
 	 * with the peer's keys decrypts to the kernel's plaintext. */
 	modified_ok = passes(v) && s->keyed && !syn && plen && pkt_payload_len(&p) == plen;
-	if (modified_ok && !out && (op & OP_SEAL) && memcmp(pkt_payload(&p), pbuf, plen) != 0) {
+	if (modified_ok && !out && sealed && memcmp(pkt_payload(&p), pbuf, plen) != 0) {
 		FUZZ_CHECK(memcmp(pkt_payload(&p), plain, plen) == 0);
 		W.n_checked_in++;
 	}
@@ -605,6 +636,55 @@ static void do_tcp(struct rd *r, uint8_t op)
 	free(buf);
 }
 
+/* The suite the peer's Init2 names (var bits 4-5): what a peer supporting
+ * both would choose (the first the engine offered), aes128, chacha20, or
+ * 0x7401 of version 1, which the engine did not offer. */
+static uint16_t peer_init2_suite(const struct slot *s, uint8_t var)
+{
+	struct kx_init1 i1;
+
+	switch ((var >> 4) & 3) {
+	case 1:
+		return AES;
+	case 2:
+		return CHA;
+	case 3:
+		return 0x7401;
+	}
+	if (s->l_init_len && kx_init1_parse(s->l_init, s->l_init_len, &i1) == KX_OK) {
+		static const uint16_t both[] = { AES, CHA };
+		uint16_t suite = kx_choose_suite(&i1, both, 2);
+
+		return suite ? suite : AES;
+	}
+	return W.e.cfg.suites[0];
+}
+
+/* The peer's Init1 (var bits 4-6: which suites it offers); returns its
+ * length. */
+static size_t peer_init1(uint8_t out[INIT_BUF], uint8_t var)
+{
+	static const uint16_t lists[4][2] = {
+		{ AES, CHA }, { CHA, AES }, { CHA, 0 }, { 0x2101, 0x7401 },
+	};
+	unsigned which = (var >> 4) & 3, n = which == 2 ? 1 : 2;
+	size_t len = 9;
+
+	put_be32(out, KX_INIT1_MAGIC);
+	if (var & 64) {		/* version 1's suite first */
+		put_be16(out + len, 0x7401);
+		len += 2;
+	}
+	for (unsigned i = 0; i < n; i++, len += 2)
+		put_be16(out + len, lists[which][i]);
+	out[8] = (uint8_t)((len - 9) / 2);
+	memcpy(out + len, peer_nonce, KX_NONCE_LEN);
+	memcpy(out + len + KX_NONCE_LEN, peer_pub, KX_KEY_LEN);
+	len += KX_NONCE_LEN + KX_KEY_LEN;
+	put_be32(out + 4, (uint32_t)len);
+	return len;
+}
+
 /* The peer's Init message: Init1 when the engine is B, Init2 when A. */
 static void do_init(struct rd *r, uint8_t op)
 {
@@ -613,7 +693,7 @@ static void do_init(struct rd *r, uint8_t op)
 	int fam;
 	const uint8_t *la, *ra;
 	uint16_t lp, rp;
-	uint8_t msg[KX_INIT1_LEN + 8];
+	uint8_t msg[INIT_BUF];
 	size_t mlen;
 	uint8_t opts[16];
 	size_t olen;
@@ -627,14 +707,14 @@ static void do_init(struct rd *r, uint8_t op)
 	s = &W.s[si];
 	slot_addrs(si, &fam, &la, &ra, &lp, &rp);
 	if (s->local_is_a) {
-		mlen = kx_init2_encode(msg, peer_nonce, peer_pub);
+		mlen = kx_init2_encode(msg, peer_init2_suite(s, var), peer_nonce, peer_pub);
 		olen = 0;
 		if (var & 1) {
 			memcpy(opts, o_ts, sizeof(o_ts));
 			olen = sizeof(o_ts);
 		}
 	} else {
-		mlen = kx_init1_encode(msg, peer_nonce, peer_pub);
+		mlen = peer_init1(msg, var);
 		memcpy(opts, o_ts, sizeof(o_ts));
 		memcpy(opts + 12, eno_ack, ENO_ACK_LEN);
 		opts[14] = opts[15] = TCPOPT_NOP;
@@ -778,8 +858,19 @@ static unsigned fz_cur;
 
 static void restart(uint8_t how)
 {
+	static const uint16_t suites[4][KX_MAX_SUITES] = {
+		{ 0 }, { CHA, AES }, { AES, 0 }, { CHA, 0 },
+	};
 	struct engine_config cfg = W.e.cfg;
 	struct engine_io io = W.e.io;
+	unsigned which = (how >> 1) & 3;
+
+	/* The daemon restarted with another `suites` setting: its flows keep
+	 * the suite they were keyed with. */
+	if (which) {
+		memcpy(cfg.suites, suites[which], sizeof(cfg.suites));
+		cfg.nsuites = which == 1 ? 2 : 1;
+	}
 
 	if (how & 1) {
 		unsigned next = 1 - fz_cur;
@@ -808,6 +899,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	FUZZ_CHECK(sodium_init() >= 0);
 	memcpy(peer_priv, seed, sizeof(peer_priv));
 	kx_keypair_from_seed(peer_pub, peer_priv);
+	FUZZ_CHECK(seal2_ctx_init(&peer_sx) == 0);
 	return 0;
 }
 

@@ -1,4 +1,4 @@
-/* TCP-ENO (RFC 8547) negotiation as used by PROTOCOL.md section 1: the
+/* TCP-ENO (RFC 8547) negotiation as used by doc/protocol.md section 3: the
  * matrix of well-formed, malformed and refused SYN / SYN-ACK options areas,
  * one test per case, on crafted bytes that mix ENO with the options Linux
  * really sends (MSS, SACK-permitted, timestamps, NOP, window scale). */
@@ -9,8 +9,13 @@
 /* What Linux puts in a SYN and a SYN-ACK: 20 bytes each. */
 #define LINUX_SYN    "02 04 05 b4  04 02  08 0a 11 22 33 44 00 00 00 00  01  03 03 07"
 #define LINUX_SYNACK "02 04 05 b4  04 02  08 0a 55 66 77 88 11 22 33 44  01  03 03 07"
-#define ENO_A        "45 05 a0 74 31"
-#define ENO_B        "45 06 01 a0 74 31"
+#define ENO_A        "45 05 a0 74 32"
+#define ENO_B        "45 06 01 a0 74 32"
+/* A resumption offer and its acceptance (data "t2" | R | n, 15 bytes), as
+ * in the vectors of tests/vectors/protocol-v2.json. */
+#define RESUME_RN    "f8 76 94 9e 32 50 20 e0 58 80 81 82 83"
+#define RESUME_A     "45 12 a0 74 32 " RESUME_RN
+#define RESUME_B     "45 13 01 a0 74 32 9c 85 10 80 93 76 42 a4 00 84 85 86 87"
 
 /* An options area in a heap buffer of exactly its size, so that the
  * sanitizers catch any read past the end. */
@@ -124,8 +129,8 @@ static void parse_is(const char *hex, enum eno_result want, struct eno_syn_opt *
 
 START_TEST(constants_exact)
 {
-	static const uint8_t a[] = { 0x45, 0x05, 0xa0, 0x74, 0x31 };
-	static const uint8_t b[] = { 0x45, 0x06, 0x01, 0xa0, 0x74, 0x31 };
+	static const uint8_t a[] = { 0x45, 0x05, 0xa0, 0x74, 0x32 };
+	static const uint8_t b[] = { 0x45, 0x06, 0x01, 0xa0, 0x74, 0x32 };
 	static const uint8_t ack[] = { 0x45, 0x02 };
 
 	ck_assert_uint_eq(sizeof(eno_syn_a), sizeof(a));
@@ -255,7 +260,7 @@ START_TEST(transcript_from_checks)
 	size_t a_len, b_len;
 	uint8_t out[2 * ENO_MAX_OPT_LEN];
 	uint8_t want[32];
-	size_t n = unit_unhex("45 05 a0 74 31 45 06 01 a0 74 31", want, sizeof(want));
+	size_t n = unit_unhex("45 05 a0 74 32 45 06 01 a0 74 32", want, sizeof(want));
 
 	ck_assert_int_eq(eno_check_syn(syn.buf, syn.len, false, &a, &a_len), ENO_OK);
 	ck_assert_int_eq(eno_check_synack(synack.buf, synack.len, false, &b, &b_len), ENO_OK);
@@ -269,8 +274,8 @@ END_TEST
 /* Negotiated options other than our exact forms are hashed as they were. */
 START_TEST(transcript_other_forms)
 {
-	struct area syn = area_new("45 09 82 a1 01 02 a0 74 31");
-	struct area synack = area_new("45 08 03 82 a0 74 31 21");
+	struct area syn = area_new("45 09 82 a1 01 02 a0 74 32");
+	struct area synack = area_new("45 08 03 82 a0 74 32 21");
 	const uint8_t *a, *b;
 	size_t a_len, b_len;
 	uint8_t out[2 * ENO_MAX_OPT_LEN];
@@ -316,7 +321,7 @@ END_TEST
 
 START_TEST(global_explicit_zero_syn)
 {
-	syn_ok("45 06 00 a0 74 31", 0, 6);
+	syn_ok("45 06 00 a0 74 32", 0, 6);
 }
 END_TEST
 
@@ -325,16 +330,16 @@ START_TEST(global_app_aware_syn)
 {
 	struct eno_syn_opt p;
 
-	parse_is("45 06 02 a0 74 31", ENO_OK, &p);
+	parse_is("45 06 02 a0 74 32", ENO_OK, &p);
 	ck_assert_uint_eq(p.global, 0x02);
 	ck_assert(!p.role_b);
-	syn_ok(LINUX_SYN " 45 06 02 a0 74 31", 20, 6);
+	syn_ok(LINUX_SYN " 45 06 02 a0 74 32", 20, 6);
 }
 END_TEST
 
 START_TEST(global_app_aware_synack)
 {
-	synack_ok("45 06 03 a0 74 31", 0, 6);
+	synack_ok("45 06 03 a0 74 32", 0, 6);
 }
 END_TEST
 
@@ -343,26 +348,26 @@ START_TEST(global_reserved_bits_ignored)
 {
 	struct eno_syn_opt p;
 
-	parse_is("45 06 1c a0 74 31", ENO_OK, &p);
+	parse_is("45 06 1c a0 74 32", ENO_OK, &p);
 	ck_assert_uint_eq(p.global, 0x1c);
 	ck_assert(!p.role_b);
-	syn_ok("45 06 1c a0 74 31", 0, 6);
-	synack_ok("45 06 1d a0 74 31", 0, 6);
+	syn_ok("45 06 1c a0 74 32", 0, 6);
+	synack_ok("45 06 1d a0 74 32", 0, 6);
 }
 END_TEST
 
 /* Our reading: a global byte anywhere but first makes the option malformed. */
 START_TEST(global_second_is_malformed)
 {
-	syn_is("45 07 00 00 a0 74 31", ENO_MALFORMED);
-	synack_is("45 07 01 01 a0 74 31", ENO_MALFORMED);
+	syn_is("45 07 00 00 a0 74 32", ENO_MALFORMED);
+	synack_is("45 07 01 01 a0 74 32", ENO_MALFORMED);
 }
 END_TEST
 
 START_TEST(global_after_tep_is_malformed)
 {
-	syn_is("45 07 21 00 a0 74 31", ENO_MALFORMED);
-	synack_is("45 07 21 01 a0 74 31", ENO_MALFORMED);
+	syn_is("45 07 21 00 a0 74 32", ENO_MALFORMED);
+	synack_is("45 07 21 01 a0 74 32", ENO_MALFORMED);
 }
 END_TEST
 
@@ -373,7 +378,7 @@ END_TEST
 START_TEST(roles_both_zero)
 {
 	synack_is(ENO_A, ENO_SAME_ROLE);
-	synack_is("45 06 00 a0 74 31", ENO_SAME_ROLE);
+	synack_is("45 06 00 a0 74 32", ENO_SAME_ROLE);
 }
 END_TEST
 
@@ -381,7 +386,7 @@ END_TEST
 START_TEST(roles_a_with_b1)
 {
 	syn_is(ENO_B, ENO_SAME_ROLE);
-	syn_is(LINUX_SYN " 45 06 03 a0 74 31", ENO_SAME_ROLE);
+	syn_is(LINUX_SYN " 45 06 03 a0 74 32", ENO_SAME_ROLE);
 }
 END_TEST
 
@@ -450,27 +455,54 @@ START_TEST(tep_ours_empty_data)
 }
 END_TEST
 
+/* "t1" (protocol version 1) and any other version are another experiment
+ * to us: the connection stays in plaintext. */
 START_TEST(tep_ours_other_version)
 {
-	syn_is("45 05 a0 74 32", ENO_NO_COMMON_TEP);
-	synack_is("45 06 01 a0 74 32", ENO_NO_COMMON_TEP);
+	syn_is("45 05 a0 74 31", ENO_NO_COMMON_TEP);
+	synack_is("45 06 01 a0 74 31", ENO_NO_COMMON_TEP);
+	syn_is(LINUX_SYN " 01 01 01 45 05 a0 74 31", ENO_NO_COMMON_TEP);
+	syn_is("45 05 a0 74 33", ENO_NO_COMMON_TEP);
+	syn_is("45 05 a0 54 32", ENO_NO_COMMON_TEP);
+	/* version 1 in the length of a resumption offer */
+	syn_is("45 12 a0 74 31 " RESUME_RN, ENO_NO_COMMON_TEP);
+	synack_is("45 13 01 a0 74 31 " RESUME_RN, ENO_NO_COMMON_TEP);
 }
 END_TEST
 
-/* "t1" must be the whole data, not a prefix or a suffix of it. */
+/* A SYN offering both versions negotiates ours whatever the order: after
+ * "t2" the "t1" suboption is invalid for us, so ours stays the last valid
+ * one. */
+START_TEST(tep_ours_and_version1)
+{
+	syn_ok("45 09 82 a0 74 31 a0 74 32", 0, 9);
+	syn_ok("45 09 82 a0 74 32 a0 74 31", 0, 9);
+	synack_ok("45 0a 01 82 a0 74 31 a0 74 32", 0, 10);
+}
+END_TEST
+
+/* "t2" must be the whole data (2 bytes), or start the 15 bytes of the
+ * resumption form: no prefix, suffix or other length. */
 START_TEST(tep_ours_wrong_length)
 {
-	syn_is("45 06 a0 74 31 00", ENO_NO_COMMON_TEP);
+	syn_is("45 06 a0 74 32 00", ENO_NO_COMMON_TEP);
 	syn_is("45 04 a0 74", ENO_NO_COMMON_TEP);
-	syn_is("45 07 83 a0 00 74 31", ENO_NO_COMMON_TEP);
+	syn_is("45 07 83 a0 00 74 32", ENO_NO_COMMON_TEP);
+	/* 14 and 16 bytes: one short of and one past the resumption form */
+	syn_is("45 11 a0 74 32 00 01 02 03 04 05 06 07 08 09 0a 0b", ENO_NO_COMMON_TEP);
+	syn_is("45 13 a0 74 32 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d",
+	       ENO_NO_COMMON_TEP);
+	synack_is("45 12 01 a0 74 32 00 01 02 03 04 05 06 07 08 09 0a 0b", ENO_NO_COMMON_TEP);
+	/* the same R and n behind another prefix */
+	syn_is("45 12 a0 00 32 " RESUME_RN, ENO_NO_COMMON_TEP);
 }
 END_TEST
 
 /* Our data under another TEP identifier is not ours. */
 START_TEST(tep_our_data_other_id)
 {
-	syn_is("45 05 a1 74 31", ENO_NO_COMMON_TEP);
-	synack_is("45 06 01 a1 74 31", ENO_NO_COMMON_TEP);
+	syn_is("45 05 a1 74 32", ENO_NO_COMMON_TEP);
+	synack_is("45 06 01 a1 74 32", ENO_NO_COMMON_TEP);
 }
 END_TEST
 
@@ -479,22 +511,22 @@ END_TEST
 
 START_TEST(tep_ours_after_prefixed_foreign)
 {
-	syn_ok("45 09 82 a1 01 02 a0 74 31", 0, 9);
-	synack_ok("45 0a 01 82 a1 01 02 a0 74 31", 0, 10);
+	syn_ok("45 09 82 a1 01 02 a0 74 32", 0, 9);
+	synack_ok("45 0a 01 82 a1 01 02 a0 74 32", 0, 10);
 }
 END_TEST
 
 START_TEST(tep_ours_before_foreign)
 {
-	syn_ok("45 07 82 a0 74 31 21", 0, 7);
-	synack_ok("45 08 01 82 a0 74 31 21", 0, 8);
+	syn_ok("45 07 82 a0 74 32 21", 0, 7);
+	synack_ok("45 08 01 82 a0 74 32 21", 0, 8);
 }
 END_TEST
 
 START_TEST(tep_ours_before_foreign_to_end)
 {
-	syn_ok("45 0a 82 a0 74 31 a1 05 06 07", 0, 10);
-	synack_ok("45 0b 01 82 a0 74 31 a1 05 06 07", 0, 11);
+	syn_ok("45 0a 82 a0 74 32 a1 05 06 07", 0, 10);
+	synack_ok("45 0b 01 82 a0 74 32 a1 05 06 07", 0, 11);
 }
 END_TEST
 
@@ -502,18 +534,124 @@ START_TEST(tep_ours_among_many)
 {
 	struct eno_syn_opt p;
 
-	parse_is("45 0d 21 22 80 a3 82 a4 09 09 a0 74 31", ENO_OK, &p);
+	parse_is("45 0d 21 22 80 a3 82 a4 09 09 a0 74 32", ENO_OK, &p);
 	ck_assert_uint_eq(p.ntep, 5);
 	ck_assert(p.has_ours);
 	ck_assert(p.ours_last_valid);
-	syn_ok(LINUX_SYN " 45 0d 21 22 80 a3 82 a4 09 09 a0 74 31", 20, 13);
+	syn_ok(LINUX_SYN " 45 0d 21 22 80 a3 82 a4 09 09 a0 74 32", 20, 13);
 }
 END_TEST
 
 /* Ours twice is still ours. */
 START_TEST(tep_ours_twice)
 {
-	synack_ok("45 0a 01 82 a0 74 31 a0 74 31", 0, 10);
+	synack_ok("45 0a 01 82 a0 74 32 a0 74 32", 0, 10);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------
+ * The resumption form: valid ENO, which this implementation declines (as
+ * B) or aborts on (as A); either way the negotiation itself succeeds. */
+
+static bool resumes(const char *hex)
+{
+	struct area a = area_new(hex);
+	bool r = eno_opt_resumes(a.buf, a.len);
+
+	free(a.buf);
+	return r;
+}
+
+START_TEST(resume_offer_is_ours)
+{
+	struct eno_syn_opt p;
+
+	parse_is(RESUME_A, ENO_OK, &p);
+	ck_assert(!p.role_b);
+	ck_assert_uint_eq(p.ntep, 1);
+	ck_assert(p.has_ours);
+	ck_assert(p.ours_last_valid);
+	ck_assert(p.ours_resume);
+	syn_ok(RESUME_A, 0, 18);
+	/* 38 bytes with Linux's options: still fits */
+	syn_ok(LINUX_SYN " " RESUME_A, 20, 18);
+	ck_assert(resumes(RESUME_A));
+}
+END_TEST
+
+START_TEST(resume_answer_is_ours)
+{
+	struct eno_syn_opt p;
+
+	parse_is(RESUME_B, ENO_OK, &p);
+	ck_assert(p.role_b);
+	ck_assert(p.ours_resume);
+	synack_ok(RESUME_B, 0, 19);
+	ck_assert(resumes(RESUME_B));
+}
+END_TEST
+
+/* The fresh forms, ours included, are not resumptions. */
+START_TEST(resume_fresh_forms)
+{
+	struct eno_syn_opt p;
+
+	ck_assert_int_eq(eno_parse_syn_opt(eno_syn_a, ENO_SYN_A_LEN, &p), ENO_OK);
+	ck_assert(!p.ours_resume);
+	ck_assert(!eno_opt_resumes(eno_syn_a, ENO_SYN_A_LEN));
+	ck_assert(!eno_opt_resumes(eno_syn_b, ENO_SYN_B_LEN));
+	ck_assert(!resumes("45 09 82 a0 74 32 a0 74 31"));
+	ck_assert(!resumes("45 07 82 a0 74 32 21"));
+}
+END_TEST
+
+/* Length-prefixed and followed by another TEP; of two of ours, the later
+ * decides. */
+START_TEST(resume_among_others)
+{
+	syn_ok("45 14 8f a0 74 32 " RESUME_RN " 21", 0, 20);
+	ck_assert(resumes("45 14 8f a0 74 32 " RESUME_RN " 21"));
+	ck_assert(resumes("45 16 82 a0 74 32 a0 74 32 " RESUME_RN));
+	ck_assert(!resumes("45 16 8f a0 74 32 " RESUME_RN " a0 74 32"));
+	syn_ok("45 16 8f a0 74 32 " RESUME_RN " a0 74 32", 0, 22);
+}
+END_TEST
+
+/* Not ours, not valid, or not an ENO option at all: no resumption. */
+START_TEST(resume_invalid)
+{
+	struct area a = area_new(RESUME_A);
+
+	ck_assert(!resumes("45 12 a0 74 31 " RESUME_RN));
+	ck_assert(!resumes("45 12 a1 74 32 " RESUME_RN));
+	ck_assert(!resumes("45 13 a0 74 32 " RESUME_RN " 00"));
+	ck_assert(!resumes("45 14 8f a0 74 32 " RESUME_RN " 82"));
+	ck_assert(!resumes("46 12 a0 74 32 " RESUME_RN));
+	/* the length argument must match the option's length byte */
+	ck_assert(!eno_opt_resumes(a.buf, a.len - 1));
+	ck_assert(!eno_opt_resumes(NULL, 18));
+	free(a.buf);
+}
+END_TEST
+
+/* B declines a resumption offer with the fresh form; the transcript holds
+ * A's 18-byte option as it was on the wire, then B's answer. */
+START_TEST(resume_declined_transcript)
+{
+	struct area syn = area_new(LINUX_SYN " " RESUME_A);
+	const uint8_t *a, *b;
+	size_t a_len, b_len;
+	uint8_t out[2 * ENO_MAX_OPT_LEN], want[32];
+	size_t n = unit_unhex(RESUME_A " " ENO_B, want, sizeof(want));
+
+	ck_assert_int_eq(eno_check_syn(syn.buf, syn.len, false, &a, &a_len), ENO_OK);
+	ck_assert(eno_opt_resumes(a, a_len));
+	ck_assert_int_eq(eno_check_synack(eno_syn_b, ENO_SYN_B_LEN, false, &b, &b_len), ENO_OK);
+	ck_assert(!eno_opt_resumes(b, b_len));
+	ck_assert_uint_eq(eno_transcript(out, a, a_len, b, b_len), n);
+	ck_assert_uint_eq(n, 24);
+	ck_assert_mem_eq(out, want, n);
+	free(syn.buf);
 }
 END_TEST
 
@@ -524,7 +662,7 @@ START_TEST(len_prefixed_ours_then_tep)
 {
 	struct eno_syn_opt p;
 
-	parse_is("45 07 82 a0 74 31 22", ENO_OK, &p);
+	parse_is("45 07 82 a0 74 32 22", ENO_OK, &p);
 	ck_assert_uint_eq(p.ntep, 2);
 	ck_assert(p.has_ours);
 }
@@ -532,7 +670,7 @@ END_TEST
 
 START_TEST(len_zero_then_ours)
 {
-	syn_ok("45 07 80 a1 a0 74 31", 0, 7);
+	syn_ok("45 07 80 a1 a0 74 32", 0, 7);
 }
 END_TEST
 
@@ -542,15 +680,15 @@ START_TEST(len_max_fits)
 	syn_ok("45 26 9f a1 "
 	       "00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f "
 	       "10 11 12 13 14 15 16 17 18 19 1a 1b 1c 1d 1e "
-	       "a0 74 31", 0, 38);
+	       "a0 74 32", 0, 38);
 }
 END_TEST
 
 START_TEST(len_last_byte)
 {
 	syn_is("45 03 82", ENO_MALFORMED);
-	syn_is("45 07 82 a0 74 31 82", ENO_MALFORMED);
-	synack_is("45 08 01 82 a0 74 31 80", ENO_MALFORMED);
+	syn_is("45 07 82 a0 74 32 82", ENO_MALFORMED);
+	synack_is("45 08 01 82 a0 74 32 80", ENO_MALFORMED);
 	/* The next option's bytes must not be taken for the TEP. */
 	syn_is("45 03 82 a1 02", ENO_MALFORMED);
 	synack_is("45 04 01 82 a1 02", ENO_MALFORMED);
@@ -559,31 +697,31 @@ END_TEST
 
 START_TEST(len_past_end)
 {
-	syn_is("45 06 83 a0 74 31", ENO_MALFORMED);
-	synack_is("45 07 01 83 a0 74 31", ENO_MALFORMED);
+	syn_is("45 06 83 a0 74 32", ENO_MALFORMED);
+	synack_is("45 07 01 83 a0 74 32", ENO_MALFORMED);
 	/* Even when the option would otherwise carry ours. */
-	syn_is("45 09 82 a0 74 31 85 a1 00", ENO_MALFORMED);
+	syn_is("45 09 82 a0 74 32 85 a1 00", ENO_MALFORMED);
 }
 END_TEST
 
 START_TEST(len_then_global)
 {
-	syn_is("45 06 82 00 74 31", ENO_MALFORMED);
-	synack_is("45 07 01 82 01 74 31", ENO_MALFORMED);
+	syn_is("45 06 82 00 74 32", ENO_MALFORMED);
+	synack_is("45 07 01 82 01 74 32", ENO_MALFORMED);
 }
 END_TEST
 
 START_TEST(len_then_len)
 {
-	syn_is("45 07 82 82 a0 74 31", ENO_MALFORMED);
-	synack_is("45 08 01 80 82 a0 74 31", ENO_MALFORMED);
+	syn_is("45 07 82 82 a0 74 32", ENO_MALFORMED);
+	synack_is("45 08 01 80 82 a0 74 32", ENO_MALFORMED);
 }
 END_TEST
 
 START_TEST(len_then_tep_v0)
 {
-	syn_is("45 06 82 20 74 31", ENO_MALFORMED);
-	syn_is("45 09 82 21 00 00 a0 74 31", ENO_MALFORMED);
+	syn_is("45 06 82 20 74 32", ENO_MALFORMED);
+	syn_is("45 09 82 21 00 00 a0 74 32", ENO_MALFORMED);
 }
 END_TEST
 
@@ -608,16 +746,16 @@ END_TEST
 
 START_TEST(eno_past_area)
 {
-	syn_is("02 04 05 b4 45 06 a0 74 31", ENO_MALFORMED);
+	syn_is("02 04 05 b4 45 06 a0 74 32", ENO_MALFORMED);
 	syn_is(LINUX_SYN " 45 05 a0 74", ENO_MALFORMED);
 	synack_is(LINUX_SYNACK " 45", ENO_MALFORMED);
-	find_is("02 04 05 b4 45 06 a0 74 31", -1, 0, 0);
+	find_is("02 04 05 b4 45 06 a0 74 32", -1, 0, 0);
 }
 END_TEST
 
 START_TEST(eno_too_short)
 {
-	syn_is("45 01 a0 74 31", ENO_MALFORMED);
+	syn_is("45 01 a0 74 32", ENO_MALFORMED);
 	syn_is("45 00", ENO_MALFORMED);
 }
 END_TEST
@@ -796,7 +934,7 @@ START_TEST(parse_bad_arguments)
 	ck_assert_int_eq(eno_parse_syn_opt(eno_syn_a, 4, &p), ENO_MALFORMED);
 	ck_assert_int_eq(eno_parse_syn_opt(eno_syn_a, 1, &p), ENO_MALFORMED);
 	ck_assert_int_eq(eno_parse_syn_opt(eno_syn_a, 0, &p), ENO_MALFORMED);
-	parse_is("46 05 a0 74 31", ENO_MALFORMED, &p);
+	parse_is("46 05 a0 74 32", ENO_MALFORMED, &p);
 	ck_assert_int_eq(eno_parse_syn_opt(eno_syn_a, ENO_SYN_A_LEN, NULL), ENO_OK);
 }
 END_TEST
@@ -913,7 +1051,7 @@ START_TEST(robust_random_areas)
 {
 	static const uint8_t pool[] = {
 		0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x22, 0x45, 0xfe, 0xf9, 0x89,
-		0x20, 0x21, 0x74, 0x31, 0x80, 0x82, 0x9f, 0xa0, 0xa1, 0xff, 0x06,
+		0x20, 0x21, 0x74, 0x31, 0x32, 0x80, 0x82, 0x9f, 0xa0, 0xa1, 0xff, 0x06,
 	};
 	uint32_t seed = 0x7463eu;
 
@@ -1010,6 +1148,7 @@ static Suite *eno_suite(void)
 	tcase_add_test(tc, tep_ours_without_data);
 	tcase_add_test(tc, tep_ours_empty_data);
 	tcase_add_test(tc, tep_ours_other_version);
+	tcase_add_test(tc, tep_ours_and_version1);
 	tcase_add_test(tc, tep_ours_wrong_length);
 	tcase_add_test(tc, tep_our_data_other_id);
 	tcase_add_test(tc, tep_ours_after_prefixed_foreign);
@@ -1017,6 +1156,14 @@ static Suite *eno_suite(void)
 	tcase_add_test(tc, tep_ours_before_foreign_to_end);
 	tcase_add_test(tc, tep_ours_among_many);
 	tcase_add_test(tc, tep_ours_twice);
+
+	tc = group(s, "resume");
+	tcase_add_test(tc, resume_offer_is_ours);
+	tcase_add_test(tc, resume_answer_is_ours);
+	tcase_add_test(tc, resume_fresh_forms);
+	tcase_add_test(tc, resume_among_others);
+	tcase_add_test(tc, resume_invalid);
+	tcase_add_test(tc, resume_declined_transcript);
 
 	tc = group(s, "length");
 	tcase_add_test(tc, len_prefixed_ours_then_tep);

@@ -2,16 +2,18 @@
 """Turns the protocol version 2 known-answer vectors (protocol-v2.json) into
 the "name = value" text files that the unit tests read.
 
-Only what the data protection module needs is converted: the generation
-chains and key splits of "key_schedule" (and the first generation of
-"resumption", whose keys two data_protection segments use), and every
-"data_protection" segment.  Nothing is recomputed here: the values are the
-JSON's, so the C test checks the C code against them.
+Converted are: the key exchange of "key_schedule" (ENO transcript, Init1,
+Init2, key pairs, ES and the secrets derived from it), for the key exchange
+module; the generation chains and key splits of "key_schedule" (and the
+first generation of "resumption", whose keys two data_protection segments
+use), and every "data_protection" segment, for the data protection module.
+Nothing is recomputed here: the values are the JSON's, so the C tests check
+the C code against them.
 
 Usage: python3 tests/vectors/v2_to_txt.py [JSON [OUTDIR]]
   JSON    defaults to protocol-v2.json beside this script
   OUTDIR  defaults to the directory holding this script
-Writes v2-chains.txt and v2-segments.txt.
+Writes v2-kx.txt, v2-chains.txt and v2-segments.txt.
 """
 
 import json
@@ -29,6 +31,22 @@ Format: lines starting with '#' are comments.  A case is a run of
 "name = value" lines; cases are separated by one or more blank lines.
 Byte strings are lower-case hex (possibly empty); integers are decimal,
 or hex with a 0x prefix.
+"""
+
+KX_HEADER = HEADER + """
+Key exchange (key schedule): one case per exchange.
+  transcript   A's ENO option | B's ENO option, as on the wire
+  suites_offered  the suites of A's Init1, in A's order of preference
+  suite        the suite B chose (named in Init2)
+  init1 init2  the whole messages, as sent
+  a_private b_private  the X25519 private keys (before clamping)
+  a_public b_public    their public keys
+  n_a n_b      the nonces of Init1 and Init2
+  es           X25519(a_private, b_public) = X25519(b_private, a_public)
+  prk          HKDF-Extract(n_a, transcript | init1 | init2 | es)
+  session_id   0xa0 | CPRF(prk, 0x02, 32)
+  mk           CPRF(prk, 0x03, 32), the chains' master key
+  ss1          CPRF(prk, 0x01, 32), the first resumption secret
 """
 
 CHAINS_HEADER = HEADER + """
@@ -62,6 +80,19 @@ Segments (data protection), each once per suite.
   poly1305_hash  Poly1305(K_hash | 0^16, pseudo_header | ciphertext)
   tag          first 12 bytes of HChaCha20(K_prf, poly1305_hash)
 """
+
+
+def kx_cases(section):
+    f = [("transcript", section["transcript"]),
+         ("suites_offered", " ".join(section["suites_offered"])),
+         ("suite", section["suite"]),
+         ("init1", section["init1"]), ("init2", section["init2"]),
+         ("a_private", section["a_private"]), ("b_private", section["b_private"]),
+         ("a_public", section["pub_a"]), ("b_public", section["pub_b"]),
+         ("n_a", section["n_a"]), ("n_b", section["n_b"]),
+         ("es", section["es"])]
+    f += [(n, section[n]) for n in ("prk", "session_id", "mk", "ss1")]
+    return [f]
 
 
 def chain_cases(section, keys):
@@ -118,6 +149,7 @@ def main(argv):
         v = json.load(f)
     if v.get("protocol") != "t2" or v.get("generation_size") != 2**30:
         sys.exit("v2_to_txt: %s is not a t2 vector file with G = 2^30" % src)
+    write_file(os.path.join(outdir, "v2-kx.txt"), KX_HEADER, kx_cases(v["key_schedule"]))
     chains = chain_cases(v["key_schedule"], "key_schedule")
     chains += chain_cases(v["resumption"], "resumption")
     write_file(os.path.join(outdir, "v2-chains.txt"), CHAINS_HEADER, chains)
