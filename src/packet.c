@@ -227,13 +227,26 @@ int pkt_set_options(struct pkt *p, const uint8_t *opts, size_t opts_len)
 	size_t old = pkt_opts_len(p);
 	size_t plen = pkt_payload_len(p);
 	size_t new_len = p->len - old + opts_len;
-	uint8_t *tcp = pkt_tcp(p);
+	size_t hdr = p->l3_len + TCP_HDR_LEN;
+	uint8_t *tcp;
 
 	if (opts_len > TCP_MAX_OPT_LEN || opts_len % 4 || new_len > p->cap)
 		return -1;
 	if (set_ip_len(p, new_len) < 0)
 		return -1;
-	memmove(tcp + TCP_HDR_LEN + opts_len, tcp + TCP_HDR_LEN + old, plen);
+	if (opts_len > old && opts_len - old <= p->headroom && plen > hdr) {
+		/* Fewer bytes to move in front than behind. */
+		size_t d = opts_len - old;
+
+		memmove(p->buf - d, p->buf, hdr);
+		p->buf -= d;
+		p->headroom -= d;
+		p->cap += d;
+	} else {
+		tcp = pkt_tcp(p);
+		memmove(tcp + TCP_HDR_LEN + opts_len, tcp + TCP_HDR_LEN + old, plen);
+	}
+	tcp = pkt_tcp(p);
 	memmove(tcp + TCP_HDR_LEN, opts, opts_len);
 	p->tcp_hlen = TCP_HDR_LEN + opts_len;
 	tcp[12] = (uint8_t)((p->tcp_hlen / 4) << 4 | (tcp[12] & 0x0f));

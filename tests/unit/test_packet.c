@@ -859,6 +859,60 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* Rewriting */
 
+/* With room in front of the packet, growing options moves the headers
+ * forward instead of the payload back: the bytes that result are the
+ * same, headroom and cap account for the move, and without enough
+ * headroom (or with a payload shorter than the headers) the payload
+ * moves as before. */
+START_TEST(test_set_options_headroom)
+{
+	static const size_t plens[] = { 0, 10, 61, 300, 1400 };
+	uint8_t ref[CAP], b[CAP], pl[1400], o1[40], o2[40];
+	struct pkt r, p;
+
+	fill(pl, sizeof(pl), 0x21);
+	fill(o1, sizeof(o1), 0x50);
+	fill(o2, sizeof(o2), 0x60);
+	for (int fam = 0; fam < 2; fam++) {
+		for (size_t i = 0; i < sizeof(plens) / sizeof(plens[0]); i++) {
+			for (size_t room = 0; room <= 24; room += 4) {
+				for (size_t olen = 0; olen <= 24; olen += 4) {
+					size_t plen = plens[i], len;
+					uint8_t *at = b + 64;
+
+					len = fam ? make_v6(ref, true, o1, olen, pl, plen)
+						  : make_v4(ref, 6, o1, olen, pl, plen);
+					memcpy(at, ref, len);
+					ck_assert_int_eq(pkt_parse(&r, ref, len, CAP), PKT_OK);
+					ck_assert_int_eq(pkt_parse(&p, at, len, CAP - 64), PKT_OK);
+					p.headroom = room;
+					ck_assert_int_eq(pkt_set_options(&r, o2, olen + 16), 0);
+					ck_assert_int_eq(pkt_set_options(&p, o2, olen + 16), 0);
+					ck_assert_uint_eq(p.len, r.len);
+					ck_assert_uint_eq(p.tcp_hlen, r.tcp_hlen);
+					ck_assert_mem_eq(p.buf, r.buf, r.len);
+					if (room >= 16 && plen > r.l3_len + 20) {
+						ck_assert_ptr_eq(p.buf, at - 16);
+						ck_assert_uint_eq(p.headroom, room - 16);
+						ck_assert_uint_eq(p.cap, CAP - 64 + 16);
+					} else {
+						ck_assert_ptr_eq(p.buf, at);
+						ck_assert_uint_eq(p.headroom, room);
+						ck_assert_uint_eq(p.cap, CAP - 64);
+					}
+					/* Shrinking moves the payload, never the headers. */
+					ck_assert_int_eq(pkt_set_options(&r, o1, olen), 0);
+					ck_assert_int_eq(pkt_set_options(&p, o1, olen), 0);
+					ck_assert_uint_eq(p.len, len);
+					ck_assert_mem_eq(p.buf, r.buf, r.len);
+					ck_assert_mem_eq(p.buf, ref, len);
+				}
+			}
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_set_options_grow_shrink)
 {
 	uint8_t b[CAP], pl[301], opts[40];
@@ -1295,6 +1349,7 @@ static Suite *packet_suite(void)
 	suite_add_tcase(s, csum);
 
 	tcase_add_test(rw, test_set_options_grow_shrink);
+	tcase_add_test(rw, test_set_options_headroom);
 	tcase_add_test(rw, test_set_options_keeps_reserved_bits);
 	tcase_add_test(rw, test_set_options_refused);
 	tcase_add_test(rw, test_set_payload);
