@@ -43,6 +43,8 @@
 struct daemon {
 	struct engine engine;
 	struct nfqio nfq;
+	uint64_t rx_now;		/* the clock at the receive call ... */
+	uint64_t rx_batch;		/* ... of this number */
 	struct injector inj;
 	struct ctnl ct;
 	FILE *keylog;
@@ -180,7 +182,12 @@ static void on_packet(void *ctx, const struct nfqio_packet *np)
 	}
 	if (in_place)
 		p.headroom = np->headroom;
-	v = engine_handle(&d->engine, now_us(), outgoing, np->mark & TC_MARK_ENCRYPTED, np->id,
+	/* One clock read per receive call: its packets arrived together. */
+	if (np->batch != d->rx_batch) {
+		d->rx_batch = np->batch;
+		d->rx_now = now_us();
+	}
+	v = engine_handle(&d->engine, d->rx_now, outgoing, np->mark & TC_MARK_ENCRYPTED, np->id,
 			  &p, &modified);
 	if (v == EV_ACCEPT_ENCRYPTED && !(np->mark & TC_MARK_ENCRYPTED)) {
 		/* First segments of an encrypted connection: NF_REPEAT with the
