@@ -17,10 +17,36 @@ const char *flow_state_str(enum flow_state s)
 	return "unknown";
 }
 
+/* The flows the last lookups found, so that the segments of a busy
+ * connection skip the SipHash.  Direct-mapped by the ports (a miss costs
+ * the lookup it always cost); an entry counts only while it names this
+ * table and its slot is in use with the same key, and removal, a table's
+ * end and a table's start clear what could point into freed memory.
+ * The daemon has one table and one thread; tests have several tables. */
+#define LOOKUP_CACHE 4
+static struct {
+	const struct flow_table *t;
+	struct flow *f;
+} lookup_cache[LOOKUP_CACHE];
+
+static size_t cache_index(const struct flow_key *k)
+{
+	return (size_t)(k->lport ^ k->rport) % LOOKUP_CACHE;
+}
+
+static void cache_forget_table(const struct flow_table *t)
+{
+	for (size_t i = 0; i < LOOKUP_CACHE; i++)
+		if (lookup_cache[i].t == t)
+			lookup_cache[i].t = NULL, lookup_cache[i].f = NULL;
+}
+
 int flow_table_init(struct flow_table *t, size_t max, const uint8_t hash_key[16],
 		    struct flow *slots, uint64_t *slots_used)
 {
 	size_t n = 1024;
+
+	cache_forget_table(t);
 
 	memset(t, 0, sizeof(*t));
 	/* Load factor at most 1 when full. */
@@ -52,6 +78,7 @@ int flow_table_init(struct flow_table *t, size_t max, const uint8_t hash_key[16]
 
 void flow_table_detach(struct flow_table *t)
 {
+	cache_forget_table(t);
 	free(t->buckets);
 	t->buckets = NULL;
 	if (t->own_slots) {
@@ -82,11 +109,18 @@ static size_t bucket_of(const struct flow_table *t, const struct flow_key *k)
 
 struct flow *flow_lookup(struct flow_table *t, const struct flow_key *k)
 {
-	struct flow *f;
+	size_t c = cache_index(k);
+	struct flow *f = lookup_cache[c].f;
 
+	if (f && lookup_cache[c].t == t && f->slot_magic == FLOW_SLOT_MAGIC &&
+	    memcmp(&f->key, k, sizeof(*k)) == 0)
+		return f;
 	for (f = t->buckets[bucket_of(t, k)]; f; f = f->hnext)
-		if (memcmp(&f->key, k, sizeof(*k)) == 0)
+		if (memcmp(&f->key, k, sizeof(*k)) == 0) {
+			lookup_cache[c].t = t;
+			lookup_cache[c].f = f;
 			return f;
+		}
 	return NULL;
 }
 
@@ -161,6 +195,9 @@ void flow_remove(struct flow_table *t, struct flow *f)
 		*pp = f->hnext;
 	unlink_age(t, f);
 	t->count--;
+	for (size_t i = 0; i < LOOKUP_CACHE; i++)
+		if (lookup_cache[i].f == f)
+			lookup_cache[i].t = NULL, lookup_cache[i].f = NULL;
 	/* Keys, session ID and all: nothing of it stays in the slot (which
 	 * may be a file that outlives us). */
 	sodium_memzero(f, sizeof(*f));

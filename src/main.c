@@ -44,6 +44,8 @@
 struct daemon {
 	struct engine engine;
 	struct nfqio nfq;
+	uint64_t rx_now;		/* the clock at the receive call ... */
+	uint64_t rx_batch;		/* ... of this number */
 	struct injector inj;
 	struct ctnl ct;
 	FILE *keylog;
@@ -195,14 +197,28 @@ static void on_packet(void *ctx, const struct nfqio_packet *np)
 	bool modified = false;
 	bool outgoing = np->hook == NF_INET_LOCAL_OUT || np->hook == NF_INET_POST_ROUTING;
 	size_t len = np->len < 65535 ? np->len : 65535;
+	/* The receive buffer has room for the rewrite behind the packet (and
+	 * room in front for the headers when options grow): work there,
+	 * without a copy, when it has as much as pkt_buf. */
+	bool in_place = np->room >= sizeof(d->pkt_buf);
 
-	memcpy(d->pkt_buf, np->data, len);
-	st = pkt_parse(&p, d->pkt_buf, len, sizeof(d->pkt_buf));
+	if (!in_place)
+		memcpy(d->pkt_buf, np->data, len);
+	st = pkt_parse(&p, in_place ? np->data : d->pkt_buf, len, sizeof(d->pkt_buf));
 	if (st != PKT_OK) {
+		if (in_place)
+			memcpy(d->pkt_buf, np->data, len);
 		on_unparsed(d, np, st, outgoing, len);
 		return;
 	}
-	v = engine_handle(&d->engine, now_us(), outgoing, np->mark & TC_MARK_ENCRYPTED, np->id,
+	if (in_place)
+		p.headroom = np->headroom;
+	/* One clock read per receive call: its packets arrived together. */
+	if (np->batch != d->rx_batch) {
+		d->rx_batch = np->batch;
+		d->rx_now = now_us();
+	}
+	v = engine_handle(&d->engine, d->rx_now, outgoing, np->mark & TC_MARK_ENCRYPTED, np->id,
 			  &p, &modified);
 	if (v == EV_ACCEPT_ENCRYPTED && !(np->mark & TC_MARK_ENCRYPTED)) {
 		/* First segments of an encrypted connection: NF_REPEAT with the

@@ -10,12 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "log.h"
 
-/* Big enough for a whole 64 KiB packet plus netlink headers, several times
- * over, so one recv drains many packets. */
-#define RBUF_SIZE (4u << 20)
 #define VBUF_SIZE (4u << 20)
 #define VERDICT_OVERHEAD 256
 #define SOCKBUF_SIZE (16 << 20)
@@ -50,11 +48,12 @@ int nfqio_open(struct nfqio *q, uint16_t queue, uint32_t maxlen)
 
 	memset(q, 0, sizeof(*q));
 	q->queue = queue;
-	q->rbuf_size = RBUF_SIZE;
 	q->vbuf_size = VBUF_SIZE;
-	q->rbuf = malloc(q->rbuf_size);
+	q->rbuf = malloc((size_t)NFQIO_RX_MSGS * NFQIO_RX_SLOT);
+	q->msgs = calloc(NFQIO_RX_MSGS, sizeof(*q->msgs));
+	q->iov = calloc(NFQIO_RX_MSGS, sizeof(*q->iov));
 	q->vbuf = malloc(q->vbuf_size);
-	if (!q->rbuf || !q->vbuf)
+	if (!q->rbuf || !q->msgs || !q->iov || !q->vbuf)
 		goto fail;
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!q->nl) {
@@ -110,6 +109,8 @@ void nfqio_close(struct nfqio *q)
 	if (q->nl)
 		mnl_socket_close(q->nl);
 	free(q->rbuf);
+	free(q->msgs);
+	free(q->iov);
 	free(q->vbuf);
 	memset(q, 0, sizeof(*q));
 }
@@ -119,38 +120,156 @@ int nfqio_fd(const struct nfqio *q)
 	return mnl_socket_get_fd(q->nl);
 }
 
-struct cb_ctx {
-	void (*cb)(void *ctx, const struct nfqio_packet *pkt);
-	void *ctx;
-};
-
-static int parse_cb(const struct nlmsghdr *nlh, void *data)
+/* The length an attribute of a queued packet must have, or 0 for any:
+ * the checks libnetfilter_queue's nfq_nlmsg_parse() makes, whose failure
+ * discards the whole message. */
+static size_t attr_fixed_len(uint16_t type)
 {
-	struct cb_ctx *c = data;
-	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
-	struct nfqnl_msg_packet_hdr *ph;
-	struct nfqio_packet pkt;
+	switch (type) {
+	case NFQA_MARK:
+	case NFQA_IFINDEX_INDEV:
+	case NFQA_IFINDEX_OUTDEV:
+	case NFQA_IFINDEX_PHYSINDEV:
+	case NFQA_IFINDEX_PHYSOUTDEV:
+	case NFQA_CAP_LEN:
+	case NFQA_SKB_INFO:
+	case NFQA_SECCTX:
+	case NFQA_UID:
+	case NFQA_GID:
+	case NFQA_CT_INFO:
+		return sizeof(uint32_t);
+	case NFQA_TIMESTAMP:
+		return sizeof(struct nfqnl_msg_packet_timestamp);
+	case NFQA_HWADDR:
+		return sizeof(struct nfqnl_msg_packet_hw);
+	case NFQA_PACKET_HDR:
+		return sizeof(struct nfqnl_msg_packet_hdr);
+	default:
+		return 0;
+	}
+}
 
-	if (nfq_nlmsg_parse(nlh, attr) < 0 || !attr[NFQA_PACKET_HDR] || !attr[NFQA_PAYLOAD])
-		return MNL_CB_OK;
-	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-	pkt.id = ntohl(ph->packet_id);
-	pkt.hook = ph->hook;
-	pkt.mark = attr[NFQA_MARK] ? ntohl(mnl_attr_get_u32(attr[NFQA_MARK])) : 0;
-	pkt.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
-	pkt.len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
-	c->cb(c->ctx, &pkt);
-	return MNL_CB_OK;
+/* One netlink message that is not a control message: reads the packet's
+ * attributes in one pass.  Returns false (no packet) when one is
+ * malformed or the header or payload is missing. */
+static bool parse_packet(const struct nlmsghdr *nlh, struct nfqio_packet *pkt)
+{
+	const struct nlattr *hdr = NULL, *mark = NULL, *payload = NULL;
+	const uint8_t *end = (const uint8_t *)nlh + MNL_ALIGN(nlh->nlmsg_len);
+	const uint8_t *a = (const uint8_t *)nlh + MNL_NLMSG_HDRLEN +
+			   MNL_ALIGN(sizeof(struct nfgenmsg));
+	const struct nfqnl_msg_packet_hdr *ph;
+	uint32_t v;
+
+	while (end - a >= (ptrdiff_t)sizeof(struct nlattr)) {
+		const struct nlattr *at = (const struct nlattr *)a;
+		uint16_t type = at->nla_type & NLA_TYPE_MASK;
+		size_t plen, fixed;
+
+		if (at->nla_len < sizeof(struct nlattr) || at->nla_len > end - a)
+			break;
+		plen = at->nla_len - MNL_ATTR_HDRLEN;
+		if (type <= NFQA_MAX) {
+			fixed = attr_fixed_len(type);
+			if (fixed && plen != fixed)
+				return false;
+			if (type == NFQA_PACKET_HDR)
+				hdr = at;
+			else if (type == NFQA_MARK)
+				mark = at;
+			else if (type == NFQA_PAYLOAD)
+				payload = at;
+		}
+		a += MNL_ALIGN(at->nla_len);
+	}
+	if (!hdr || !payload)
+		return false;
+	ph = mnl_attr_get_payload(hdr);
+	memcpy(&v, &ph->packet_id, sizeof(v));
+	pkt->id = ntohl(v);
+	pkt->hook = ph->hook;
+	pkt->mark = 0;
+	if (mark) {
+		memcpy(&v, mnl_attr_get_payload(mark), sizeof(v));
+		pkt->mark = ntohl(v);
+	}
+	pkt->data = mnl_attr_get_payload(payload);
+	pkt->len = mnl_attr_get_payload_len(payload);
+	return true;
+}
+
+/* One datagram: the checks of libmnl's mnl_cb_run() with sequence 0,
+ * then the callback for each packet.  Returns -1 with errno set where
+ * mnl_cb_run() would fail. */
+static int run_datagram(struct nfqio *q, uint8_t *buf, size_t len, uint8_t *slot_end,
+			void (*cb)(void *ctx, const struct nfqio_packet *pkt), void *ctx)
+{
+	uint8_t *p = buf;
+
+	while (slot_end - p >= (ptrdiff_t)sizeof(struct nlmsghdr) &&
+	       len >= sizeof(struct nlmsghdr)) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)p;
+		struct nfqio_packet pkt;
+		size_t next;
+
+		if (nlh->nlmsg_len < sizeof(struct nlmsghdr) || nlh->nlmsg_len > len)
+			break;
+		if (nlh->nlmsg_pid && q->portid && nlh->nlmsg_pid != q->portid) {
+			errno = ESRCH;
+			return -1;
+		}
+		if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) {
+			errno = EINTR;
+			return -1;
+		}
+		next = MNL_ALIGN(nlh->nlmsg_len);
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err))) {
+				errno = EBADMSG;
+				return -1;
+			}
+			if (err->error == 0)
+				return 0;
+			errno = err->error < 0 ? -err->error : err->error;
+			return -1;
+		}
+		if (nlh->nlmsg_type == NLMSG_DONE)
+			return 0;
+		if (nlh->nlmsg_type >= NLMSG_MIN_TYPE && parse_packet(nlh, &pkt)) {
+			/* Behind the packet: up to the next message, or for
+			 * the last one to the end of its slot. */
+			uint8_t *limit = next < len ? p + next : slot_end;
+
+			pkt.room = (size_t)(limit - pkt.data);
+			pkt.headroom = (size_t)(pkt.data - q->rbuf) % NFQIO_RX_SLOT;
+			pkt.batch = q->rx_calls;
+			cb(ctx, &pkt);
+		}
+		if (next >= len)
+			break;
+		p += next;
+		len -= next;
+	}
+	return 0;
 }
 
 int nfqio_receive(struct nfqio *q, void (*cb)(void *ctx, const struct nfqio_packet *pkt), void *ctx)
 {
-	struct cb_ctx c = { cb, ctx };
-	int n = 0;
+	int fd = mnl_socket_get_fd(q->nl), n = 0, i;
 
 	for (;;) {
-		ssize_t r = mnl_socket_recvfrom(q->nl, q->rbuf, q->rbuf_size);
+		int r;
 
+		for (i = 0; i < NFQIO_RX_MSGS; i++) {
+			q->iov[i].iov_base = q->rbuf + (size_t)i * NFQIO_RX_SLOT;
+			q->iov[i].iov_len = NFQIO_RX_SLOT;
+			memset(&q->msgs[i].msg_hdr, 0, sizeof(q->msgs[i].msg_hdr));
+			q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
+			q->msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		r = recvmmsg(fd, q->msgs, NFQIO_RX_MSGS, MSG_DONTWAIT, NULL);
 		if (r < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return n;
@@ -163,10 +282,26 @@ int nfqio_receive(struct nfqio *q, void (*cb)(void *ctx, const struct nfqio_pack
 			log_err("netlink receive: %s", strerror(errno));
 			return -1;
 		}
-		if (mnl_cb_run(q->rbuf, (size_t)r, 0, q->portid, parse_cb, &c) < 0 &&
-		    errno != EINTR)
-			log_warn("netlink message: %s", strerror(errno));
-		n++;
+		q->rx_calls++;
+		for (i = 0; i < r; i++) {
+			uint8_t *slot = q->rbuf + (size_t)i * NFQIO_RX_SLOT;
+
+			if (q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				/* Cannot happen with slots larger than any
+				 * packet; the kernel keeps the packet queued
+				 * without a verdict, so give up as before. */
+				log_err("netlink receive: message truncated");
+				return -1;
+			}
+			if (run_datagram(q, slot, q->msgs[i].msg_len, slot + NFQIO_RX_SLOT, cb,
+					 ctx) < 0 &&
+			    errno != EINTR)
+				log_warn("netlink message: %s", strerror(errno));
+			n++;
+		}
+		/* A short read: the socket is drained. */
+		if (r < NFQIO_RX_MSGS)
+			return n;
 	}
 }
 

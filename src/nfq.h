@@ -10,24 +10,40 @@
 struct mnl_socket;
 struct mnl_nlmsg_batch;
 
+struct mmsghdr;
+struct iovec;
+
 struct nfqio {
 	struct mnl_socket *nl;
 	uint16_t queue;
 	uint32_t portid;
-	uint8_t *rbuf;
-	size_t rbuf_size;
+	uint8_t *rbuf;			/* NFQIO_RX_MSGS slots of NFQIO_RX_SLOT */
+	struct mmsghdr *msgs;
+	struct iovec *iov;
+	uint64_t rx_calls;		/* receive calls so far */
 	uint8_t *vbuf;
 	size_t vbuf_size;
 	struct mnl_nlmsg_batch *batch;
 	uint64_t enobufs;
 };
 
+/* Messages one receive call takes at most, and the room for each: a whole
+ * 64 KiB packet, its netlink headers, and as much again free behind it. */
+#define NFQIO_RX_MSGS 16
+#define NFQIO_RX_SLOT (128u << 10)
+
 struct nfqio_packet {
 	uint32_t id;
 	uint8_t hook;		/* NF_INET_LOCAL_IN / NF_INET_LOCAL_OUT / ... */
 	uint32_t mark;
-	const uint8_t *data;
+	uint8_t *data;		/* in the receive buffer, until cb returns */
 	size_t len;
+	/* The callback may rewrite the packet in place: room bytes from
+	 * data on (len included) and headroom bytes before data are its
+	 * own until it returns (the netlink headers there have been read). */
+	size_t room;
+	size_t headroom;
+	uint64_t batch;		/* the same for packets of one receive call */
 };
 
 /* Binds the queue (copying whole packets, no GSO, fail closed).  Returns 0
@@ -36,7 +52,8 @@ int nfqio_open(struct nfqio *q, uint16_t queue, uint32_t maxlen);
 void nfqio_close(struct nfqio *q);
 int nfqio_fd(const struct nfqio *q);
 
-/* Reads everything queued without blocking and calls cb for each packet.
+/* Reads everything queued without blocking, up to NFQIO_RX_MSGS messages
+ * per system call, and calls cb for each packet.
  * Returns the number of packets, or -1 on a fatal socket error. */
 int nfqio_receive(struct nfqio *q, void (*cb)(void *ctx, const struct nfqio_packet *pkt), void *ctx);
 

@@ -227,13 +227,26 @@ int pkt_set_options(struct pkt *p, const uint8_t *opts, size_t opts_len)
 	size_t old = pkt_opts_len(p);
 	size_t plen = pkt_payload_len(p);
 	size_t new_len = p->len - old + opts_len;
-	uint8_t *tcp = pkt_tcp(p);
+	size_t hdr = p->l3_len + TCP_HDR_LEN;
+	uint8_t *tcp;
 
 	if (opts_len > TCP_MAX_OPT_LEN || opts_len % 4 || new_len > p->cap)
 		return -1;
 	if (set_ip_len(p, new_len) < 0)
 		return -1;
-	memmove(tcp + TCP_HDR_LEN + opts_len, tcp + TCP_HDR_LEN + old, plen);
+	if (opts_len > old && opts_len - old <= p->headroom && plen > hdr) {
+		/* Fewer bytes to move in front than behind. */
+		size_t d = opts_len - old;
+
+		memmove(p->buf - d, p->buf, hdr);
+		p->buf -= d;
+		p->headroom -= d;
+		p->cap += d;
+	} else {
+		tcp = pkt_tcp(p);
+		memmove(tcp + TCP_HDR_LEN + opts_len, tcp + TCP_HDR_LEN + old, plen);
+	}
+	tcp = pkt_tcp(p);
 	memmove(tcp + TCP_HDR_LEN, opts, opts_len);
 	p->tcp_hlen = TCP_HDR_LEN + opts_len;
 	tcp[12] = (uint8_t)((p->tcp_hlen / 4) << 4 | (tcp[12] & 0x0f));
@@ -253,34 +266,57 @@ int pkt_set_payload(struct pkt *p, const uint8_t *data, size_t len)
 	return 0;
 }
 
-/* One's-complement sum in a 64-bit accumulator, eight bytes at a time. */
+/* One's-complement sum.  The data is read as 32-bit words added into
+ * four 64-bit accumulators: no carry has to be tracked (each can take
+ * 2^32 words before it could overflow), the four sums are independent
+ * and the compiler vectorises them.  A 64-bit sum of 32-bit words is the
+ * same one's-complement sum once folded, since 2^32 = 1 modulo 0xffff;
+ * so is a sum of 16-bit words, which the tail adds. */
 uint64_t csum_add(uint64_t sum, const uint8_t *b, size_t len)
 {
-	while (len >= 8) {
-		uint64_t w;
-		memcpy(&w, b, 8);
-		sum += w;
-		if (sum < w)
-			sum++;
-		b += 8;
-		len -= 8;
+	uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+
+	while (len >= 32) {
+		uint64_t w0, w1, w2, w3;
+
+		memcpy(&w0, b, 8);
+		memcpy(&w1, b + 8, 8);
+		memcpy(&w2, b + 16, 8);
+		memcpy(&w3, b + 24, 8);
+		s0 += (w0 & 0xffffffff) + (w0 >> 32);
+		s1 += (w1 & 0xffffffff) + (w1 >> 32);
+		s2 += (w2 & 0xffffffff) + (w2 >> 32);
+		s3 += (w3 & 0xffffffff) + (w3 >> 32);
+		b += 32;
+		len -= 32;
 	}
-	while (len >= 2) {
+	while (len >= 4) {
+		uint32_t w;
+
+		memcpy(&w, b, 4);
+		s0 += w;
+		b += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
 		uint16_t w;
+
 		memcpy(&w, b, 2);
-		sum += w;
-		if (sum < w)
-			sum++;
+		s1 += w;
 		b += 2;
 		len -= 2;
 	}
 	if (len) {
 		uint16_t w = 0;
+
 		memcpy(&w, b, 1);
-		sum += w;
-		if (sum < w)
-			sum++;
+		s2 += w;
 	}
+	s0 += s1 + s2 + s3;
+	/* Into the running sum, with the end-around carry. */
+	sum += s0;
+	if (sum < s0)
+		sum++;
 	return sum;
 }
 

@@ -43,6 +43,9 @@ struct pkt {
 				 * field, or in an IPv6 routing header that still
 				 * has segments left */
 	size_t tcp_hlen;	/* TCP header with options */
+	size_t headroom;	/* bytes before buf that pkt_set_options() may
+				 * use; pkt_parse() sets 0, a caller whose
+				 * buffer has room in front sets more */
 };
 
 enum pkt_status pkt_parse(struct pkt *p, uint8_t *buf, size_t len, size_t cap);
@@ -82,7 +85,11 @@ size_t pkt_addr_len(const struct pkt *p);
 /* Replaces the TCP options with opts (opts_len a multiple of 4, at most 40)
  * and/or the payload with the given bytes, moving what follows and fixing
  * the IP length field and the data offset.  Returns -1 (nothing changed)
- * when the result would not fit in cap or in the IP length field. */
+ * when the result would not fit in cap or in the IP length field.
+ * When the options grow by no more than headroom and the payload is
+ * longer than the headers, pkt_set_options() moves the headers towards
+ * the front instead of the payload towards the back: buf, cap and
+ * headroom change, and pointers into the packet must be taken anew. */
 int pkt_set_options(struct pkt *p, const uint8_t *opts, size_t opts_len);
 int pkt_set_payload(struct pkt *p, const uint8_t *data, size_t len);
 

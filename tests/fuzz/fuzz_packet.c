@@ -11,6 +11,7 @@
 #include "tcpopt.h"
 
 #define SPARE 256
+#define FRONT 40
 
 static const uint8_t mac_like[MAC_OPT_LEN] = {
 	TCPOPT_EXP, MAC_OPT_LEN, 0x74, 0x63, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
@@ -130,6 +131,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (pkt_parse(&p, buf, size, size + SPARE) == PKT_OK)
 		exercise_tcp(&p);
 	(void)pkt_status_str(PKT_OK);
+	free(buf);
+
+	/* Again with room in front of the packet, where pkt_set_options may
+	 * move the headers instead of the payload: the same checks hold. */
+	buf = malloc(FRONT + size + SPARE);
+	FUZZ_CHECK(buf);
+	memcpy(buf + FRONT, data, size);
+	if (pkt_parse(&p, buf + FRONT, size, size + SPARE) == PKT_OK) {
+		p.headroom = size % (FRONT + 1);
+		exercise_tcp(&p);
+		FUZZ_CHECK(p.buf >= buf && p.buf + p.cap <= buf + FRONT + size + SPARE);
+	}
 	free(buf);
 
 	/* ICMP on an exact-size copy so that ASan sees any over-read. */

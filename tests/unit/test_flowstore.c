@@ -4,9 +4,11 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "flow.h"
 #include "flowstore.h"
 
 static char dir[64], path[96];
@@ -172,6 +174,77 @@ START_TEST(test_disk_refused)
 }
 END_TEST
 
+/* Lookups stay right whatever the flows the last lookups found became:
+ * removed, replaced by another flow with the same ports, or in another
+ * table with the same keys; a table started again where one was. */
+static void key_of(struct flow_key *k, uint16_t lport, uint16_t rport, uint8_t last)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = AF_INET;
+	k->lport = lport;
+	k->rport = rport;
+	k->laddr[0] = 10;
+	k->raddr[0] = 10;
+	k->raddr[3] = last;
+}
+
+static void no_evict(void *ctx, struct flow *f)
+{
+	(void)ctx;
+	(void)f;
+	ck_abort_msg("nothing is evicted here");
+}
+
+START_TEST(test_lookup_after_changes)
+{
+	static const uint8_t hk[16] = { 1 };
+	struct flow_table t1, t2;
+	struct flow_key a, b, c, d;
+	struct flow *fa, *fb, *fc, *ga;
+
+	key_of(&a, 1000, 80, 1);
+	key_of(&b, 1000, 80, 2);	/* same ports: same cache entry */
+	key_of(&c, 1004, 80, 1);
+	key_of(&d, 1000, 80, 3);
+	ck_assert_int_eq(flow_table_init(&t1, 16, hk, NULL, NULL), 0);
+	ck_assert_int_eq(flow_table_init(&t2, 16, hk, NULL, NULL), 0);
+	fa = flow_insert(&t1, &a, 1, no_evict, NULL);
+	ck_assert_ptr_nonnull(fa);
+	ck_assert_ptr_eq(flow_lookup(&t1, &a), fa);
+	ck_assert_ptr_eq(flow_lookup(&t1, &a), fa);
+	ck_assert_ptr_null(flow_lookup(&t1, &b));
+	ck_assert_ptr_null(flow_lookup(&t2, &a));
+	ga = flow_insert(&t2, &a, 1, no_evict, NULL);
+	ck_assert_ptr_eq(flow_lookup(&t2, &a), ga);
+	ck_assert_ptr_eq(flow_lookup(&t1, &a), fa);
+	ck_assert_ptr_eq(flow_lookup(&t2, &a), ga);
+	fb = flow_insert(&t1, &b, 2, no_evict, NULL);
+	fc = flow_insert(&t1, &c, 3, no_evict, NULL);
+	ck_assert_ptr_eq(flow_lookup(&t1, &b), fb);
+	ck_assert_ptr_eq(flow_lookup(&t1, &a), fa);
+	ck_assert_ptr_eq(flow_lookup(&t1, &c), fc);
+	/* Removed: gone, and its slot taken by another key. */
+	flow_remove(&t1, fa);
+	ck_assert_ptr_null(flow_lookup(&t1, &a));
+	ck_assert_ptr_eq(flow_lookup(&t1, &b), fb);
+	ck_assert_ptr_eq(flow_insert(&t1, &d, 4, no_evict, NULL), fa);	/* slot reused */
+	ck_assert_ptr_null(flow_lookup(&t1, &a));
+	ck_assert_ptr_eq(flow_lookup(&t1, &d), fa);
+	ck_assert_ptr_eq(flow_lookup(&t1, &b), fb);
+	ck_assert_ptr_null(flow_lookup(&t1, &a));
+	flow_remove(&t1, fa);
+	ck_assert_ptr_null(flow_lookup(&t1, &d));
+	/* A table ended and another started at the same address. */
+	ck_assert_ptr_eq(flow_lookup(&t2, &a), ga);
+	flow_table_free(&t2);
+	ck_assert_int_eq(flow_table_init(&t2, 16, hk, NULL, NULL), 0);
+	ck_assert_ptr_null(flow_lookup(&t2, &a));
+	ck_assert_ptr_eq(flow_lookup(&t1, &c), fc);
+	flow_table_free(&t1);
+	flow_table_free(&t2);
+}
+END_TEST
+
 static Suite *flowstore_suite(void)
 {
 	Suite *s = suite_create("flowstore");
@@ -183,6 +256,9 @@ static Suite *flowstore_suite(void)
 	tcase_add_test(tc, test_second_user_refused);
 	tcase_add_test(tc, test_locked_in_memory);
 	tcase_add_test(tc, test_disk_refused);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("table");
+	tcase_add_test(tc, test_lookup_after_changes);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -722,6 +722,63 @@ END_TEST
 
 /* Payloads of all 0xff and all 0x00 hit the one's-complement corner
  * cases (sums of 0xffff, carries out of every word). */
+/* csum_add against a plain sum of 16-bit words, for every length up to a
+ * few hundred bytes, random and all-ones data, chained at any even split
+ * and from any running sum. */
+static uint16_t ref_csum16(uint64_t start, const uint8_t *b, size_t len)
+{
+	uint32_t sum;
+	uint64_t s = start;
+
+	s = (s & 0xffffffff) + (s >> 32);
+	s = (s & 0xffffffff) + (s >> 32);
+	sum = (uint32_t)((s & 0xffff) + (s >> 16));
+	for (size_t i = 0; i + 1 < len; i += 2) {
+		uint16_t w;
+
+		memcpy(&w, b + i, 2);
+		sum += w;
+	}
+	if (len % 2) {
+		uint16_t w = 0;
+
+		memcpy(&w, b + len - 1, 1);
+		sum += w;
+	}
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+START_TEST(test_csum_add_matches_reference)
+{
+	static const uint64_t starts[] = { 0, 1, 0xffff, 0xffffffff, 0xfffffffffffffffeull,
+					   0xffffffffffffffffull, 0x123456789abcdef0ull };
+	uint8_t b[400];
+	uint32_t x = 12345;
+
+	for (int v = 0; v < 2; v++) {
+		for (size_t i = 0; i < sizeof(b); i++) {
+			x = x * 1103515245u + 12345u;
+			b[i] = v ? 0xff : (uint8_t)(x >> 16);
+		}
+		for (size_t len = 0; len <= 300; len++) {
+			for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+				uint16_t want = ref_csum16(starts[k], b + 1, len);
+
+				ck_assert_uint_eq(csum_fold(csum_add(starts[k], b + 1, len)), want);
+				for (size_t cut = 0; cut <= len; cut += 6) {
+					uint64_t sum = csum_add(starts[k], b + 1, cut);
+
+					sum = csum_add(sum, b + 1 + cut, len - cut);
+					ck_assert_uint_eq(csum_fold(sum), want);
+				}
+			}
+		}
+	}
+}
+END_TEST
+
 START_TEST(test_checksums_extreme_bytes)
 {
 	static uint8_t b[CAP], pl[9000];
@@ -801,6 +858,60 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 /* Rewriting */
+
+/* With room in front of the packet, growing options moves the headers
+ * forward instead of the payload back: the bytes that result are the
+ * same, headroom and cap account for the move, and without enough
+ * headroom (or with a payload shorter than the headers) the payload
+ * moves as before. */
+START_TEST(test_set_options_headroom)
+{
+	static const size_t plens[] = { 0, 10, 61, 300, 1400 };
+	uint8_t ref[CAP], b[CAP], pl[1400], o1[40], o2[40];
+	struct pkt r, p;
+
+	fill(pl, sizeof(pl), 0x21);
+	fill(o1, sizeof(o1), 0x50);
+	fill(o2, sizeof(o2), 0x60);
+	for (int fam = 0; fam < 2; fam++) {
+		for (size_t i = 0; i < sizeof(plens) / sizeof(plens[0]); i++) {
+			for (size_t room = 0; room <= 24; room += 4) {
+				for (size_t olen = 0; olen <= 24; olen += 4) {
+					size_t plen = plens[i], len;
+					uint8_t *at = b + 64;
+
+					len = fam ? make_v6(ref, true, o1, olen, pl, plen)
+						  : make_v4(ref, 6, o1, olen, pl, plen);
+					memcpy(at, ref, len);
+					ck_assert_int_eq(pkt_parse(&r, ref, len, CAP), PKT_OK);
+					ck_assert_int_eq(pkt_parse(&p, at, len, CAP - 64), PKT_OK);
+					p.headroom = room;
+					ck_assert_int_eq(pkt_set_options(&r, o2, olen + 16), 0);
+					ck_assert_int_eq(pkt_set_options(&p, o2, olen + 16), 0);
+					ck_assert_uint_eq(p.len, r.len);
+					ck_assert_uint_eq(p.tcp_hlen, r.tcp_hlen);
+					ck_assert_mem_eq(p.buf, r.buf, r.len);
+					if (room >= 16 && plen > r.l3_len + 20) {
+						ck_assert_ptr_eq(p.buf, at - 16);
+						ck_assert_uint_eq(p.headroom, room - 16);
+						ck_assert_uint_eq(p.cap, CAP - 64 + 16);
+					} else {
+						ck_assert_ptr_eq(p.buf, at);
+						ck_assert_uint_eq(p.headroom, room);
+						ck_assert_uint_eq(p.cap, CAP - 64);
+					}
+					/* Shrinking moves the payload, never the headers. */
+					ck_assert_int_eq(pkt_set_options(&r, o1, olen), 0);
+					ck_assert_int_eq(pkt_set_options(&p, o1, olen), 0);
+					ck_assert_uint_eq(p.len, len);
+					ck_assert_mem_eq(p.buf, r.buf, r.len);
+					ck_assert_mem_eq(p.buf, ref, len);
+				}
+			}
+		}
+	}
+}
+END_TEST
 
 START_TEST(test_set_options_grow_shrink)
 {
@@ -1232,11 +1343,13 @@ static Suite *packet_suite(void)
 	tcase_add_test(csum, test_checksums_ipv4_all_lengths);
 	tcase_add_test(csum, test_checksums_ipv6_all_lengths);
 	tcase_add_test(csum, test_checksums_extreme_bytes);
+	tcase_add_test(csum, test_csum_add_matches_reference);
 	tcase_add_test(csum, test_checksum_known_answer);
 	tcase_add_test(csum, test_checksums_detect_flipped_bit);
 	suite_add_tcase(s, csum);
 
 	tcase_add_test(rw, test_set_options_grow_shrink);
+	tcase_add_test(rw, test_set_options_headroom);
 	tcase_add_test(rw, test_set_options_keeps_reserved_bits);
 	tcase_add_test(rw, test_set_options_refused);
 	tcase_add_test(rw, test_set_payload);
