@@ -31,6 +31,9 @@
 #define RTO_MAX (60 * US_PER_SEC)
 #define INIT_GIVE_UP (120 * US_PER_SEC)
 #define SCAN_INTERVAL (1 * US_PER_SEC)
+/* A remembered stray SYN is good for this long: its SYN-ACK comes at once
+ * if the kernel accepts it. */
+#define SYN_MEMO_LIFETIME (3 * US_PER_SEC)
 #define ENO_SYN_RETRIES_WITH_ENO 3	/* the first SYN and two retransmissions */
 #define MSS_REDUCTION MAC_OPT_LEN
 /* The protocol default MSS when a SYN has no MSS option (RFC 9293). */
@@ -1208,11 +1211,43 @@ static enum engine_verdict in_synack(struct engine *e, struct flow *f, struct pk
  *     moment and the peer's retransmitted SYN starts the new one.  An ENO
  *     offer gets its MSS lowered on the way, as a new connection's would;
  *     under "private" a SYN without ENO is refused here. */
+static void syn_memo_put(struct engine *e, const struct flow_key *k, uint32_t isn,
+			 const uint8_t *opt, size_t opt_len, enum policy_action pol, uint64_t now)
+{
+	struct syn_memo *m = &e->syn_memo[e->syn_memo_next++ % ENGINE_SYN_MEMO];
+
+	m->key = *k;
+	m->when = now ? now : 1;
+	m->isn = isn;
+	m->policy = (uint8_t)pol;
+	m->opt_len = opt && opt_len <= sizeof(m->opt) ? (uint8_t)opt_len : 0;
+	if (m->opt_len)
+		memcpy(m->opt, opt, m->opt_len);
+}
+
+/* The remembered SYN of k with sequence number isn, at most a SYN
+ * timeout's worth of retransmissions old; NULL if there is none.  The
+ * caller empties it. */
+static struct syn_memo *syn_memo_find(struct engine *e, const struct flow_key *k, uint32_t isn,
+				      uint64_t now)
+{
+	for (unsigned i = 0; i < ENGINE_SYN_MEMO; i++) {
+		struct syn_memo *m = &e->syn_memo[i];
+
+		if (m->when && m->isn == isn && now - m->when < SYN_MEMO_LIFETIME &&
+		    memcmp(&m->key, k, sizeof(*k)) == 0)
+			return m;
+	}
+	return NULL;
+}
+
 static enum engine_verdict stray_syn(struct engine *e, struct flow *f, const struct flow_key *k,
-				     struct pkt *p, bool *modified)
+				     struct pkt *p, uint64_t now, bool *modified)
 {
 	enum policy_action pol;
 	enum eno_result r;
+	const uint8_t *a_opt = NULL;
+	size_t a_len = 0;
 
 	e->ctr.stray_syn++;
 	if (f->role == ROLE_A && f->state == FLOW_SYN_SENT) {
@@ -1222,9 +1257,11 @@ static enum engine_verdict stray_syn(struct engine *e, struct flow *f, const str
 		return go_plaintext(e, f, eno_result_str(ENO_SAME_ROLE));
 	}
 	pol = decide_policy(e, k, false);
-	r = eno_check_syn(pkt_opts(p), pkt_opts_len(p), pkt_payload_len(p) > 0, NULL, NULL);
+	r = eno_check_syn(pkt_opts(p), pkt_opts_len(p), pkt_payload_len(p) > 0, &a_opt, &a_len);
 	if (r != ENO_OK && pol == POLICY_PRIVATE)
 		return EV_DROP;
+	/* Before the MSS rewrite, which may move the options. */
+	syn_memo_put(e, k, pkt_seq(p), r == ENO_OK ? a_opt : NULL, a_len, pol, now);
 	if (r == ENO_OK && pol != POLICY_CLEAR && peer_mss_lower(e, k, p) == 0)
 		*modified = true;
 	return EV_ACCEPT;
@@ -1249,7 +1286,7 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 		return EV_ACCEPT;
 	}
 	if (f)
-		return stray_syn(e, f, k, p, modified);
+		return stray_syn(e, f, k, p, now, modified);
 	pol = decide_policy(e, k, false);
 	r = eno_check_syn(pkt_opts(p), pkt_opts_len(p), pkt_payload_len(p) > 0, &a_opt, &a_len);
 	/* TFO or SYN data without ENO is just a peer without ENO. */
@@ -1318,16 +1355,36 @@ static enum engine_verdict out_synack(struct engine *e, struct flow *f, struct p
 		enum policy_action pol = decide_policy(e, &f->key, false);
 		struct flow_key k = f->key;
 		char name[FLOW_NAME_LEN];
+		struct syn_memo *m = syn_memo_find(e, &k, pkt_ack(p) - 1, now);
+		struct flow *nf;
 
 		e->ctr.flows_replaced++;
 		log_info("replaced %s: the kernel accepted a new connection on its ports",
 			 flow_name(&k, name, sizeof(name)));
 		flow_destroy(e, f);
-		if (pol == POLICY_CLEAR) {
+		if (pol == POLICY_CLEAR || (m && !m->opt_len)) {
+			/* (a remembered SYN without ENO: under "private" it
+			 * never reached the kernel) */
+			if (m)
+				sodium_memzero(m, sizeof(*m));
 			e->ctr.plaintext_flows++;
 			return EV_ACCEPT_PLAIN;
 		}
-		return EV_DROP;
+		if (!m)
+			return EV_DROP;
+		/* The SYN this answers offered ENO: negotiate now, as
+		 * in_syn would have with a fresh table. */
+		nf = flow_new(e, &k, now, ROLE_B, FLOW_SYN_RCVD);
+		if (!nf) {
+			sodium_memzero(m, sizeof(*m));
+			return EV_DROP;
+		}
+		nf->policy = m->policy;
+		nf->rcv.isn = m->isn;
+		memcpy(nf->hs->transcript, m->opt, m->opt_len);
+		nf->hs->a_opt_len = m->opt_len;
+		sodium_memzero(m, sizeof(*m));
+		return out_synack(e, nf, p, now, modified);
 	}
 	if (f->state != FLOW_SYN_RCVD && f->state != FLOW_KX) {
 		/* The kernel repeats its SYN-ACK for a late SYN after the key
@@ -1686,7 +1743,11 @@ enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
 		    (!outgoing && tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) == 0 &&
 		     (info.mac >= 0 || info.eno_count > 0))) {
 			e->ctr.lost_flow_drop++;
-			if (conn_encrypted)
+			/* A SYN-ACK without a flow answers a SYN: our kernel
+			 * accepted one we passed for a flow that is gone, or
+			 * the peer answers our kernel's SYN after a restart.
+			 * No RST: the SYN's retransmission starts a flow. */
+			if (conn_encrypted && !(flags & TCP_SYN))
 				lost_flow_reset(e, &k, p, outgoing, now);
 			return EV_DROP;
 		}
@@ -1705,6 +1766,9 @@ enum engine_verdict engine_handle(struct engine *e, uint64_t now, bool outgoing,
 	if (outgoing) {
 		flow_touch(&e->flows, f, now);
 		v = handle_outgoing(e, f, id, p, now, modified);
+		/* Our kernel's SYN-ACK may have replaced the flow. */
+		if (is_synack(flags))
+			f = flow_lookup(&e->flows, &k);
 	} else {
 		v = handle_incoming(e, f, p, now, modified);
 	}

@@ -80,6 +80,21 @@ enum engine_verdict {
 	EV_HOLD,		/* no verdict now: io->release later */
 };
 
+/* A SYN that reached a live flow's ports and was passed to the kernel
+ * (stray_syn), remembered until the kernel says whether it starts a new
+ * connection: its SYN-ACK then negotiates at once, instead of after the
+ * peer's SYN retransmission (about a second).  A handful: a lost entry
+ * only costs that second. */
+#define ENGINE_SYN_MEMO 8
+struct syn_memo {
+	struct flow_key key;
+	uint64_t when;			/* 0: empty */
+	uint32_t isn;			/* the SYN's sequence number */
+	uint8_t policy;
+	uint8_t opt_len;		/* 0: the SYN negotiated nothing */
+	uint8_t opt[40];		/* A's ENO option, for the transcript */
+};
+
 struct engine {
 	struct engine_config cfg;
 	struct engine_io io;
@@ -97,6 +112,8 @@ struct engine {
 					 * flows (seal2.h) */
 	uint64_t next_scan;
 	unsigned held_total;		/* segments held by all flows */
+	struct syn_memo syn_memo[ENGINE_SYN_MEMO];
+	unsigned syn_memo_next;
 	uint8_t scratch[IPV6_HDR_LEN + TCP_HDR_LEN + TCP_MAX_OPT_LEN + KX_INIT_MAX_LEN];
 };
 

@@ -2141,18 +2141,70 @@ START_TEST(test_reused_ports_replace_flow_when_kernel_accepts)
 	ck_assert(passes(handle(&B, IN, &syn, NULL)));
 	ck_assert_uint_le(mss_of(&syn), 1460 - 16);
 	ck_assert(flow_of(&B, &A)->keyed);
-	/* B's kernel took it (its socket was in TIME_WAIT). */
-	kseg(&synack, &B, &A, B.isn + 0x20000000u, new_isn + 1, TCP_SYN | TCP_ACK, synack_opts,
+	/* B's kernel took it (its socket was in TIME_WAIT); a SYN-ACK for
+	 * another ISN than the SYN remembered is dropped. */
+	kseg(&synack, &B, &A, B.isn + 0x20000000u, new_isn + 2, TCP_SYN | TCP_ACK, synack_opts,
 	     20, NULL, 0);
 	ck_assert_int_eq(handle(&B, OUT, &synack, NULL), EV_DROP);
 	ck_assert_ptr_null(flow_of(&B, &A));
 	ck_assert_uint_eq(B.e.ctr.flows_replaced, 1);
+	/* Its retransmission has no flow and the connmark of the old
+	 * connection: dropped, no RSTs (the peer's SYN comes again). */
+	kseg(&synack, &B, &A, B.isn + 0x20000000u, new_isn + 2, TCP_SYN | TCP_ACK, synack_opts,
+	     20, NULL, 0);
+	ck_assert_int_eq(handle_ce(&B, OUT, true, &synack, NULL), EV_DROP);
+	ck_assert_uint_eq(B.e.ctr.lost_flow_reset, 0);
 	/* A's SYN again: a new connection, negotiated as any other. */
 	forged_syn(&syn, &A, &B, new_isn, true);
 	wire(&rx, &syn);
 	ck_assert(passes(handle(&B, IN, &rx, NULL)));
 	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_SYN_RCVD);
 	ck_assert_uint_eq(flow_of(&B, &A)->rcv.isn, new_isn);
+}
+END_TEST
+
+/* The same, with the SYN-ACK answering the remembered SYN: the new
+ * connection negotiates right away (no wait for the peer's retransmission),
+ * and completes with fresh keys. */
+START_TEST(test_reused_ports_negotiate_at_once)
+{
+	struct seg syn, synack, rx;
+	uint32_t new_isn = A.isn + 0x10000000u;
+	uint8_t old_sid[KX_SESSID_LEN];
+
+	world(AF_INET);
+	full_handshake();
+	memcpy(old_sid, flow_of(&B, &A)->session_id, sizeof(old_sid));
+	/* A's kernel reuses the ports: its daemon starts a new flow. */
+	A.isn = new_isn;
+	step_syn();
+	ck_assert(passes(T.v_syn_b));
+	ck_assert_uint_eq(B.e.ctr.stray_syn, 1);
+	kseg(&synack, &B, &A, B.isn + 0x20000000u, new_isn + 1, TCP_SYN | TCP_ACK, synack_opts,
+	     sizeof(synack_opts), NULL, 0);
+	ck_assert_int_eq(handle(&B, OUT, &synack, NULL), EV_ACCEPT);
+	ck_assert_uint_eq(B.e.ctr.flows_replaced, 1);
+	ck_assert_int_eq(opt_find(&synack, eno_b_opt, sizeof(eno_b_opt)), 20);
+	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_KX);
+	B.isn += 0x20000000u;
+	wire(&rx, &synack);
+	ck_assert_int_eq(handle(&A, IN, &rx, NULL), EV_ACCEPT_ENCRYPTED);
+	step_init1();
+	step_init2();
+	ck_assert(flow_of(&A, &B)->keyed && flow_of(&B, &A)->keyed);
+	ck_assert_mem_eq(flow_of(&A, &B)->session_id, flow_of(&B, &A)->session_id,
+			 KX_SESSID_LEN);
+	ck_assert(memcmp(flow_of(&B, &A)->session_id, old_sid, KX_SESSID_LEN) != 0);
+	/* Once more, from a client without ENO: the kernel's SYN-ACK goes
+	 * out at once, in plaintext. */
+	forged_syn(&syn, &A, &B, new_isn + 0x10000000u, false);
+	ck_assert(passes(handle(&B, IN, &syn, NULL)));
+	kseg(&synack, &B, &A, B.isn + 0x20000000u, new_isn + 0x10000001u, TCP_SYN | TCP_ACK,
+	     synack_opts, sizeof(synack_opts), NULL, 0);
+	ck_assert_int_eq(handle(&B, OUT, &synack, NULL), EV_ACCEPT_PLAIN);
+	ck_assert_uint_eq(scan(&synack).eno_count, 0);
+	ck_assert_ptr_null(flow_of(&B, &A));
+	ck_assert_uint_eq(B.e.ctr.flows_replaced, 2);
 }
 END_TEST
 
@@ -2657,6 +2709,7 @@ static Suite *engine_suite(void)
 	tcase_add_loop_test(att, test_forged_syn_keeps_encrypted_flow, 0, 2);
 	tcase_add_test(att, test_forged_syn_during_kx_and_close);
 	tcase_add_test(att, test_reused_ports_replace_flow_when_kernel_accepts);
+	tcase_add_test(att, test_reused_ports_negotiate_at_once);
 	tcase_add_test(att, test_private_syn_sent_forged_syn);
 	tcase_add_test(att, test_forged_synack_ignored);
 	tcase_add_test(att, test_forged_first_ack_at_b);
