@@ -84,31 +84,26 @@ CFLAGS=(-g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter
 read -r -a DEP_CFLAGS <<<"$(pkg-config --cflags libsodium libcrypto)"
 read -r -a DEP_LIBS <<<"$(pkg-config --libs libsodium libcrypto)"
 
-# The functional core: everything in src/ but the daemon's I/O shell.
-core=()
-for f in src/*.c; do
-	case ${f##*/} in
-	main.c|nfq.c|inject.c|keylog.c|ctl.c|ctnl.c) ;;
-	*) core+=("$f") ;;
-	esac
-done
+# The functional core (src/core/): the harnesses need nothing of the
+# daemon's I/O shell (src/daemon/).
+core=(src/core/*.c)
 
 echo "fuzz.sh: building with $("$CC" --version | head -1)"
 objs=()
 for f in "${core[@]}"; do
 	o=$OUT/obj/$(basename "${f%.c}").o
-	"$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -Isrc "${DEP_CFLAGS[@]}" -c "$f" -o "$o"
+	"$CC" "${CFLAGS[@]}" -fsanitize=fuzzer-no-link -Isrc/core "${DEP_CFLAGS[@]}" -c "$f" -o "$o"
 	objs+=("$o")
 done
 for h in "${harnesses[@]}"; do
-	"$CC" "${CFLAGS[@]}" -fsanitize=fuzzer -Isrc -Itests/fuzz "${DEP_CFLAGS[@]}" \
+	"$CC" "${CFLAGS[@]}" -fsanitize=fuzzer -Isrc/core -Itests/fuzz "${DEP_CFLAGS[@]}" \
 		"tests/fuzz/fuzz_$h.c" "${objs[@]}" "${DEP_LIBS[@]}" -o "$OUT/fuzz_$h"
 done
 
 if [[ $GEN -eq 1 ]]; then
 	# The seeds built with pkt_build/kx_*_encode (tests/fuzz/gen_corpus.c);
 	# the tcpdump captures (corpus/*/linux-*) and etc/tcpcryptd.conf stay.
-	"$CC" "${CFLAGS[@]}" -Isrc "${DEP_CFLAGS[@]}" tests/fuzz/gen_corpus.c "${objs[@]}" \
+	"$CC" "${CFLAGS[@]}" -Isrc/core "${DEP_CFLAGS[@]}" tests/fuzz/gen_corpus.c "${objs[@]}" \
 		"${DEP_LIBS[@]}" -o "$OUT/gen_corpus"
 	"$OUT/gen_corpus" tests/fuzz/corpus
 	cp etc/tcpcryptd.conf tests/fuzz/corpus/ctl/tcpcryptd.conf

@@ -473,7 +473,7 @@ need() {
 D_SBIN=${DIRS[sbindir]}
 D_BIN=${DIRS[bindir]}
 D_LIB=${DIRS[libdir]}
-need tcpcryptd src/main.c "$D_SBIN/tcpcryptd"
+need tcpcryptd src/daemon/main.c "$D_SBIN/tcpcryptd"
 need tcpcrypt-firewall scripts/tcpcrypt-firewall "$D_SBIN/tcpcrypt-firewall"
 need tcpcryptd-launch launchers/tcpcryptd-launch "$D_SBIN/tcpcryptd-launch"
 need tcnetstat util/tcnetstat.c "$D_BIN/tcnetstat"
