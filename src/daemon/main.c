@@ -58,6 +58,13 @@ struct daemon {
 	struct policy cli_policy;	/* --policy rules, always first */
 	struct policy policy;		/* in force: cli_policy + the file's */
 	int mtu_fd[2];			/* UDP sockets (IPv4, IPv6) for route MTUs */
+	struct mtu_memo {		/* the last few answers, briefly */
+		uint8_t family;
+		uint8_t addr[16];
+		unsigned mtu;
+		uint64_t until;
+	} mtu_memo[8];
+	unsigned mtu_memo_next;
 	uint8_t pkt_buf[PKT_BUF_SIZE];
 };
 
@@ -127,18 +134,30 @@ static void io_conntrack_liberal(void *ctx, const struct flow_key *k, bool we_op
 /* The route MTU towards k's remote address: connect() on a UDP socket
  * looks the route up (it sends nothing) and IP_MTU / IPV6_MTU read its MTU.
  * Only the peer's SYN and SYN-ACK ask.  0 when unknown. */
+#define MTU_MEMO_US 2000000	/* a route's MTU is looked up again after 2 s */
+
 static unsigned io_route_mtu(void *ctx, const struct flow_key *k)
 {
 	struct daemon *d = ctx;
 	bool v6 = k->family == AF_INET6;
+	size_t alen = v6 ? 16 : 4;
 	int fd = d->mtu_fd[v6], mtu = 0;
 	socklen_t len = sizeof(mtu);
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(9) };
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(9) };
+	uint64_t now = now_us();
+	struct mtu_memo *m;
 	int rc;
 
 	if (fd < 0)
 		return 0;
+	/* Many connections to one host open in a burst: two system calls
+	 * each would show in the connection rate. */
+	for (unsigned i = 0; i < sizeof(d->mtu_memo) / sizeof(d->mtu_memo[0]); i++) {
+		m = &d->mtu_memo[i];
+		if (m->until > now && m->family == k->family && memcmp(m->addr, k->raddr, alen) == 0)
+			return m->mtu;
+	}
 	if (v6) {
 		memcpy(&sin6.sin6_addr, k->raddr, 16);
 		rc = connect(fd, (struct sockaddr *)&sin6, sizeof(sin6));
@@ -149,6 +168,11 @@ static unsigned io_route_mtu(void *ctx, const struct flow_key *k)
 	if (rc < 0 || getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU,
 				 &mtu, &len) < 0 || mtu < 0)
 		return 0;
+	m = &d->mtu_memo[d->mtu_memo_next++ % (sizeof(d->mtu_memo) / sizeof(d->mtu_memo[0]))];
+	m->family = k->family;
+	memcpy(m->addr, k->raddr, alen);
+	m->mtu = (unsigned)mtu;
+	m->until = now + MTU_MEMO_US;
 	return (unsigned)mtu;
 }
 
