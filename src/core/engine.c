@@ -1,10 +1,31 @@
-/* The protocol engine.  Reading guide:
- *   engine_handle() dispatches each segment by direction and flow state;
- *   the SYN functions run ENO (PROTOCOL.md section 1);
- *   the kx functions carry Init1/Init2 and the key schedule (sections 2, 3, 6);
- *   seal_outgoing()/open_incoming() protect established traffic and
- *   translate sequence numbers (sections 4, 5).
- * Nothing here touches the network: see struct engine_io. */
+/* The protocol engine: every queued segment goes through engine_handle(),
+ * every timer through engine_tick().  Nothing here touches the network:
+ * see struct engine_io, and doc/design.md for the core/daemon boundary.
+ *
+ * Reading guide, in file order (each part starts with a "----" rule):
+ *   Small helpers     flow keys, names, flag tests, wire sequence numbers.
+ *   Flow lifetime     flow_new/flow_destroy, handshake state (flow_hs),
+ *                     linger, go_plaintext, the key pair and its renewal.
+ *   Injection         inject(): segments the engine builds itself (Init
+ *                     messages, ACKs, RSTs); flow_abort() (doc/protocol.md
+ *                     section 4.4).
+ *   Established       seal_outgoing()/open_incoming(): keystream, MAC
+ *   traffic           option and tag checks (doc/protocol.md sections 6
+ *                     and 7), sequence translation (doc/protocol.md
+ *                     section 8).
+ *   Key exchange      Init1/Init2 built, sent, received and retransmitted,
+ *                     install_keys(), held segments (doc/protocol.md
+ *                     sections 4, 5 and 9).
+ *   Handshake (ENO)   out_syn, in_synack, in_syn, out_synack: ENO offers
+ *                     and answers, MSS lowering, policy, refusals and rate
+ *                     limits (doc/protocol.md section 3).
+ *   Dispatch          handle_outgoing/handle_incoming by flow state, lost
+ *                     connections (lost_flow_reset), engine_handle() and
+ *                     engine_handle_unparsed().
+ *   ICMP errors       engine_handle_icmp() (doc/protocol.md section 8).
+ *   Timers            Init retransmission, expiry, engine_tick(); then
+ *                     counters, engine_init*, engine_resume (flows kept
+ *                     across a restart), engine_detach and engine_free. */
 #include "engine.h"
 
 #include <arpa/inet.h>
