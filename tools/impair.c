@@ -47,9 +47,10 @@
  * every held packet (accepted, copies not yet sent are discarded), prints
  * "impair NAME VALUE" lines and exits 0.
  *
- * Queue handling as DESIGN.md asks: queue maxlen 8192, receive buffer sized
- * for it, NETLINK_NO_ENOBUFS, the socket drained completely on every wakeup,
- * verdicts batched and flushed when nothing more can be read.  Held packets
+ * Queue handling as in the daemon (src/daemon/nfq.c): queue maxlen 8192,
+ * receive buffer sized for it, NETLINK_NO_ENOBUFS, the socket drained
+ * completely on every wakeup, verdicts batched and flushed when nothing
+ * more can be read.  Held packets
  * stay in the kernel queue (verdict later, by id); the release times live in
  * a binary heap and one timerfd is armed for the earliest.
  */

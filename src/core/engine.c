@@ -44,9 +44,9 @@
 
 #define US_PER_MS  1000ull
 #define US_PER_SEC 1000000ull
-#define KEYPAIR_LIFETIME (60 * US_PER_SEC)	/* PROTOCOL.md section 2 */
+#define KEYPAIR_LIFETIME (60 * US_PER_SEC)	/* doc/protocol.md section 4.4 */
 #define KEYPAIR_RENEW_AHEAD (2 * US_PER_SEC)	/* engine_tick renews this early */
-/* Init retransmission (doc/protocol.md section 8): from max(200 ms,
+/* Init retransmission (doc/protocol.md section 9): from max(200 ms,
  * 2 RTT), doubling up to 60 s, abort 120 s after the first send. */
 #define RTO_MIN (200 * US_PER_MS)
 #define RTO_MAX (60 * US_PER_SEC)
@@ -397,7 +397,7 @@ static int add_eno_ack(struct pkt *p)
 	return pkt_set_options(p, newopts, (size_t)olen);
 }
 
-/* PROTOCOL.md section 2 "Abort": RST to the peer (tagged once we have
+/* doc/protocol.md section 4.4, "Abort": RST to the peer (tagged once we have
  * keys) and RST to our own socket so the application sees ECONNRESET. */
 static void flow_abort(struct engine *e, struct flow *f, uint64_t now, const char *why)
 {
@@ -516,8 +516,7 @@ static enum engine_verdict seal_outgoing(struct engine *e, struct flow *f, struc
 	return EV_ACCEPT;
 }
 
-/* Does this incoming segment need a valid tag (PROTOCOL.md section 4,
- * "Receiving")? */
+/* Does this incoming segment need a valid tag (doc/protocol.md section 7)? */
 static bool tag_required(const struct flow *f, uint8_t flags, size_t plen)
 {
 	if (plen || (flags & (TCP_FIN | TCP_URG)))
@@ -960,7 +959,7 @@ static int syn_add_eno(struct pkt *p, const uint8_t *eno, size_t eno_len)
 }
 
 /* The peer's SYN or SYN-ACK carrying a valid offer or answer of our TEP,
- * before our kernel sees it (doc/protocol.md section 3): its MSS becomes
+ * before our kernel sees it (doc/protocol.md section 3.5): its MSS becomes
  * min(MSS, route MTU - 40 (IPv6 60)) - 16, so that our kernel's segments
  * still fit the path once they carry the MAC option.  A SYN without an MSS
  * option gets one, from the protocol default.  Returns 0 when the segment
@@ -1136,7 +1135,7 @@ static enum engine_verdict out_syn(struct engine *e, struct flow *f, const struc
 		}
 	}
 	f->hs->syn_time = now;
-	/* PROTOCOL.md section 6: after two unanswered retransmissions, try
+	/* doc/protocol.md section 9: after two unanswered retransmissions, try
 	 * without ENO in case a middlebox drops unknown options -- unless the
 	 * policy requires encryption. */
 	with_eno = f->policy == POLICY_PRIVATE || f->hs->syn_count <= ENO_SYN_RETRIES_WITH_ENO;
@@ -1615,7 +1614,7 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
 
 /* A segment of a connection that negotiated encryption, for which we have
  * no state (the daemon restarted without resuming it, or it expired or was
- * evicted).  It can never go on, so end it: PROTOCOL.md section 2 wants an
+ * evicted).  It can never go on, so end it: doc/protocol.md section 4.4 wants an
  * abort to reach both applications, never silence.  Without keys our RSTs
  * are untagged, which the peer's daemon passes to its kernel unchanged (and
  * the peer's daemon drops anything else untagged), and without the Init
@@ -1815,7 +1814,7 @@ enum engine_verdict engine_handle_unparsed(struct engine *e, bool outgoing, bool
 }
 
 /* ------------------------------------------------------------------------ */
-/* ICMP errors (PROTOCOL.md section 5) */
+/* ICMP errors (doc/protocol.md section 8) */
 
 enum engine_verdict engine_handle_icmp(struct engine *e, uint8_t *buf, size_t len,
 				       bool *modified)

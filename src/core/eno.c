@@ -283,7 +283,7 @@ static enum eno_result check_syn_segment(const uint8_t *opts, size_t opts_len, b
 	n = eno_find(opts, opts_len, &opt, &opt_len);
 	if (n < 0)
 		return ENO_MALFORMED;
-	/* PROTOCOL.md 1: no SYN data, and TFO and MPTCP connections get no
+	/* doc/protocol.md section 3.3: no SYN data, and TFO and MPTCP get no
 	 * ENO (MPTCP's options and subflows do not survive a per-segment
 	 * rewrite).  These outrank the ENO option itself, which may well be
 	 * fine. */

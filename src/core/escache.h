@@ -1,6 +1,6 @@
 /* A memo of X25519 shared secrets for the daemon's current key pair.
  *
- * A key pair lives up to 60 s (PROTOCOL.md section 2) and the peer's does
+ * A key pair lives up to 60 s (doc/protocol.md section 4.4) and the peer's does
  * too, so between two hosts every connection of such a minute computes
  * the same ES = X25519(own private key, peer public key).  The memo keeps
  * the ES per peer public key while the own key pair stays the same, and

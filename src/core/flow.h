@@ -85,7 +85,7 @@ struct flow {
 	struct seqdir snd, rcv;			/* our stream, the peer's */
 	/* Traffic-key chains: tx protects our stream, rx the peer's. */
 	struct seal2_chain tx, rx;
-	/* What the wipe rules of doc/protocol.md section 5 go by: the highest
+	/* What the wipe rules of doc/protocol.md section 5.3 go by: the highest
 	 * offset of our stream the peer acknowledged in a tagged segment
 	 * (SND.UNA), and the highest offset of the peer's stream our kernel
 	 * acknowledged. */

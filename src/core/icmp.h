@@ -1,4 +1,4 @@
-/* ICMP and ICMPv6 errors that quote a TCP segment (PROTOCOL.md section 5):
+/* ICMP and ICMPv6 errors that quote a TCP segment (doc/protocol.md section 8):
  * parsing the quote in place, and rewriting the quoted sequence number and
  * a reported MTU.  Pure code over the packet buffer. */
 #ifndef TC_ICMP_H

@@ -98,8 +98,8 @@ struct kx_input {
 };
 
 /* Whether an X25519 public key is one of the few points of small order,
- * for which every shared secret is all zeros (doc/protocol.md
- * section 4 aborts on those).  Lets B reject such a key before it sends Init2 and
+ * for which every shared secret is all zeros (doc/protocol.md section 4.4
+ * aborts on those).  Lets B reject such a key before it sends Init2 and
  * compute the shared secret while Init2 is on its way. */
 bool kx_pub_has_small_order(const uint8_t pub[KX_KEY_LEN]);
 

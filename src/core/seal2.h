@@ -141,7 +141,7 @@ const struct seal2_keys *seal2_chain_get(struct seal2_chain *c, uint64_t gen,
 					 struct seal2_ctx *x);
 /* Wipes (sodium_memzero) every secret of generations below gen: afterwards
  * they can no longer be derived.  No-op when gen <= lo.  What the sender
- * of a direction does (doc/protocol.md section 5). */
+ * of a direction does (doc/protocol.md section 5.3). */
 void seal2_chain_wipe_below(struct seal2_chain *c, uint64_t gen, struct seal2_ctx *x);
 /* What the receiver does: every K_enc below gen is wiped, and every secret
  * below gen - 1; generation gen - 1 keeps its K_hash and K_prf (the tail),

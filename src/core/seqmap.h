@@ -1,4 +1,4 @@
-/* Stream offsets and sequence translation (PROTOCOL.md sections 4 and 5).
+/* Stream offsets and sequence translation (doc/protocol.md sections 6.1 and 8).
  *
  * Each direction of a connection has a wire ISN and the length of the Init
  * message its sender put first in the stream.  The kernels never see the

@@ -1,6 +1,6 @@
 /* TCP options: scanning, MSS lowering, SACK edge translation, and building
  * an options area with one extra option (ENO or the MAC) appended, trimming
- * SACK blocks when the 40 bytes run out (PROTOCOL.md section 4). */
+ * SACK blocks when the 40 bytes run out (doc/protocol.md section 6.7). */
 #ifndef TC_TCPOPT_H
 #define TC_TCPOPT_H
 

@@ -58,7 +58,8 @@ void keylog_write(FILE *f, const uint8_t n_a[32], const uint8_t es[32])
 	sodium_bin2hex(a, sizeof(a), n_a, 32);
 	sodium_bin2hex(b, sizeof(b), es, 32);
 	fprintf(f, "TCPCRYPT_ES %s %s\n", a, b);
-	/* Written before the first tagged segment leaves (PROTOCOL.md 7). */
+	/* Written before the first tagged segment leaves (doc/protocol.md
+	 * section 10). */
 	fflush(f);
 	sodium_memzero(b, sizeof(b));
 }

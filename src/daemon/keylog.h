@@ -1,4 +1,4 @@
-/* The debug key log of PROTOCOL.md section 7.  Off unless configured. */
+/* The debug key log of doc/protocol.md section 10.  Off unless configured. */
 #ifndef TC_KEYLOG_H
 #define TC_KEYLOG_H
 

@@ -21,8 +21,8 @@ client  one connection: reads the whole banner, then an echo round trip of
         a short read or a wrong echo "stalled ..." and exit status 1.
 attack  from SRC (an address of this host) to DEST:PORT, N handshakes with
         different source ports (from --first-port, default 20000): a SYN
-        with the ENO option a tcpcryptd host A sends (45 05 a0 74 32, doc/
-        protocol.md section 3.2), paced at RATE per second (default 200);
+        with the ENO option a tcpcryptd host A sends (45 05 a0 74 32,
+        doc/protocol.md section 3.2), paced at RATE per second (default 200);
         every SYN-ACK gets the third segment of the handshake, an ACK
         without data carrying the non-SYN ENO option 45 02 -- and nothing
         after it, no Init1, no answer to anything else.  It goes on

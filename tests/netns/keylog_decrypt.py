@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """keylog_decrypt: decrypt and verify a tcpcrypt connection from a packet
-capture and a debug key log (PROTOCOL.md section 7), python3 stdlib only.
+capture and a debug key log (doc/protocol.md section 10), python3 stdlib only.
 
   keylog_decrypt.py PCAP KEYLOG PORT [--out-ab FILE] [--out-ba FILE]
   keylog_decrypt.py selftest
@@ -15,7 +15,7 @@ libpcap; EN10MB, LINUX_SLL, LINUX_SLL2 or raw IP; IPv4 or IPv6), then
                 ChaCha20 or 0x7403 AES-128-CTR), which must be in A's list
   ES          = the key-log line whose N_A is the nonce inside Init1
   PRK, session_id, mk, the generation chains g_ab / g_ba and each
-  generation's K_enc, K_hash, K_prf   as in PROTOCOL.md section 3
+  generation's K_enc, K_hash, K_prf   as in doc/protocol.md section 5
 
 Each direction is reassembled by 64-bit stream offset (duplicates and
 retransmissions must agree byte for byte), the application bytes after the
@@ -27,8 +27,8 @@ segment after the Init exchange is verified in both directions.  The only
 segments allowed without a tag are SYNs, the segments carrying Init1/Init2
 (and their byte-identical retransmissions), and A's dataless ACKs (flags
 ACK only among FIN, SYN, RST, ACK, URG) that acknowledge nothing beyond Init2
-and come before A's first tagged segment (A has no keys yet: PROTOCOL.md
-section 4).  A resumed connection (PROTOCOL.md section 9: B's SYN-ACK
+and come before A's first tagged segment (A has no keys yet: doc/protocol.md
+section 7).  A resumed connection (doc/protocol.md section 13: B's SYN-ACK
 accepts A's offer) has no Init messages: its keys come from the
 TCPCRYPT_SS line of the R_A in A's SYN, its offsets start at 0, and every
 segment after the SYN and SYN-ACK needs a tag.
@@ -55,7 +55,7 @@ The crypto (X25519 is not needed; HKDF-SHA256, the generation chains,
 original ChaCha20 with a 64-bit counter and nonce, AES-128-CTR, the 0x02
 pseudo header, Poly1305 and HChaCha20) is imported from
 tests/vectors/gen_vectors.py, the project's independent pure-Python
-implementation of PROTOCOL.md that self-checks against published vectors
+implementation of doc/protocol.md that self-checks against published vectors
 and protocol-v2.json ("selftest" runs those checks too).
 """
 
@@ -161,7 +161,7 @@ def read_keylog(path):
 def extend(rel32, ref):
     """The 64-bit value congruent to rel32 mod 2^32 nearest to ref (>= 0),
     modulo 2^64: S = ISN (a keepalive before the first byte) has offset
-    2^64 - 1 (PROTOCOL.md section 4)."""
+    2^64 - 1 (doc/protocol.md section 6.1)."""
     v = (ref - (ref % M32)) + rel32
     if v - ref > M32 // 2:
         v -= M32
@@ -288,7 +288,7 @@ def fresh_keys(label, keylog, conn, transcript, isn, a_key, b_key):
 
 
 def resumed_keys(label, keylog, eno_a, eno_b):
-    """A resumed connection (PROTOCOL.md section 9): ss[i] and the suite from
+    """A resumed connection (doc/protocol.md section 13): ss[i] and the suite from
     the TCPCRYPT_SS line of the R_A in A's SYN; (key schedule, suite)."""
     if len(eno_a) != 18 or not eno_a.startswith(bytes.fromhex("4512a07432")):
         raise VerifyError("%s: B accepted a resumption (%s) that A's SYN (ENO %s) did not "
@@ -402,7 +402,7 @@ def analyse(segs, keylog, port):
         if tag is None:
             if is_init:
                 continue
-            # PROTOCOL.md section 4: B accepts a dataless ACK from A without a
+            # doc/protocol.md section 7: B accepts a dataless ACK from A without a
             # tag (flags & 0x37 = ACK, ack_offset <= len2) only until A's first
             # validly tagged segment.
             if (d == a_key and not resumed and not a_tagged and not s.plen

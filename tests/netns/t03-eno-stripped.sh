@@ -4,7 +4,7 @@
 #  1. R strips ENO from SYNs: both daemons must fall back to plaintext and
 #     the transfer must still work (markers visible, no MAC).
 #  2. R drops SYNs that carry ENO: A's daemon, after two unanswered
-#     retransmissions, retries without ENO (PROTOCOL.md section 6), so the
+#     retransmissions, retries without ENO (doc/protocol.md section 9), so the
 #     connection comes up (in plaintext) a few seconds late.
 . "$(dirname "$0")/lib.sh"
 tc_need_daemon

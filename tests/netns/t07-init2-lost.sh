@@ -1,7 +1,7 @@
 #!/bin/bash
 # shellcheck source-path=SCRIPTDIR
-# t07: R drops B's Init2 segment once.  B must retransmit it (PROTOCOL.md
-# section 6) and the connection must still come up encrypted with the data
+# t07: R drops B's Init2 segment once.  B must retransmit it (doc/protocol.md
+# section 9) and the connection must still come up encrypted with the data
 # intact.
 . "$(dirname "$0")/lib.sh"
 tc_need_daemon

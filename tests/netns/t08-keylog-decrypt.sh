@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck source-path=SCRIPTDIR
-# t08: the debug key log (PROTOCOL.md section 7) is enough to decrypt and
+# t08: the debug key log (doc/protocol.md section 10) is enough to decrypt and
 # verify a capture, and it says nothing else.
 #
 # A runs with --keylog, B without.  Two connections are captured in R with a

@@ -48,7 +48,7 @@ exchange() {
 # payload of each direction in it is the Init message wirecheck expects.
 # (Seen from the other side, B's data that B may send as soon as it has
 # Init1 comes before the retransmitted Init2, which A drops for lack of
-# keys; that is allowed, PROTOCOL.md section 4, but not what the check of
+# keys; that is allowed, doc/protocol.md section 7, but not what the check of
 # "first payload is the Init" can tell apart from a broken sender.)
 subcase() {
 	local name=$1 spec=$2 port=$3 fam=$4 ifc=$5 addr counter pcap
@@ -77,7 +77,7 @@ subcase() {
 	wirecheck syn-has-eno "$pcap"
 	wirecheck data-has-mac "$pcap"
 	wirecheck absent "$pcap" "$marker"
-	# A lost Init is recovered by the daemon itself (PROTOCOL.md section 6)
+	# A lost Init is recovered by the daemon itself (doc/protocol.md section 9)
 	case $spec in
 	init1:*) n=$(tc_counter "$NS_A" init_retransmit) ;;
 	init2:*) n=$(tc_counter "$NS_B" init_retransmit) ;;

@@ -35,7 +35,7 @@ b_recv=$(awk '$1 == "received" { print $2 }' "$TC_WORK/b.out")
 [[ -n $b_sent && $b_sent == "$a_recv" ]] || fail "B -> A stream differs: sent $b_sent, received $a_recv"
 log "$bytes bytes each way intact in $ms ms ($((bytes * 16 / (ms * 1000))) Mbit/s both ways)"
 expect_same_sid 5021
-# Rekeying (doc/protocol.md, key schedule): one generation per GiB of each
+# Rekeying (doc/protocol.md section 5.2): one generation per GiB of each
 # direction's stream offsets.  Offsets count the Init message too (Init1 77
 # bytes with both suites offered, Init2 74), and the FIN one more, so A's
 # stream ends in generation ga and B's in gb.  A segment's tag key is that

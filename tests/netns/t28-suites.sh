@@ -1,6 +1,6 @@
 #!/bin/bash
 # shellcheck source-path=SCRIPTDIR
-# t28: cipher suite negotiation (doc/protocol.md sections 1 and 2), checked
+# t28: cipher suite negotiation (doc/protocol.md sections 4.3 and 11 (m)), checked
 # on the wire captured in R.
 #   a) A offers only chacha20 (--suites=chacha20), B accepts aes128 and
 #      chacha20 and prefers aes128: B takes A's choice.  Init1 on the wire

@@ -2,7 +2,7 @@
  * server) wired together in memory.  The tests play both kernels, crafting
  * the segments Linux would send, and move every segment through
  * A outgoing -> wire -> B incoming (or the reverse), checking what reaches
- * the wire and what each kernel is handed against PROTOCOL.md.
+ * the wire and what each kernel is handed against doc/protocol.md.
  *
  * The fake engine_io is deterministic: random bytes come from a counter
  * (different per host), injected packets and verdicts for held packets are
@@ -1560,7 +1560,7 @@ START_TEST(test_third_segment_without_eno_at_b)
 END_TEST
 
 /* The first SYN and two retransmissions carry ENO, the third
- * retransmission goes without (doc/protocol.md section 8); the MSS of our
+ * retransmission goes without (doc/protocol.md section 11 (g)); the MSS of our
  * own SYNs is never ours to lower. */
 START_TEST(test_third_syn_retransmission_without_eno)
 {
@@ -1761,7 +1761,7 @@ END_TEST
 /* With a 1 s handshake RTT the retransmissions start at 2 s (2, 6, 14, 30,
  * 62 s) and the abort comes at 120 s; a timer running past the handshake
  * idle limit must still end in the abort with RSTs (doc/protocol.md
- * section 8), not in a silent expiry that leaves the application with a
+ * section 9), not in a silent expiry that leaves the application with a
  * dead connection. */
 START_TEST(test_slow_path_init1_unanswered_aborts)
 {

@@ -1,5 +1,5 @@
-/* Stream offsets and kernel<->wire sequence translation (PROTOCOL.md
- * sections 4 and 5).  Offsets key the keystream and the tag, so an error
+/* Stream offsets and kernel<->wire sequence translation (doc/protocol.md
+ * sections 6.1 and 8).  Offsets key the keystream and the tag, so an error
  * of one here means garbage or dropped data on the other side. */
 #include "unit.h"
 

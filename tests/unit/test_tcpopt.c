@@ -1,6 +1,6 @@
 /* TCP options: scanning, MSS lowering, SACK edge translation and
- * tcpopt_append's SACK trimming (PROTOCOL.md sections 1, 4 and 5).  The
- * option sets are the ones Linux actually sends. */
+ * tcpopt_append's SACK trimming (doc/protocol.md sections 3.5, 6.7 and
+ * 8).  The option sets are the ones Linux actually sends. */
 #include "unit.h"
 
 #include "eno.h"

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Independent implementation of tcpcryptd's crypto (PROTOCOL.md sections 1-4,
-7 and 9, protocol version 2), checked against published and protocol vectors.
+"""Independent implementation of tcpcryptd's crypto (doc/protocol.md sections
+3 to 6, 10 and 13, protocol version 2), checked against published and
+protocol vectors.
 
 Written from the protocol text alone: pure Python 3, standard library only
 (hashlib, hmac, json), with its own X25519 (RFC 7748 Montgomery ladder),
@@ -14,7 +15,8 @@ K_prf), the keystreams of suites 0x7402 (ChaCha20) and 0x7403 (AES-128-CTR
 from the secret start C), each byte in the generation of its offset, the
 0x02 pseudo header, the Poly1305 + HChaCha20 tag under the keys of
 t = gen(seq_offset) + gen(ack_offset) (2^64 - 1 in generation 0), the key-log
-lines and resumption (section 9).  tests/netns/keylog_decrypt.py imports it.
+lines and resumption (doc/protocol.md section 13).
+tests/netns/keylog_decrypt.py imports it.
 
 Running it checks it against the published test vectors of RFC 5869,
 RFC 7748, ChaCha20 (RFC 7539), FIPS-197, NIST SP 800-38A, RFC 8439 and
@@ -293,7 +295,7 @@ def poly1305(key, msg):
 
 
 # ---------------------------------------------------------------------------
-# The protocol, version 2 (PROTOCOL.md sections 1-4, 7 and 9)
+# The protocol, version 2 (doc/protocol.md sections 3 to 6, 10 and 13)
 
 INIT1_MAGIC = bytes.fromhex("15101a0e")
 INIT2_MAGIC = bytes.fromhex("097105e0")
@@ -323,20 +325,22 @@ def tag_index(seq_off, ack_off):
 
 
 def init1(nonce, pub, suites=(SUITE_AES128, SUITE_CHACHA20), trailer=b""):
-    """Init1 (section 2); len = the whole message, 77 bytes with two suites."""
+    """Init1 (doc/protocol.md section 4.1); len = the whole message, 77 bytes
+    with two suites."""
     body = bytes([len(suites)]) + b"".join(s.to_bytes(2, "big") for s in suites)
     body += nonce + pub + trailer
     return INIT1_MAGIC + (8 + len(body)).to_bytes(4, "big") + body
 
 
 def init2(nonce, pub, suite):
-    """Init2 (section 2), 74 bytes, naming the suite B chose."""
+    """Init2 (doc/protocol.md section 4.2), 74 bytes, naming the suite B chose."""
     body = suite.to_bytes(2, "big") + nonce + pub
     return INIT2_MAGIC + (8 + len(body)).to_bytes(4, "big") + body
 
 
 def key_schedule(transcript, i1, i2, n_a, es):
-    """Section 3 for a fresh key exchange: ss[0] = PRK and what follows."""
+    """doc/protocol.md section 5.1 for a fresh key exchange: ss[0] = PRK and
+    what follows."""
     prk = hkdf_extract(n_a, transcript + i1 + i2 + es)
     mk = cprf(prk, 0x03, 32)
     return {
@@ -348,7 +352,8 @@ def key_schedule(transcript, i1, i2, n_a, es):
 
 
 def resumption(ss_i, transcript):
-    """Section 9: what ss[i] and the resumed connection's transcript give."""
+    """doc/protocol.md section 13: what ss[i] and the resumed connection's
+    transcript give."""
     r = cprf(ss_i, 0x06, 18)
     return {
         "session_id": b"\xa0" + hkdf_expand(ss_i, b"\x02" + transcript, 32),
@@ -359,9 +364,10 @@ def resumption(ss_i, transcript):
 
 
 class Chain:
-    """One direction's generation chain (section 3): g[0] = CPRF(mk, 0x04
-    (A -> B) or 0x05 (B -> A), 32), g[j] = CPRF(g[j-1], 0x07, 32), and
-    k[j] = CPRF(g[j], 0x08, 80) split into K_enc, K_hash, K_prf.  Derived
+    """One direction's generation chain (doc/protocol.md section 5.2):
+    g[0] = CPRF(mk, 0x04 (A -> B) or 0x05 (B -> A), 32),
+    g[j] = CPRF(g[j-1], 0x07, 32), and k[j] = CPRF(g[j], 0x08, 80) split into
+    K_enc, K_hash, K_prf.  Derived
     on demand and cached (a checker, not the daemon: nothing is wiped)."""
 
     def __init__(self, mk, direction):
@@ -601,7 +607,7 @@ def selfcheck_v2_primitives():
     # draft-irtf-cfrg-xchacha section 2.2.1 (HChaCha20).
     check("HChaCha20 2.2.1", hchacha20(bytes(range(32)), H("000000090000004a0000000031415927")),
           H("82413b4227b27bfed30e42508a877d73a0f9e4d58a74a853c12ec41326d3ecdc"))
-    # Generations and the tag index (section 4).
+    # Generations and the tag index (doc/protocol.md sections 6.1 and 6.5).
     for o, want in ((0, 0), (GEN_SIZE - 1, 0), (GEN_SIZE, 1), (2**38 - 30, 255),
                     (M64 - 2, (M64 - 2) // GEN_SIZE), (M64 - 1, 0), (-1, 0)):
         if gen_of(o) != want:
