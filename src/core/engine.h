@@ -19,7 +19,8 @@
 #include "policy.h"
 #include "ratelimit.h"
 
-/* Packet marks shared with scripts/tcpcrypt-firewall. */
+/* Packet marks shared with scripts/tcpcrypt-firewall; the contract (marks,
+ * NF_REPEAT, connmark, guard) is doc/design.md section 1. */
 #define TC_MARK_INJECTED  0x10000000u	/* our raw-socket packets: never queued */
 #define TC_MARK_PLAINTEXT 0x20000000u	/* flow decided plaintext: stop queueing */
 #define TC_MARK_ENCRYPTED 0x40000000u	/* connection negotiated encryption; the

@@ -246,7 +246,7 @@ static void on_packet(void *ctx, const struct nfqio_packet *np)
 			  &p, &modified);
 	if (v == EV_ACCEPT_ENCRYPTED && !(np->mark & TC_MARK_ENCRYPTED)) {
 		/* First segments of an encrypted connection: NF_REPEAT with the
-		 * mark makes the rules record it in the connmark. */
+		 * mark (doc/design.md section 1.2). */
 		nfqio_verdict(&d->nfq, np->id, NF_REPEAT, true, np->mark | TC_MARK_ENCRYPTED,
 			      modified ? p.buf : NULL, modified ? p.len : 0);
 		return;
@@ -258,11 +258,8 @@ static void on_packet(void *ctx, const struct nfqio_packet *np)
 			    modified ? p.len : 0);
 		break;
 	case EV_ACCEPT_PLAIN:
-		/* NF_REPEAT runs the chain again, whose first rules save the
-		 * mark to the connection and skip the queue from now on.  The
-		 * encrypted bit goes: an ENO offer that the peer declined was
-		 * marked when it left, and the guard must not hold the
-		 * plaintext connection it became. */
+		/* NF_REPEAT with the plaintext bit, the encrypted bit cleared
+		 * (a declined ENO offer): doc/design.md section 1.2. */
 		nfqio_verdict(&d->nfq, np->id, NF_REPEAT, true,
 			      (np->mark & ~TC_MARK_ENCRYPTED) | TC_MARK_PLAINTEXT,
 			      modified ? p.buf : NULL, modified ? p.len : 0);

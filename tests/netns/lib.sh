@@ -18,17 +18,19 @@
 #   TCPCRYPTD          path of the daemon (default: built ./tcpcryptd)
 #   TC_STANDIN=passthrough
 #                      run tools/nfq-passthrough instead of the daemon, to
-#                      check the plumbing while the daemon is not written
-#                      (tests then fail at the first tcpcrypt assertion)
+#                      check the plumbing (namespaces, rules, captures) on
+#                      its own (tests then fail at the first tcpcrypt
+#                      assertion)
 #   TC_KEEP=1          keep the work directory even when the test passes
 #   abs_top_builddir, srcdir   as set by automake's test harness
 #
 # Daemon interface relied on (tcpcryptd's documented contract):
-#   tcpcryptd --queue N [-v]; "ready queue=N" on stderr once bound;
+#   tcpcryptd --foreground --queue N [--socket PATH] [--state-file FILE]
+#   [-v]; "ready queue=N" on stderr once bound;
 #   "encrypted ... role=A|B ... sid=<66 hex>" per encrypted connection;
 #   "plaintext ... reason=..." per fallback; on SIGTERM exits 0 after
-#   printing "counter NAME VALUE" lines.  Marks 0x10000000 (injected) and
-#   0x20000000 (plaintext, NF_REPEAT) are handled by the firewall rules.
+#   printing "counter NAME VALUE" lines.  Marks, NF_REPEAT and the guard:
+#   doc/design.md section 1.
 
 set -euo pipefail
 
