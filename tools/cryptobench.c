@@ -1,6 +1,6 @@
 /*
  * cryptobench: what the per-segment crypto of protocol version 2 costs,
- * measured on the daemon's own code (libtccore's src/seal2.c).
+ * measured on the daemon's own code (libtccore's src/core/seal2.c).
  *
  *   cryptobench [--json] [--time SEC]
  *

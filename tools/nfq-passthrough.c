@@ -7,7 +7,7 @@
  * each packet to userspace and back, without any crypto.  It also stands in
  * for the daemon when the test plumbing is checked on its own.
  *
- * It uses the daemon's own queue code (src/nfq.c), so its queue settings,
+ * It uses the daemon's own queue code (src/daemon/nfq.c), so its queue settings,
  * socket buffers, receive loop and verdict batching are the daemon's:
  * the benchmark compares the crypto and the protocol, nothing else.
  *

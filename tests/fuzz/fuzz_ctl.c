@@ -1,6 +1,7 @@
 /* libFuzzer harness: the control protocol's request parser and the
- * client-side helpers (src/ctlproto.c), policy rules (src/policy.c) and the
- * configuration file (src/conf.c, read back from a memfd). */
+ * client-side helpers (src/core/ctlproto.c), policy rules
+ * (src/core/policy.c) and the configuration file (src/core/conf.c, read
+ * back from a memfd). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif

@@ -1,4 +1,4 @@
-/* libFuzzer harness: the protocol engine (src/engine.c) fed a sequence of
+/* libFuzzer harness: the protocol engine (src/core/engine.c) fed a sequence of
  * segments, ICMP errors and timer ticks, as one daemon would see them.
  *
  * The harness plays both the local kernel and the remote peer (a second

@@ -1,4 +1,4 @@
-/* libFuzzer harness: TCP-ENO option parsing and negotiation (src/eno.c).
+/* libFuzzer harness: TCP-ENO option parsing and negotiation (src/core/eno.c).
  * The input is a TCP options area; every pointer handed back must lie
  * inside it. */
 #include <stdbool.h>

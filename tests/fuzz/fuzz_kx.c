@@ -1,5 +1,5 @@
 /* libFuzzer harness: Init1/Init2 parsing, the choice of a cipher suite and
- * the key schedule's handling of untrusted messages (src/kx.c). */
+ * the key schedule's handling of untrusted messages (src/core/kx.c). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>

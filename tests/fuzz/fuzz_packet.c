@@ -1,5 +1,6 @@
 /* libFuzzer harness: IPv4/IPv6 TCP segment parsing and rewriting
- * (src/packet.c, src/tcpopt.c) and ICMP quote parsing (src/icmp.c). */
+ * (src/core/packet.c, src/core/tcpopt.c) and ICMP quote parsing
+ * (src/core/icmp.c). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
