@@ -72,12 +72,17 @@ def tree_files():
                              capture_output=True).stdout.decode()
         return [p for p in out.split("\0") if p]
     except (OSError, subprocess.CalledProcessError):
-        found = []
-        for d, dirs, files in os.walk(TOP):
-            rel = os.path.relpath(d, TOP)
-            dirs[:] = [x for x in dirs if not x.startswith((".", "build", "autom4te"))]
-            for x in files:
-                found.append(os.path.normpath(os.path.join(rel, x)))
+        # Not a git checkout (a release tarball): the project's own
+        # directories only, never a build tree inside the source tree.
+        found = [x for x in ("README.md", "Makefile.am", "configure.ac")
+                 if os.path.exists(os.path.join(TOP, x))]
+        for top in ("doc", "man", "src", "lib", "util", "tools", "examples", "tests",
+                    "scripts", "launchers", "etc"):
+            for d, dirs, files in os.walk(os.path.join(TOP, top)):
+                rel = os.path.relpath(d, TOP)
+                dirs[:] = [x for x in dirs if not x.startswith((".", "_", "build"))]
+                for x in files:
+                    found.append(os.path.normpath(os.path.join(rel, x)))
         return found
 
 
