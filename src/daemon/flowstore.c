@@ -16,6 +16,10 @@
 
 static const char magic[8] = "TCFLOWS";
 
+/* tests/netns/t18-daemon-killed.sh changes the fingerprint there. */
+_Static_assert(offsetof(struct flowstore_hdr, flow_layout) == 80,
+	       "the layout fingerprint moved in the header: update t18 as well");
+
 static void read_boot_id(char out[40])
 {
 	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
