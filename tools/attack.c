@@ -50,7 +50,6 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -60,19 +59,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 
-#include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/nfnetlink_queue.h>
-#include <libnetfilter_queue/libnetfilter_queue.h>
 
-#define RCVBUF_BYTES   (8 * 1024 * 1024)
-#define RECV_BUF_BYTES (0xffff + 8192)
+#include "log.h"
+#include "nfq.h"
+#include "stopsig.h"
+
+#define QUEUE_MAXLEN   4096u
 #define PKT_MAX        (0xffff + 128)
 
 #define F_FIN 0x01
@@ -139,8 +136,7 @@ struct seg {
 };
 
 struct att {
-	struct mnl_socket *nl;
-	unsigned int portid;
+	struct nfqio q;
 	uint16_t queue;
 	uint16_t port;
 	enum mode mode;
@@ -157,14 +153,6 @@ struct att {
 	uint32_t init1_len, init2_len;
 };
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t get32(const uint8_t *p)
 {
@@ -177,7 +165,10 @@ static void put32(uint8_t *p, uint32_t v)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Parsing and checksums */
+/* Parsing and checksums.  Our own, not the daemon's (src/core/packet.c,
+ * tcpopt.c): this program looks at what the daemons put on the wire, and a
+ * bug in their parser must not be able to hide itself by parsing the same
+ * wrong way here. */
 
 static int seg_parse(struct seg *s, uint8_t *b, size_t len)
 {
@@ -699,28 +690,7 @@ static bool handle(struct att *at, struct seg *s, bool *after)
 }
 
 /* ------------------------------------------------------------------------ */
-/* NFQUEUE plumbing (as in nfq-passthrough, but one verdict at a time so
- * that injections follow the packet that triggered them) */
-
-static int config_send(struct att *at, struct nlmsghdr *nlh, const char *what)
-{
-	static uint32_t seq;
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	int n;
-
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = ++seq;
-	if (mnl_socket_sendto(at->nl, nlh, nlh->nlmsg_len) < 0) {
-		fprintf(stderr, "attack: %s: send: %s\n", what, strerror(errno));
-		return -1;
-	}
-	n = (int)mnl_socket_recvfrom(at->nl, buf, sizeof(buf));
-	if (n < 0 || mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, at->portid, NULL, NULL) < 0) {
-		fprintf(stderr, "attack: %s: %s\n", what, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
+/* The queue: the daemon's own code (src/daemon/nfq.c) */
 
 static int raw_socket(int family)
 {
@@ -740,10 +710,6 @@ static int raw_socket(int family)
 
 static int setup(struct att *at)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	int on = 1, fd, bytes = RCVBUF_BYTES;
-
 	at->raw4 = raw_socket(AF_INET);
 	at->raw6 = raw_socket(AF_INET6);
 	if (at->raw4 < 0 || at->raw6 < 0) {
@@ -755,84 +721,22 @@ static int setup(struct att *at)
 		fprintf(stderr, "attack: SO_MARK: %s\n", strerror(errno));
 		return -1;
 	}
-	at->nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (at->nl == NULL || mnl_socket_bind(at->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		fprintf(stderr, "attack: netlink: %s\n", strerror(errno));
-		return -1;
-	}
-	at->portid = mnl_socket_get_portid(at->nl);
-	fd = mnl_socket_get_fd(at->nl);
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
-	(void)mnl_socket_setsockopt(at->nl, NETLINK_NO_ENOBUFS, &on, sizeof(on));
-
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, at->queue);
-	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
-	if (config_send(at, nlh, "bind queue") < 0)
-		return -1;
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, at->queue);
-	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(0));
-	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO));
-	if (config_send(at, nlh, "set copy mode") < 0)
-		return -1;
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, at->queue);
-	nfq_nlmsg_cfg_put_qmaxlen(nlh, 4096);
-	if (config_send(at, nlh, "set queue maxlen") < 0)
-		return -1;
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-		fprintf(stderr, "attack: O_NONBLOCK: %s\n", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return nfqio_open(&at->q, at->queue, QUEUE_MAXLEN);
 }
 
-static void verdict(struct att *at, uint32_t id, const void *pkt, size_t len, bool mod)
-{
-	static char vbuf[PKT_MAX + 512];
-	struct nlmsghdr *nlh = nfq_nlmsg_put(vbuf, NFQNL_MSG_VERDICT, at->queue);
-
-	nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
-	if (mod)
-		nfq_nlmsg_verdict_put_pkt(nlh, pkt, (uint32_t)len);
-	if (mnl_socket_sendto(at->nl, nlh, nlh->nlmsg_len) < 0) {
-		fprintf(stderr, "attack: verdict: %s\n", strerror(errno));
-		at->errors++;
-	}
-}
-
-static void handle_datagram(struct att *at, const char *buf, int n)
+/* One packet: decided, modified in a copy, passed on.  When injections
+ * must follow it, its verdict (and those before it) is sent first. */
+static void on_packet(void *ctx, const struct nfqio_packet *np)
 {
 	static uint8_t pkt[PKT_MAX];
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-	int left = n;
+	struct att *at = ctx;
+	struct seg s;
+	bool mod = false, after = false;
 
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-		struct nlattr *attr[NFQA_MAX + 1] = { NULL };
-		const struct nfqnl_msg_packet_hdr *ph;
-		uint16_t plen = 0;
-		struct seg s;
-		bool mod = false, after = false;
-		uint32_t id;
-
-		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-			if (e->error != 0)
-				at->errors++;
-			continue;
-		}
-		if ((nlh->nlmsg_type & 0xff) != NFQNL_MSG_PACKET)
-			continue;
-		if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL)
-			continue;
-		ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-		id = ntohl(ph->packet_id);
-		at->packets++;
-		if (attr[NFQA_PAYLOAD] != NULL) {
-			plen = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
-			memcpy(pkt, mnl_attr_get_payload(attr[NFQA_PAYLOAD]), plen);
-		}
-		if (plen && seg_parse(&s, pkt, plen) == 0) {
+	at->packets++;
+	if (np->len <= 0xffff) {
+		memcpy(pkt, np->data, np->len);
+		if (seg_parse(&s, pkt, np->len) == 0) {
 			unsigned long before = at->done;
 
 			mod = handle(at, &s, &after);
@@ -844,38 +748,27 @@ static void handle_datagram(struct att *at, const char *buf, int n)
 				fprintf(stderr, "attack: %s #%lu on seq=%u len=%zu\n",
 					modes[at->mode].name, at->done, seqno(&s), s.plen);
 		}
-		verdict(at, id, pkt, mod ? s.len : plen, mod);
-		if (after)
-			attack_data_after(at, &s);
+	}
+	nfqio_verdict(&at->q, np->id, NF_ACCEPT, false, 0, mod ? pkt : NULL, mod ? s.len : 0);
+	if (after) {
+		nfqio_flush(&at->q);
+		attack_data_after(at, &s);
 	}
 }
 
 static int run(struct att *at)
 {
-	static char buf[RECV_BUF_BYTES];
-	int fd = mnl_socket_get_fd(at->nl);
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	sigset_t during_poll;
-
-	sigemptyset(&during_poll);
+	struct pollfd pfd = { .fd = nfqio_fd(&at->q), .events = POLLIN };
 	while (!stop_requested) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-
-		if (n > 0) {
-			handle_datagram(at, buf, (int)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) {
-			fprintf(stderr, "attack: recv: %s\n", strerror(errno));
+		if (nfqio_receive(&at->q, on_packet, at) < 0)
 			return -1;
-		}
-		if (ppoll(&pfd, 1, NULL, &during_poll) < 0 && errno != EINTR) {
+		nfqio_flush(&at->q);
+		if (ppoll(&pfd, 1, NULL, &stop_unblocked) < 0 && errno != EINTR) {
 			fprintf(stderr, "attack: ppoll: %s\n", strerror(errno));
 			return -1;
 		}
 	}
+	nfqio_flush(&at->q);
 	return 0;
 }
 
@@ -914,8 +807,6 @@ int main(int argc, char *argv[])
 	};
 	struct att at = { .count = 1, .shift = 1000, .mark = 0x7100, .raw4 = -1, .raw6 = -1,
 			  .init1_len = INIT1_LEN_DEFAULT, .init2_len = INIT2_LEN_DEFAULT };
-	struct sigaction sa = { 0 };
-	sigset_t block;
 	unsigned long v;
 	bool have_q = false, have_p = false, have_m = false;
 	int c, rc;
@@ -976,23 +867,18 @@ int main(int argc, char *argv[])
 	if (!at.nth)
 		at.nth = modes[at.mode].default_nth;
 
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, NULL);
+	stop_signals_block();
 
+	log_init(LOG_LVL_INFO);
 	if (setup(&at) < 0)
 		return 1;
 	fprintf(stderr, "attack: mode=%s port=%u count=%u nth=%u ready queue=%u\n",
 		modes[at.mode].name, at.port, at.count, at.nth, at.queue);
 	rc = run(&at);
+	at.errors += (unsigned long)(at.q.tx_errors + at.q.msg_errors);
 	fprintf(stderr, "attack done=%lu injected=%lu modified=%lu packets=%lu errors=%lu\n",
 		at.done, at.injected, at.modified, at.packets, at.errors);
-	mnl_socket_close(at.nl);
+	nfqio_close(&at.q);
 	close(at.raw4);
 	close(at.raw6);
 	return rc < 0 ? 1 : 0;

@@ -47,18 +47,16 @@
  * every held packet (accepted, copies not yet sent are discarded), prints
  * "impair NAME VALUE" lines and exits 0.
  *
- * Queue handling as in the daemon (src/daemon/nfq.c): queue maxlen 8192,
- * receive buffer sized for it, NETLINK_NO_ENOBUFS, the socket drained
- * completely on every wakeup, verdicts batched and flushed when nothing
- * more can be read.  Held packets
- * stay in the kernel queue (verdict later, by id); the release times live in
- * a binary heap and one timerfd is armed for the earliest.
+ * The queue is the daemon's own code (src/daemon/nfq.c): queue maxlen 8192,
+ * receive buffer sized for it, NETLINK_NO_ENOBUFS, the socket drained on
+ * every wakeup, verdicts batched and flushed when nothing more can be read.
+ * Held packets stay in the kernel queue (verdict later, by id); the release
+ * times live in a binary heap and one timerfd is armed for the earliest.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -70,27 +68,21 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 
-#include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter/nfnetlink.h>
-#include <linux/netfilter/nfnetlink_queue.h>
-#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include "log.h"
+#include "nfq.h"
+#include "stopsig.h"
 
 #define PROG           "impair"
 #define QUEUE_MAXLEN   8192u
 /* Never hold more than this many packets: the rest of the queue is headroom
  * for packets that arrive while we are busy. */
 #define HOLD_LIMIT     (QUEUE_MAXLEN - 1024u)
-/* QUEUE_MAXLEN full-size packets with their skb overhead (~2.3 KiB each). */
-#define RCVBUF_BYTES   (32 * 1024 * 1024)
-#define RECV_BUF_BYTES (0xffff + 8192)
-#define BATCH_LIMIT    (128 * 1024)
-#define SNDBUF_BYTES   (1024 * 1024)
 #define DUP_MARK       0x1u
 /* While draining, look at the clock every this many datagrams so that a
  * steady stream does not starve the release of held packets. */
@@ -130,7 +122,6 @@ struct counters {
 	unsigned long passed, dropped, lost, spec_dropped;
 	unsigned long duplicated, dup_sent, dup_errors, dup_discarded;
 	unsigned long delayed, delay_overflow, held_max, released_at_exit;
-	unsigned long recv_errors, send_errors, kernel_errors;
 };
 
 struct imp {
@@ -145,24 +136,13 @@ struct imp {
 
 	/* state */
 	uint64_t rng;
-	struct mnl_socket *nl;
-	unsigned int portid;
+	struct nfqio q;
 	int tfd, raw4, raw6;
-	struct mnl_nlmsg_batch *batch;
-	char *batch_buf;
 	struct held *heap;
 	size_t nheld, cap;
 	uint64_t order;
 	struct counters c;
 };
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 /* ------------------------------------------------------------------------ */
 /* PRNG: splitmix64, our own, so the decisions do not depend on libc. */
@@ -248,33 +228,7 @@ static struct held heap_pop(struct imp *im)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Netlink plumbing (as tools/nfq-passthrough.c). */
-
-static void raise_buf(int fd, int force_opt, int opt, int bytes)
-{
-	if (setsockopt(fd, SOL_SOCKET, force_opt, &bytes, sizeof(bytes)) < 0)
-		(void)setsockopt(fd, SOL_SOCKET, opt, &bytes, sizeof(bytes));
-}
-
-static int config_send(struct imp *im, struct nlmsghdr *nlh, const char *what)
-{
-	static uint32_t seq;
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	int n;
-
-	nlh->nlmsg_flags |= NLM_F_ACK;
-	nlh->nlmsg_seq = ++seq;
-	if (mnl_socket_sendto(im->nl, nlh, nlh->nlmsg_len) < 0) {
-		fprintf(stderr, PROG ": %s: send: %s\n", what, strerror(errno));
-		return -1;
-	}
-	n = (int)mnl_socket_recvfrom(im->nl, buf, sizeof(buf));
-	if (n < 0 || mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, im->portid, NULL, NULL) < 0) {
-		fprintf(stderr, PROG ": %s: %s\n", what, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
+/* Sockets. */
 
 static int open_raw(int family)
 {
@@ -301,11 +255,6 @@ static int open_raw(int family)
 
 static int setup(struct imp *im)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh;
-	int on = 1;
-	int fd;
-
 	if (im->dup > 0) {
 		im->raw4 = open_raw(AF_INET);
 		im->raw6 = open_raw(AF_INET6);
@@ -317,74 +266,24 @@ static int setup(struct imp *im)
 		fprintf(stderr, PROG ": timerfd_create: %s\n", strerror(errno));
 		return -1;
 	}
-
-	im->nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (im->nl == NULL) {
-		fprintf(stderr, PROG ": mnl_socket_open: %s\n", strerror(errno));
+	if (nfqio_open(&im->q, im->queue, QUEUE_MAXLEN) < 0)
 		return -1;
-	}
-	if (mnl_socket_bind(im->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		fprintf(stderr, PROG ": mnl_socket_bind: %s\n", strerror(errno));
-		return -1;
-	}
-	im->portid = mnl_socket_get_portid(im->nl);
-	fd = mnl_socket_get_fd(im->nl);
-	raise_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, RCVBUF_BYTES);
-	raise_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, SNDBUF_BYTES);
-	(void)mnl_socket_setsockopt(im->nl, NETLINK_NO_ENOBUFS, &on, sizeof(on));
-
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, im->queue);
-	nfq_nlmsg_cfg_put_cmd(nlh, AF_INET, NFQNL_CFG_CMD_BIND);
-	if (config_send(im, nlh, "bind queue") < 0)
-		return -1;
-
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, im->queue);
-	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
-	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(0));
-	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO));
-	if (config_send(im, nlh, "set copy mode") < 0)
-		return -1;
-
-	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, im->queue);
-	nfq_nlmsg_cfg_put_qmaxlen(nlh, QUEUE_MAXLEN);
-	if (config_send(im, nlh, "set queue maxlen") < 0)
-		return -1;
-
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-		fprintf(stderr, PROG ": O_NONBLOCK: %s\n", strerror(errno));
-		return -1;
-	}
-	im->batch_buf = malloc(BATCH_LIMIT + RECV_BUF_BYTES);
-	if (im->batch_buf == NULL) {
-		fprintf(stderr, PROG ": out of memory\n");
-		return -1;
-	}
-	im->batch = mnl_nlmsg_batch_start(im->batch_buf, BATCH_LIMIT);
+	/* While draining, look at the clock every DRAIN_CHECK datagrams. */
+	im->q.rx_budget = DRAIN_CHECK;
 	return 0;
 }
 
-static void batch_flush(struct imp *im)
-{
-	size_t len = mnl_nlmsg_batch_size(im->batch);
-
-	if (len > 0 && mnl_socket_sendto(im->nl, mnl_nlmsg_batch_head(im->batch), len) < 0)
-		im->c.send_errors++;
-	mnl_nlmsg_batch_reset(im->batch);
-}
-
+/* No payload: the packet is accepted or dropped as the kernel has it. */
 static void verdict(struct imp *im, uint32_t id, int v)
 {
-	struct nlmsghdr *nlh;
-
-	nlh = nfq_nlmsg_put(mnl_nlmsg_batch_current(im->batch), NFQNL_MSG_VERDICT, im->queue);
-	/* No payload: the packet is accepted or dropped as the kernel has it. */
-	nfq_nlmsg_verdict_put(nlh, (int)id, v);
-	if (!mnl_nlmsg_batch_next(im->batch))
-		batch_flush(im);
+	nfqio_verdict(&im->q, id, v, false, 0, NULL, 0);
 }
 
 /* ------------------------------------------------------------------------ */
-/* Packets. */
+/* Packets.  Classified by our own parser, not the daemon's
+ * (src/core/packet.c): this program sees what the daemons put on the wire,
+ * and a bug in their parser must not be able to hide itself by parsing the
+ * same wrong way here. */
 
 struct pinfo {
 	int family;             /* AF_INET, AF_INET6 or 0 (not IP) */
@@ -656,73 +555,27 @@ static void arm_timer(struct imp *im)
 	(void)timerfd_settime(im->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
-static void handle_datagram(struct imp *im, const char *buf, int n)
+static void on_packet(void *ctx, const struct nfqio_packet *np)
 {
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-	int left = n;
-
-	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-		struct nlattr *attr[NFQA_MAX + 1] = { NULL };
-		const struct nfqnl_msg_packet_hdr *ph;
-		const unsigned char *payload = NULL;
-		size_t plen = 0;
-
-		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-
-			if (e->error != 0)
-				im->c.kernel_errors++;
-			continue;
-		}
-		if ((nlh->nlmsg_type & 0xff) != NFQNL_MSG_PACKET)
-			continue;
-		if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL)
-			continue;
-		ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-		if (attr[NFQA_PAYLOAD] != NULL) {
-			payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
-			plen = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
-		}
-		handle_packet(im, ntohl(ph->packet_id), payload, plen);
-	}
+	handle_packet(ctx, np->id, np->data, np->len);
 }
 
 static int run(struct imp *im)
 {
-	static char buf[RECV_BUF_BYTES];
-	int fd = mnl_socket_get_fd(im->nl);
-	struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN }, { .fd = im->tfd, .events = POLLIN } };
-	sigset_t during_poll;
-	unsigned int since_check = 0;
-
-	sigemptyset(&during_poll);
+	struct pollfd pfd[2] = { { .fd = nfqio_fd(&im->q), .events = POLLIN },
+				 { .fd = im->tfd, .events = POLLIN } };
 	while (!stop_requested) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		int n = nfqio_receive(&im->q, on_packet, im);
 
-		if (n > 0) {
-			handle_datagram(im, buf, (int)n);
-			if (++since_check >= DRAIN_CHECK) {
-				since_check = 0;
-				release_due(im, false);
-			}
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == ENOBUFS) {
-			im->c.recv_errors++;
-			continue;
-		}
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-			fprintf(stderr, PROG ": recv: %s\n", strerror(errno));
+		if (n < 0)
 			return -1;
-		}
-		/* Drained: release what is due, send the verdicts, sleep. */
-		since_check = 0;
 		release_due(im, false);
-		batch_flush(im);
+		if ((unsigned)n >= im->q.rx_budget)
+			continue;	/* there may be more to read */
+		/* Drained: send the verdicts, sleep. */
+		nfqio_flush(&im->q);
 		arm_timer(im);
-		if (ppoll(pfd, 2, NULL, &during_poll) < 0 && errno != EINTR) {
+		if (ppoll(pfd, 2, NULL, &stop_unblocked) < 0 && errno != EINTR) {
 			fprintf(stderr, PROG ": ppoll: %s\n", strerror(errno));
 			return -1;
 		}
@@ -733,7 +586,7 @@ static int run(struct imp *im)
 		}
 	}
 	release_due(im, true);
-	batch_flush(im);
+	nfqio_flush(&im->q);
 	return 0;
 }
 
@@ -851,8 +704,12 @@ static void write_counters(const struct imp *im, FILE *f)
 	C(passed); C(dropped); C(lost); C(spec_dropped);
 	C(duplicated); C(dup_sent); C(dup_errors); C(dup_discarded);
 	C(delayed); C(delay_overflow); C(held_max); C(released_at_exit);
-	C(recv_errors); C(send_errors); C(kernel_errors);
 #undef C
+	/* The queue's own: receive overruns, verdict batches not sent,
+	 * error messages received. */
+	fprintf(f, PROG " recv_errors %llu\n", (unsigned long long)im->q.rx_enobufs);
+	fprintf(f, PROG " send_errors %llu\n", (unsigned long long)im->q.tx_errors);
+	fprintf(f, PROG " kernel_errors %llu\n", (unsigned long long)im->q.msg_errors);
 	for (i = 0; i < im->nspecs; i++)
 		fprintf(f, PROG " %s %lu\n", im->specs[i].name, im->specs[i].matched);
 }
@@ -872,10 +729,8 @@ int main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 	struct imp im = { .raw4 = -1, .raw6 = -1, .tfd = -1 };
-	struct sigaction sa = { 0 };
 	bool have_queue = false, have_seed = false;
 	unsigned long v;
-	sigset_t block;
 	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -940,15 +795,9 @@ int main(int argc, char *argv[])
 	}
 	im.rng = im.seed;
 
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, NULL);
+	stop_signals_block();
 
+	log_init(LOG_LVL_INFO);
 	if (setup(&im) < 0)
 		return 1;
 	fprintf(stderr, PROG ": ready queue=%u seed=%" PRIu64 " loss=%g dup=%g delay_us=%" PRId64
@@ -966,9 +815,7 @@ int main(int argc, char *argv[])
 			rc = -1;
 		}
 	}
-	mnl_socket_close(im.nl);
-	mnl_nlmsg_batch_stop(im.batch);
-	free(im.batch_buf);
+	nfqio_close(&im.q);
 	free(im.heap);
 	free(im.specs);
 	return rc < 0 ? 1 : 0;

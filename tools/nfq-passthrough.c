@@ -30,17 +30,11 @@
 #include "conf.h"
 #include "log.h"
 #include "nfq.h"
+#include "stopsig.h"
 
 #define QUEUE_MAXLEN 4096u	/* as tcpcryptd's */
 
-static volatile sig_atomic_t stop_requested;
 static unsigned long packets;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 static void accept_copy(void *ctx, const struct nfqio_packet *pkt)
 {
@@ -51,9 +45,7 @@ static void accept_copy(void *ctx, const struct nfqio_packet *pkt)
 int main(int argc, char *argv[])
 {
 	struct nfqio q;
-	struct sigaction sa = { 0 };
 	struct pollfd pfd;
-	sigset_t block, during_poll;
 	uint64_t queue;
 	int rc = 0;
 
@@ -67,17 +59,7 @@ int main(int argc, char *argv[])
 	}
 	log_init(LOG_LVL_INFO);
 
-	/* Signals are blocked except inside ppoll, so a SIGTERM that arrives
-	 * between the flag check and the wait cannot be lost. */
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, NULL);
-	sigemptyset(&during_poll);
+	stop_signals_block();
 
 	if (nfqio_open(&q, (uint16_t)queue, QUEUE_MAXLEN) < 0)
 		return 1;
@@ -91,7 +73,7 @@ int main(int argc, char *argv[])
 		}
 		/* Nothing more to read right now: release what we hold. */
 		nfqio_flush(&q);
-		if (ppoll(&pfd, 1, NULL, &during_poll) < 0 && errno != EINTR) {
+		if (ppoll(&pfd, 1, NULL, &stop_unblocked) < 0 && errno != EINTR) {
 			fprintf(stderr, "nfq-passthrough: ppoll: %s\n", strerror(errno));
 			rc = 1;
 			break;

@@ -108,6 +108,103 @@ struct flow {
 
 #define FLOW_SLOT_MAGIC 0x74636632u		/* "tcf2": protocol version 2 */
 
+/* The persisted layout.  struct flow, byte for byte, is the format of the
+ * daemon's state file (src/daemon/flowstore.h): a restarted daemon maps the
+ * slots the previous one left and uses them as they are.  So is every
+ * struct held in it by value (flow_key, seqdir, seal2_chain with its
+ * seal2_slot, seal2_keys and seal2_tail); the pointers are rebuilt.
+ *
+ * When one of them changes (a field added, removed, moved or resized, a
+ * length constant such as SEAL2_CHAIN_SLOTS, or the meaning of a field):
+ *   - list any new field in FLOW_LAYOUT_FINGERPRINT below (a field put into
+ *     padding moves no other one, so only its own entry shows it);
+ *   - raise FLOWSTORE_VERSION and set FLOWSTORE_FLOW_LAYOUT, both in
+ *     flowstore.h, to the new fingerprint, which this prints:
+ *       printf '#include "flow.h"\nint main(void) { return printf("%%#llx\\n",
+ *         (unsigned long long)FLOW_LAYOUT_FINGERPRINT) < 0; }' |
+ *         cc -Isrc/core -include stdio.h -x c - -o /tmp/fp && /tmp/fp
+ * The build fails until the fingerprint there matches.  A daemon then finds
+ * another version or fingerprint in the file's header and starts with an
+ * empty flow table instead of reading the old slots with the new layout
+ * (their connections are reset, see doc/attacks.md).
+ *
+ * The fingerprint: one term per field (its number here, offset and size)
+ * and per struct (its size), summed; a constant expression. */
+#define FLOW_LAYOUT_MIX(h, v) ((((uint64_t)(h)) ^ (uint64_t)(v)) * 0x100000001b3ull)
+#define FLOW_LAYOUT_T(n, v) FLOW_LAYOUT_MIX(FLOW_LAYOUT_MIX(0xcbf29ce484222325ull, n), v)
+#define FLOW_LAYOUT_F(n, type, m) \
+	FLOW_LAYOUT_MIX(FLOW_LAYOUT_T(n, offsetof(type, m)), sizeof(((type *)0)->m))
+#define FLOW_LAYOUT_S(n, type) FLOW_LAYOUT_T(n, sizeof(type))
+
+#define FLOW_LAYOUT_FINGERPRINT (0 + \
+	FLOW_LAYOUT_S(1, struct flow_key) + \
+	FLOW_LAYOUT_F(2, struct flow_key, family) + \
+	FLOW_LAYOUT_F(3, struct flow_key, pad) + \
+	FLOW_LAYOUT_F(4, struct flow_key, lport) + \
+	FLOW_LAYOUT_F(5, struct flow_key, rport) + \
+	FLOW_LAYOUT_F(6, struct flow_key, laddr) + \
+	FLOW_LAYOUT_F(7, struct flow_key, raddr) + \
+	FLOW_LAYOUT_S(10, struct seqdir) + \
+	FLOW_LAYOUT_F(11, struct seqdir, isn) + \
+	FLOW_LAYOUT_F(12, struct seqdir, init_len) + \
+	FLOW_LAYOUT_F(13, struct seqdir, high) + \
+	FLOW_LAYOUT_S(20, struct seal2_keys) + \
+	FLOW_LAYOUT_F(21, struct seal2_keys, enc) + \
+	FLOW_LAYOUT_F(22, struct seal2_keys, hash) + \
+	FLOW_LAYOUT_F(23, struct seal2_keys, prf) + \
+	FLOW_LAYOUT_S(30, struct seal2_slot) + \
+	FLOW_LAYOUT_F(31, struct seal2_slot, gen) + \
+	FLOW_LAYOUT_F(32, struct seal2_slot, used) + \
+	FLOW_LAYOUT_F(33, struct seal2_slot, k) + \
+	FLOW_LAYOUT_S(40, struct seal2_tail) + \
+	FLOW_LAYOUT_F(41, struct seal2_tail, hash) + \
+	FLOW_LAYOUT_F(42, struct seal2_tail, prf) + \
+	FLOW_LAYOUT_S(50, struct seal2_chain) + \
+	FLOW_LAYOUT_F(51, struct seal2_chain, g_lo) + \
+	FLOW_LAYOUT_F(52, struct seal2_chain, g_cur) + \
+	FLOW_LAYOUT_F(53, struct seal2_chain, lo) + \
+	FLOW_LAYOUT_F(54, struct seal2_chain, cur) + \
+	FLOW_LAYOUT_F(55, struct seal2_chain, clock) + \
+	FLOW_LAYOUT_F(56, struct seal2_chain, has_tail) + \
+	FLOW_LAYOUT_F(57, struct seal2_chain, slot) + \
+	FLOW_LAYOUT_F(58, struct seal2_chain, tail) + \
+	FLOW_LAYOUT_S(100, struct flow) + \
+	FLOW_LAYOUT_F(101, struct flow, key) + \
+	FLOW_LAYOUT_F(102, struct flow, slot_magic) + \
+	FLOW_LAYOUT_F(103, struct flow, hnext) + \
+	FLOW_LAYOUT_F(104, struct flow, older) + \
+	FLOW_LAYOUT_F(105, struct flow, newer) + \
+	FLOW_LAYOUT_F(106, struct flow, role) + \
+	FLOW_LAYOUT_F(107, struct flow, state) + \
+	FLOW_LAYOUT_F(108, struct flow, policy) + \
+	FLOW_LAYOUT_F(109, struct flow, keyed) + \
+	FLOW_LAYOUT_F(110, struct flow, have_peer_init) + \
+	FLOW_LAYOUT_F(111, struct flow, peer_tagged) + \
+	FLOW_LAYOUT_F(112, struct flow, fin_out) + \
+	FLOW_LAYOUT_F(113, struct flow, fin_in) + \
+	FLOW_LAYOUT_F(114, struct flow, suite) + \
+	FLOW_LAYOUT_F(115, struct flow, snd) + \
+	FLOW_LAYOUT_F(116, struct flow, rcv) + \
+	FLOW_LAYOUT_F(117, struct flow, tx) + \
+	FLOW_LAYOUT_F(118, struct flow, rx) + \
+	FLOW_LAYOUT_F(119, struct flow, peer_acked) + \
+	FLOW_LAYOUT_F(120, struct flow, own_acked) + \
+	FLOW_LAYOUT_F(121, struct flow, session_id) + \
+	FLOW_LAYOUT_F(122, struct flow, kack_valid) + \
+	FLOW_LAYOUT_F(123, struct flow, kack) + \
+	FLOW_LAYOUT_F(124, struct flow, pmtu) + \
+	FLOW_LAYOUT_F(125, struct flow, window) + \
+	FLOW_LAYOUT_F(126, struct flow, created) + \
+	FLOW_LAYOUT_F(127, struct flow, last_seen) + \
+	FLOW_LAYOUT_F(128, struct flow, linger_until) + \
+	FLOW_LAYOUT_F(129, struct flow, bytes_out) + \
+	FLOW_LAYOUT_F(130, struct flow, bytes_in) + \
+	FLOW_LAYOUT_F(131, struct flow, hs))
+
+/* Checked against the expected value in flowstore.h; here only that it is
+ * a constant expression wherever flow.h is used. */
+_Static_assert(FLOW_LAYOUT_FINGERPRINT != 0, "FLOW_LAYOUT_FINGERPRINT is a constant");
+
 struct flow_table {
 	struct flow **buckets;
 	size_t nbuckets;			/* power of two */

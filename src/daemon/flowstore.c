@@ -16,6 +16,10 @@
 
 static const char magic[8] = "TCFLOWS";
 
+/* tests/netns/t18-daemon-killed.sh changes the fingerprint there. */
+_Static_assert(offsetof(struct flowstore_hdr, flow_layout) == 80,
+	       "the layout fingerprint moved in the header: update t18 as well");
+
 static void read_boot_id(char out[40])
 {
 	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
@@ -56,6 +60,13 @@ static bool compatible(struct flowstore *s, const struct flowstore_hdr *h, size_
 		snprintf(s->why, sizeof(s->why), "written by an incompatible version "
 			 "(layout %u, slot %u bytes; this one: %u, %zu)", h->version,
 			 h->slot_size, FLOWSTORE_VERSION, sizeof(struct flow));
+	else if (h->flow_layout == 0)
+		snprintf(s->why, sizeof(s->why), "written without a flow layout fingerprint "
+			 "(by an older version)");
+	else if (h->flow_layout != FLOW_LAYOUT_FINGERPRINT)
+		snprintf(s->why, sizeof(s->why), "written for another flow layout (fingerprint "
+			 "%#llx; this one: %#llx)", (unsigned long long)h->flow_layout,
+			 (unsigned long long)FLOW_LAYOUT_FINGERPRINT);
 	else if (h->nslots != nslots)
 		snprintf(s->why, sizeof(s->why), "made for --max-flows %llu, now %zu",
 			 (unsigned long long)h->nslots, nslots);
@@ -140,6 +151,7 @@ int flowstore_open(struct flowstore *s, const char *path, size_t nslots, char *e
 		memcpy(s->hdr->magic, magic, sizeof(magic));
 		s->hdr->version = FLOWSTORE_VERSION;
 		s->hdr->slot_size = sizeof(struct flow);
+		s->hdr->flow_layout = FLOW_LAYOUT_FINGERPRINT;
 		s->hdr->nslots = nslots;
 		s->hdr->slots_used = 0;
 		memcpy(s->hdr->boot_id, boot_id, sizeof(s->hdr->boot_id));

@@ -7,9 +7,9 @@
  * created with mode 0600 and locked (flock) for as long as a daemon uses it.
  * Its mapping is locked in memory (mlock: no swap, if RLIMIT_MEMLOCK
  * allows) and excluded from core dumps (MADV_DONTDUMP).
- * Its header names the layout version, the slot size, the number of slots
- * and the boot it was written in; a file that does not match is discarded,
- * never half-used. */
+ * Its header names the layout version, the slot size, the fingerprint of
+ * the slots' layout, the number of slots and the boot it was written in; a
+ * file that does not match is discarded, never half-used. */
 #ifndef TC_FLOWSTORE_H
 #define TC_FLOWSTORE_H
 
@@ -19,7 +19,20 @@
 
 #include "flow.h"
 
+/* The file's format is struct flow's layout (see "The persisted layout" in
+ * flow.h): FLOWSTORE_FLOW_LAYOUT is the FLOW_LAYOUT_FINGERPRINT that goes
+ * with FLOWSTORE_VERSION, and the header carries both, so a daemon never
+ * adopts slots laid out otherwise, even of the same size. */
 #define FLOWSTORE_VERSION 2	/* 2: protocol version 2 flows (chains, suite) */
+#if UINTPTR_MAX == UINT64_MAX
+/* For LP64 (x86_64, aarch64, ...); the other ABIs lay struct flow out
+ * otherwise and rely on the check in the header alone. */
+#define FLOWSTORE_FLOW_LAYOUT 0x558950ab61a7920bull
+_Static_assert(FLOW_LAYOUT_FINGERPRINT == FLOWSTORE_FLOW_LAYOUT,
+	       "struct flow (or a struct in it) changed, and it is the state file's format: "
+	       "raise FLOWSTORE_VERSION and set FLOWSTORE_FLOW_LAYOUT to the new "
+	       "FLOW_LAYOUT_FINGERPRINT, as flow.h says");
+#endif
 
 struct flowstore_hdr {
 	char magic[8];			/* "TCFLOWS\0" */
@@ -29,6 +42,7 @@ struct flowstore_hdr {
 	uint64_t slots_used;		/* high-water mark, see struct flow_table */
 	char boot_id[40];		/* /proc/sys/kernel/random/boot_id */
 	uint64_t writer_pid;		/* the daemon that last opened it */
+	uint64_t flow_layout;		/* FLOW_LAYOUT_FINGERPRINT */
 };
 
 struct flowstore {

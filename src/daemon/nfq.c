@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_queue.h>
@@ -17,6 +18,9 @@
 #define VBUF_SIZE (4u << 20)
 #define VERDICT_OVERHEAD 256
 #define SOCKBUF_SIZE (16 << 20)
+/* Receive buffer per packet the queue may hold: a full-size segment with
+ * its socket buffer overhead takes about 2.3 KiB. */
+#define RCVBUF_PER_PACKET 4096u
 
 /* Sends a configuration message.  With ack, waits for the kernel's answer
  * and fails with its errno: only safe before the queue is bound, when no
@@ -45,6 +49,8 @@ int nfqio_open(struct nfqio *q, uint16_t queue, uint32_t maxlen)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
 	int one = 1, size = SOCKBUF_SIZE, fd;
+	int rcvsize = maxlen > INT_MAX / RCVBUF_PER_PACKET ? INT_MAX :
+		      (int)(maxlen * RCVBUF_PER_PACKET);
 
 	memset(q, 0, sizeof(*q));
 	q->queue = queue;
@@ -87,8 +93,8 @@ int nfqio_open(struct nfqio *q, uint16_t queue, uint32_t maxlen)
 	fd = mnl_socket_get_fd(q->nl);
 	/* Losing netlink messages is not fatal: count ENOBUFS and go on. */
 	mnl_socket_setsockopt(q->nl, NETLINK_NO_ENOBUFS, &one, sizeof(one));
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvsize, sizeof(rcvsize)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvsize, sizeof(rcvsize));
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)) < 0)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -275,6 +281,7 @@ int nfqio_receive(struct nfqio *q, void (*cb)(void *ctx, const struct nfqio_pack
 				return n;
 			if (errno == ENOBUFS) {
 				q->enobufs++;
+				q->rx_enobufs++;
 				continue;
 			}
 			if (errno == EINTR)
@@ -295,12 +302,14 @@ int nfqio_receive(struct nfqio *q, void (*cb)(void *ctx, const struct nfqio_pack
 			}
 			if (run_datagram(q, slot, q->msgs[i].msg_len, slot + NFQIO_RX_SLOT, cb,
 					 ctx) < 0 &&
-			    errno != EINTR)
+			    errno != EINTR) {
+				q->msg_errors++;
 				log_warn("netlink message: %s", strerror(errno));
+			}
 			n++;
 		}
 		/* A short read: the socket is drained. */
-		if (r < NFQIO_RX_MSGS)
+		if (r < NFQIO_RX_MSGS || (q->rx_budget && (unsigned)n >= q->rx_budget))
 			return n;
 	}
 }
@@ -330,6 +339,7 @@ void nfqio_flush(struct nfqio *q)
 	while (mnl_socket_sendto(q->nl, mnl_nlmsg_batch_head(q->batch), len) < 0) {
 		if (errno == EINTR)
 			continue;
+		q->tx_errors++;
 		if (errno == ENOBUFS || errno == EAGAIN) {
 			q->enobufs++;
 			break;

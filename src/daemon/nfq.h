@@ -24,7 +24,19 @@ struct nfqio {
 	uint8_t *vbuf;
 	size_t vbuf_size;
 	struct mnl_nlmsg_batch *batch;
-	uint64_t enobufs;
+	/* Datagrams one nfqio_receive call reads at most (rounded up to
+	 * whole system calls), so that a caller with timers of its own gets
+	 * back to them during a steady stream; 0 (the default): until the
+	 * socket is drained. */
+	unsigned rx_budget;
+	/* Errors, counted and otherwise survived: */
+	uint64_t enobufs;		/* messages lost: rx_enobufs plus verdict
+					 * batches dropped (ENOBUFS, EAGAIN) */
+	uint64_t rx_enobufs;		/* receive overruns: packets the kernel
+					 * could not queue to us */
+	uint64_t tx_errors;		/* verdict batches not sent, any error */
+	uint64_t msg_errors;		/* error messages (NLMSG_ERROR) and
+					 * messages of others received */
 };
 
 /* Messages one receive call takes at most, and the room for each: a whole
@@ -46,15 +58,17 @@ struct nfqio_packet {
 	uint64_t batch;		/* the same for packets of one receive call */
 };
 
-/* Binds the queue (copying whole packets, no GSO, fail closed).  Returns 0
- * or -1 with errno set and a message logged. */
+/* Binds the queue (copying whole packets, no GSO, fail closed) with room
+ * for maxlen packets, in the kernel's queue and in the socket's receive
+ * buffer.  Returns 0 or -1 with errno set and a message logged. */
 int nfqio_open(struct nfqio *q, uint16_t queue, uint32_t maxlen);
 void nfqio_close(struct nfqio *q);
 int nfqio_fd(const struct nfqio *q);
 
-/* Reads everything queued without blocking, up to NFQIO_RX_MSGS messages
- * per system call, and calls cb for each packet.
- * Returns the number of packets, or -1 on a fatal socket error. */
+/* Reads everything queued without blocking (or q->rx_budget datagrams),
+ * up to NFQIO_RX_MSGS messages per system call, and calls cb for each
+ * packet.  Returns the number of datagrams read (at least q->rx_budget:
+ * more may be queued), or -1 on a fatal socket error. */
 int nfqio_receive(struct nfqio *q, void (*cb)(void *ctx, const struct nfqio_packet *pkt), void *ctx);
 
 /* Queues a verdict (NF_ACCEPT, NF_DROP, NF_REPEAT); mark is set when

@@ -11,7 +11,9 @@
 #       (the firewall's guard keeps the connection frozen while no rules
 #       are up; without it A's kernel would send the lines in clear) --
 #       over IPv6;
-#   (c) kill -9 and the state file removed: the new daemon cannot resume,
+#   (c) kill -9 and the state file made unusable (its header names another
+#       layout of the flow slots, as after an upgrade that changed it): the
+#       new daemon says so, starts with an empty table and cannot resume,
 #       so both applications get ECONNRESET (never silence, never clear).
 . "$(dirname "$0")/lib.sh"
 tc_need_daemon
@@ -98,7 +100,7 @@ finish_intact restarted
 cap_stop restarted
 wirecheck absent "$(cap_file restarted)" "$mb"
 
-# --- (c) kill -9, state lost: both ends reset -------------------------------
+# --- (c) kill -9, state unusable: both ends reset --------------------------
 mc="LOST-MARKER-$(rand_tag)"
 cap_start lost
 start_transfer lost 198.51.100.1 5020 "$mc"
@@ -106,14 +108,21 @@ apid=${TC_DPID[$NS_A]}
 kill -KILL "$apid"
 wait_pid "$apid" 10 "killed daemon"
 unset "TC_DPID[$NS_A]"
-rm -f "$TC_STATE_DIR/flows-$NS_A"
+# The layout fingerprint is the header's last field, at byte 80 (struct
+# flowstore_hdr in src/daemon/flowstore.h): change its lowest byte.
+sf="$TC_STATE_DIR/flows-$NS_A"
+fp=$(od -An -tx1 -j80 -N1 "$sf" | tr -d ' ')
+printf "\\x$(printf %02x $((0x$fp ^ 0xff)))" | dd of="$sf" bs=1 seek=80 conv=notrunc status=none
+[[ $(od -An -tx1 -j80 -N1 "$sf" | tr -d ' ') != "$fp" ]] || fail "(c) the state file's layout fingerprint is unchanged"
 wait_for -m "(c) A's kernel retransmits into the dead queue" retransmitting "$NS_A" 5020
 tc_start "$NS_A"
+grep -q "state file .*another flow layout.*starting with an empty flow table" "${TC_DLOG[$NS_A]}" ||
+	fail "(c) A's new daemon did not refuse the slots of another layout: $(grep -i 'state file' "${TC_DLOG[$NS_A]}")"
 wait_pid "${SPID[lost]}" 30 "(c) the sender to see the reset"
 grep -qx "error ECONNRESET" "$TC_WORK/lost-send.out" || fail "(c) sender: want ECONNRESET, got: $(cat "$TC_WORK/lost-send.out")"
 wait_pid "${RPID[lost]}" 30 "(c) the receiver to see the reset"
 grep -qx "error ECONNRESET" "$TC_WORK/lost-recv.out" || fail "(c) receiver: want ECONNRESET, got: $(cat "$TC_WORK/lost-recv.out")"
-log "(c) state lost: sender and receiver both got ECONNRESET"
+log "(c) state of another layout refused: sender and receiver both got ECONNRESET"
 cap_stop lost --drops-ok
 wirecheck absent "$(cap_file lost)" "$mc"
 

@@ -85,6 +85,33 @@ START_TEST(test_foreign_or_damaged_file_discarded)
 	ck_assert_ptr_nonnull(strstr(s.why, "incompatible"));
 	flowstore_close(&s);
 
+	/* Same version and slot size, but the slots laid out otherwise (a
+	 * reordering of struct flow's fields): refused, and the reason says
+	 * so.  The slots go with the rest. */
+	ck_assert_int_eq(flowstore_open(&s, path, 50, err, sizeof(err)), 0);
+	ck_assert(s.adoptable);
+	ck_assert_uint_eq(s.hdr->flow_layout, FLOW_LAYOUT_FINGERPRINT);
+	s.slots[3].slot_magic = FLOW_SLOT_MAGIC;
+	s.hdr->slots_used = 4;
+	s.hdr->flow_layout = FLOW_LAYOUT_FINGERPRINT ^ 0x10;
+	flowstore_close(&s);
+	ck_assert_int_eq(flowstore_open(&s, path, 50, err, sizeof(err)), 0);
+	ck_assert(!s.adoptable);
+	ck_assert_ptr_nonnull(strstr(s.why, "another flow layout"));
+	ck_assert_uint_eq(s.hdr->version, FLOWSTORE_VERSION);
+	ck_assert_uint_eq(s.hdr->flow_layout, FLOW_LAYOUT_FINGERPRINT);
+	ck_assert_uint_eq(s.hdr->slots_used, 0);
+	ck_assert_uint_eq(s.slots[3].slot_magic, 0);
+	flowstore_close(&s);
+	/* A header from before the fingerprint existed. */
+	ck_assert_int_eq(flowstore_open(&s, path, 50, err, sizeof(err)), 0);
+	s.hdr->flow_layout = 0;
+	flowstore_close(&s);
+	ck_assert_int_eq(flowstore_open(&s, path, 50, err, sizeof(err)), 0);
+	ck_assert(!s.adoptable);
+	ck_assert_ptr_nonnull(strstr(s.why, "without a flow layout fingerprint"));
+	flowstore_close(&s);
+
 	/* Another boot. */
 	ck_assert_int_eq(flowstore_open(&s, path, 50, err, sizeof(err)), 0);
 	s.hdr->boot_id[0] ^= 1;
