@@ -30,6 +30,11 @@ static void write_tmp(char path[64], const char *data, size_t len)
 	ck_assert_int_eq(close(fd), 0);
 }
 
+static bool given(const struct tc_config *c, enum tc_setting_id id)
+{
+	return c->s.given & TS_BIT(id);
+}
+
 static bool conf_is_empty(const struct tc_config *c)
 {
 	static const struct tc_config zero;
@@ -122,17 +127,17 @@ START_TEST(test_full_file)
 		"policy\tprivate-or-clear\taddr 2001:db8::/32 port 8000-8100\n"
 		"policy private\n",
 		&c);
-	ck_assert(c.queue_set);
-	ck_assert_uint_eq(c.queue, 7);
-	ck_assert_str_eq(c.keylog_path, "/var/log/tcpcrypt-keys");
-	ck_assert_str_eq(c.socket_path, "/run/tc.sock");
-	ck_assert_str_eq(c.socket_group, "tcpcrypt");
-	ck_assert(c.idle_timeout_set);
-	ck_assert_uint_eq(c.idle_timeout_s, 600);
-	ck_assert(c.max_flows_set);
-	ck_assert_uint_eq(c.max_flows, 100000);
-	ck_assert(c.rst_set);
-	ck_assert(c.rst_authenticated);
+	ck_assert(given(&c, TS_QUEUE));
+	ck_assert_uint_eq(c.s.queue, 7);
+	ck_assert_str_eq(c.s.keylog, "/var/log/tcpcrypt-keys");
+	ck_assert_str_eq(c.s.socket, "/run/tc.sock");
+	ck_assert_str_eq(c.s.socket_group, "tcpcrypt");
+	ck_assert(given(&c, TS_IDLE_TIMEOUT));
+	ck_assert_uint_eq(c.s.idle_timeout, 600);
+	ck_assert(given(&c, TS_MAX_FLOWS));
+	ck_assert_uint_eq(c.s.max_flows, 100000);
+	ck_assert(given(&c, TS_RST));
+	ck_assert(c.s.rst_authenticated);
 	ck_assert_uint_eq(c.policy.n, 4);
 	assert_rule(&c.policy.rules[0], POLICY_PRIVATE, 0, NULL, 0, 22, 22);
 	assert_rule(&c.policy.rules[1], POLICY_CLEAR, AF_INET, "192.0.2.0", 24, 0, 65535);
@@ -182,10 +187,10 @@ START_TEST(test_crlf)
 	load_ok("# comment\r\nqueue 3\r\n\r\nkeylog /k\r\nrst kernel\r\n"
 		"policy clear port 1-2\r\npolicy private # x\r\n",
 		&c);
-	ck_assert_uint_eq(c.queue, 3);
-	ck_assert_str_eq(c.keylog_path, "/k");
-	ck_assert(c.rst_set);
-	ck_assert(!c.rst_authenticated);
+	ck_assert_uint_eq(c.s.queue, 3);
+	ck_assert_str_eq(c.s.keylog, "/k");
+	ck_assert(given(&c, TS_RST));
+	ck_assert(!c.s.rst_authenticated);
 	ck_assert_uint_eq(c.policy.n, 2);
 	assert_rule(&c.policy.rules[0], POLICY_CLEAR, 0, NULL, 0, 1, 2);
 	assert_rule(&c.policy.rules[1], POLICY_PRIVATE, 0, NULL, 0, 0, 65535);
@@ -201,12 +206,12 @@ START_TEST(test_no_trailing_newline)
 	struct tc_config c;
 
 	load_ok("queue 9\npolicy clear", &c);
-	ck_assert_uint_eq(c.queue, 9);
+	ck_assert_uint_eq(c.s.queue, 9);
 	ck_assert_uint_eq(c.policy.n, 1);
 	conf_free(&c);
 
 	load_ok("keylog /x\r", &c);
-	ck_assert_str_eq(c.keylog_path, "/x");
+	ck_assert_str_eq(c.s.keylog, "/x");
 	conf_free(&c);
 }
 END_TEST
@@ -217,8 +222,8 @@ START_TEST(test_comments)
 	struct tc_config c;
 
 	load_ok("queue 5#five\nkeylog /a#b\npolicy clear port 8#0\n", &c);
-	ck_assert_uint_eq(c.queue, 5);
-	ck_assert_str_eq(c.keylog_path, "/a");
+	ck_assert_uint_eq(c.s.queue, 5);
+	ck_assert_str_eq(c.s.keylog, "/a");
 	assert_rule(&c.policy.rules[0], POLICY_CLEAR, 0, NULL, 0, 8, 8);
 	conf_free(&c);
 
@@ -232,33 +237,35 @@ START_TEST(test_value_edges)
 	struct tc_config c;
 
 	load_ok("queue 0\nidle-timeout 1\nmax-flows 16\nrst kernel\nsocket none\n", &c);
-	ck_assert(c.queue_set);
-	ck_assert_uint_eq(c.queue, 0);
-	ck_assert_uint_eq(c.idle_timeout_s, 1);
-	ck_assert_uint_eq(c.max_flows, 16);
-	ck_assert(c.rst_set);
-	ck_assert(!c.rst_authenticated);
-	ck_assert_str_eq(c.socket_path, "none");
+	ck_assert(given(&c, TS_QUEUE));
+	ck_assert_uint_eq(c.s.queue, 0);
+	ck_assert_uint_eq(c.s.idle_timeout, 1);
+	ck_assert_uint_eq(c.s.max_flows, 16);
+	ck_assert(given(&c, TS_RST));
+	ck_assert(!c.s.rst_authenticated);
+	ck_assert(given(&c, TS_SOCKET));
+	ck_assert_ptr_null(c.s.socket);	/* "none" */
 	conf_free(&c);
 
 	load_ok("queue 65535\nidle-timeout 2592000\nmax-flows 16777216\n", &c);
-	ck_assert_uint_eq(c.queue, 65535);
-	ck_assert_uint_eq(c.idle_timeout_s, 2592000);
-	ck_assert_uint_eq(c.max_flows, 16777216);
-	ck_assert(!c.rst_set);
-	ck_assert(!c.linger_set);
-	ck_assert_ptr_null(c.state_file);
+	ck_assert_uint_eq(c.s.queue, 65535);
+	ck_assert_uint_eq(c.s.idle_timeout, 2592000);
+	ck_assert_uint_eq(c.s.max_flows, 16777216);
+	ck_assert(!given(&c, TS_RST));
+	ck_assert(!given(&c, TS_LINGER));
+	ck_assert_ptr_null(c.s.state_file);
 	conf_free(&c);
 
 	load_ok("linger 0\nstate-file none\n", &c);
-	ck_assert(c.linger_set);
-	ck_assert_uint_eq(c.linger_s, 0);
-	ck_assert_str_eq(c.state_file, "none");
+	ck_assert(given(&c, TS_LINGER));
+	ck_assert_uint_eq(c.s.linger, 0);
+	ck_assert(given(&c, TS_STATE_FILE));
+	ck_assert_ptr_null(c.s.state_file);	/* "none" */
 	conf_free(&c);
 
 	load_ok("linger 3600\nstate-file /run/tcpcrypt/flows\n", &c);
-	ck_assert_uint_eq(c.linger_s, 3600);
-	ck_assert_str_eq(c.state_file, "/run/tcpcrypt/flows");
+	ck_assert_uint_eq(c.s.linger, 3600);
+	ck_assert_str_eq(c.s.state_file, "/run/tcpcrypt/flows");
 	conf_free(&c);
 }
 END_TEST
@@ -401,7 +408,7 @@ START_TEST(test_socket_path_too_long)
 		struct tc_config c;
 
 		load_ok(text, &c);
-		ck_assert_uint_eq(strlen(c.socket_path), 107);
+		ck_assert_uint_eq(strlen(c.s.socket), 107);
 		conf_free(&c);
 	}
 	text[7 + 107] = 'a';
@@ -447,12 +454,12 @@ START_TEST(test_long_lines)
 	memcpy(text, "keylog /", 8);
 	memcpy(text + max, "\n", 2);
 	load_ok(text, &c);
-	ck_assert_uint_eq(strlen(c.keylog_path), max - 7);
+	ck_assert_uint_eq(strlen(c.s.keylog), max - 7);
 	conf_free(&c);
 
 	memcpy(text + max, "\r\n", 3);
 	load_ok(text, &c);
-	ck_assert_uint_eq(strlen(c.keylog_path), max - 7);
+	ck_assert_uint_eq(strlen(c.s.keylog), max - 7);
 	conf_free(&c);
 
 	/* No line ending at all. */
@@ -666,17 +673,17 @@ START_TEST(test_suites)
 	unsigned n = 0;
 
 	load_ok("suites chacha20\n", &c);
-	ck_assert(c.suites_set);
-	ck_assert_uint_eq(c.nsuites, 1);
-	ck_assert_uint_eq(c.suites[0], 0x7402);
+	ck_assert(given(&c, TS_SUITES));
+	ck_assert_uint_eq(c.s.suites.n, 1);
+	ck_assert_uint_eq(c.s.suites.list[0], 0x7402);
 	conf_free(&c);
 	load_ok("suites chacha20,aes128\n", &c);
-	ck_assert_uint_eq(c.nsuites, 2);
-	ck_assert_uint_eq(c.suites[0], 0x7402);
-	ck_assert_uint_eq(c.suites[1], 0x7403);
+	ck_assert_uint_eq(c.s.suites.n, 2);
+	ck_assert_uint_eq(c.s.suites.list[0], 0x7402);
+	ck_assert_uint_eq(c.s.suites.list[1], 0x7403);
 	conf_free(&c);
 	load_ok("queue 1\n", &c);
-	ck_assert(!c.suites_set);
+	ck_assert(!given(&c, TS_SUITES));
 	conf_free(&c);
 	ck_assert_int_eq(conf_parse_suites("aes128,chacha20", v, &n), 0);
 	ck_assert_uint_eq(n, 2);
@@ -707,13 +714,20 @@ START_TEST(test_shared_value_parsers)
 	}
 	ck_assert_int_lt(conf_parse_uint("15", 16, 100, &v), 0);
 
-	ck_assert(conf_state_file_valid("/run/tcpcrypt/flows"));
-	ck_assert(conf_state_file_valid("none"));
-	ck_assert(!conf_state_file_valid("run/flows"));
-	ck_assert(!conf_state_file_valid(""));
-	ck_assert(!conf_state_file_valid("None"));
-	ck_assert_ptr_null(conf_path_or_none("none"));
-	ck_assert_str_eq(conf_path_or_none("/x"), "/x");
+	{
+		const struct tc_setting *e = &conf_settings[TS_STATE_FILE];
+		struct tc_settings st = { 0 };
+		char why[128];
+
+		ck_assert_int_eq(conf_setting_set(e, "/run/tcpcrypt/flows", &st, why, sizeof(why)), 0);
+		ck_assert_str_eq(st.state_file, "/run/tcpcrypt/flows");
+		ck_assert_int_eq(conf_setting_set(e, "none", &st, why, sizeof(why)), 0);
+		ck_assert_ptr_null(st.state_file);
+		ck_assert_int_eq(conf_setting_set(e, "run/flows", &st, why, sizeof(why)), -1);
+		ck_assert_str_eq(why, "an absolute path or none");
+		ck_assert_int_eq(conf_setting_set(e, "", &st, why, sizeof(why)), -1);
+		ck_assert_int_eq(conf_setting_set(e, "None", &st, why, sizeof(why)), -1);
+	}
 }
 END_TEST
 
