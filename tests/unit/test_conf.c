@@ -4,11 +4,14 @@
 #include "unit.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "engine.h"
 
 /* ------------------------------------------------------------------------ */
 /* Helpers */
@@ -731,6 +734,277 @@ START_TEST(test_shared_value_parsers)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* The settings table */
+
+/* The value a kind should occupy in struct tc_settings. */
+static size_t kind_size(enum tc_kind k)
+{
+	switch (k) {
+	case TK_ACTION:
+		return 0;
+	case TK_UINT:
+		return sizeof(uint64_t);
+	case TK_STRING:
+		return sizeof(const char *);
+	case TK_WORD:
+	case TK_FLAG:
+		return sizeof(bool);
+	case TK_SUITES:
+		return sizeof(struct tc_suites);
+	}
+	return 0;
+}
+
+/* Every entry complete and at its index; names, options and letters
+ * unique; every one in --help, the help lines aligned. */
+START_TEST(test_table_shape)
+{
+	char *text = NULL;
+	size_t textlen = 0;
+	FILE *f;
+
+	for (size_t i = 0; i < TS_COUNT; i++) {
+		const struct tc_setting *e = &conf_settings[i];
+
+		ck_assert_uint_eq(e->id, i);
+		ck_assert_ptr_nonnull(e->opt);
+		ck_assert_msg(e->help && *e->help, "--%s has no help line", e->opt);
+		ck_assert_uint_eq(e->size, kind_size(e->kind));
+		ck_assert_uint_le(e->off + e->size, sizeof(struct tc_settings));
+		/* "%s" in the help shows a default, so there must be one. */
+		ck_assert_msg(!strstr(e->help, "%s") || e->def || e->id == TS_CONFIG,
+			      "--%s: help shows a default it does not have", e->opt);
+		/* An option without an argument says what it sets. */
+		if (!e->arg && e->kind != TK_ACTION && e->kind != TK_FLAG)
+			ck_assert_msg(e->implies != NULL, "--%s", e->opt);
+		/* Command-line-only flags are not directives. */
+		if (e->kind == TK_FLAG)
+			ck_assert_ptr_null(e->directive);
+		if (e->directive)
+			ck_assert_ptr_eq(conf_setting_by_directive(e->directive), e);
+		for (size_t j = 0; j < i; j++) {
+			const struct tc_setting *o = &conf_settings[j];
+
+			ck_assert_str_ne(e->opt, o->opt);
+			ck_assert(!e->short_opt || e->short_opt != o->short_opt);
+			ck_assert(!e->directive || !o->directive ||
+				  strcmp(e->directive, o->directive) != 0);
+		}
+	}
+	ck_assert_ptr_null(conf_setting_by_directive("no-x25519-memo"));
+
+	f = open_memstream(&text, &textlen);
+	ck_assert_ptr_nonnull(f);
+	conf_print_options(f, "/etc/tcpcryptd.conf");
+	ck_assert_int_eq(fclose(f), 0);
+	for (size_t i = 0; i < TS_COUNT; i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "--%s%s%s", conf_settings[i].opt,
+			 conf_settings[i].arg ? " " : "",
+			 conf_settings[i].arg ? conf_settings[i].arg : "");
+		ck_assert_msg(strstr(text, want), "--help lacks '%s'", want);
+	}
+	ck_assert_ptr_nonnull(strstr(text, "(default /etc/tcpcryptd.conf;\n"));
+	ck_assert_ptr_nonnull(strstr(text, "(default 666)\n"));
+	for (char *line = text, *nl; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		ck_assert_ptr_nonnull(nl);
+		/* An option, or its help continued in column 25. */
+		ck_assert_msg(strncmp(line, "  -", 3) == 0 || strncmp(line, "      --", 8) == 0 ||
+			      (strspn(line, " ") == 25 && line[25] != '\n'),
+			      "help line '%.*s'", (int)(nl - line), line);
+		ck_assert_ptr_null(memchr(line, '%', (size_t)(nl - line)));
+	}
+	free(text);
+}
+END_TEST
+
+/* The bounds of every number, from the file and from the command line,
+ * and the messages quote them. */
+START_TEST(test_table_bounds)
+{
+	for (size_t i = 0; i < TS_COUNT; i++) {
+		const struct tc_setting *e = &conf_settings[i];
+		char text[128], want[160], range[64], why[128];
+		struct tc_settings s = { 0 };
+		struct tc_config c;
+
+		if (e->kind != TK_UINT)
+			continue;
+		snprintf(range, sizeof(range), "%" PRIu64 "..%" PRIu64 "%s%s", e->lo, e->hi,
+			 e->unit ? " " : "", e->unit ? e->unit : "");
+		snprintf(text, sizeof(text), "%s %" PRIu64 "\n", e->directive, e->lo);
+		load_ok(text, &c);
+		ck_assert(given(&c, e->id));
+		ck_assert_uint_eq(*(const uint64_t *)((const char *)&c.s + e->off), e->lo);
+		conf_free(&c);
+		snprintf(text, sizeof(text), "%s %" PRIu64 "\n", e->directive, e->hi);
+		load_ok(text, &c);
+		ck_assert_uint_eq(*(const uint64_t *)((const char *)&c.s + e->off), e->hi);
+		conf_free(&c);
+		snprintf(text, sizeof(text), "%s %" PRIu64 "\n", e->directive, e->hi + 1);
+		snprintf(want, sizeof(want), "bad value '%" PRIu64 "' for '%s' (%s)", e->hi + 1,
+			 e->directive, range);
+		load_err(text, 1, want);
+		if (e->lo > 0) {
+			snprintf(text, sizeof(text), "%s %" PRIu64 "\n", e->directive, e->lo - 1);
+			load_err(text, 1, "bad value");
+		}
+
+		/* The command line's way in. */
+		snprintf(text, sizeof(text), "%" PRIu64, e->hi);
+		ck_assert_int_eq(conf_setting_set(e, text, &s, why, sizeof(why)), 0);
+		ck_assert(s.given & TS_BIT(e->id));
+		snprintf(text, sizeof(text), "%" PRIu64, e->hi + 1);
+		ck_assert_int_eq(conf_setting_set(e, text, &s, why, sizeof(why)), -1);
+		ck_assert_str_eq(why, range);
+	}
+	ck_assert_uint_eq(conf_settings[TS_IDLE_TIMEOUT].hi, 2592000);
+	ck_assert_uint_eq(conf_settings[TS_MAX_FLOWS].hi, 16777216);
+}
+END_TEST
+
+/* Every default is a valid value, and the daemon's defaults are the
+ * engine's. */
+START_TEST(test_table_defaults)
+{
+	static const struct tc_settings none;
+	struct engine_config ec;
+	struct tc_settings r;
+
+	for (size_t i = 0; i < TS_COUNT; i++) {
+		const struct tc_setting *e = &conf_settings[i];
+		struct tc_settings s = { 0 };
+		char why[128];
+
+		if (e->def)
+			ck_assert_msg(conf_setting_set(e, e->def, &s, why, sizeof(why)) == 0,
+				      "--%s: default '%s': %s", e->opt, e->def, why);
+	}
+	conf_resolve(&r, &none, &none);
+	engine_config_defaults(&ec);
+	ck_assert_uint_eq(r.idle_timeout * 1000000u, ec.idle_us);
+	ck_assert_uint_eq(r.max_flows, ec.max_flows);
+	ck_assert_uint_eq(r.linger * 1000000u, ec.linger_us);
+	ck_assert(r.rst_authenticated == ec.rst_authenticated);
+	ck_assert(!r.no_x25519_memo == ec.x25519_memo);
+	ck_assert_uint_eq(r.queue, 666);
+	ck_assert_str_eq(r.socket, "/run/tcpcrypt/tcpcryptd.sock");
+	ck_assert_str_eq(r.state_file, "/run/tcpcrypt/flows");
+	ck_assert_ptr_null(r.keylog);
+	ck_assert_ptr_null(r.socket_group);
+	/* No default suites: the engine picks by the CPU. */
+	ck_assert(!(r.given & TS_BIT(TS_SUITES)));
+	ck_assert(r.given & TS_BIT(TS_QUEUE));
+}
+END_TEST
+
+/* Two different valid values for e, as the file would write them. */
+static void two_values(const struct tc_setting *e, const char *v[2])
+{
+	static char lo[24], hi[24];
+
+	switch (e->kind) {
+	case TK_UINT:
+		snprintf(lo, sizeof(lo), "%" PRIu64, e->lo);
+		snprintf(hi, sizeof(hi), "%" PRIu64, e->hi);
+		v[0] = lo;
+		v[1] = hi;
+		break;
+	case TK_STRING:
+		v[0] = "/a";
+		v[1] = "/b";
+		break;
+	case TK_WORD:
+		v[0] = e->words[0];
+		v[1] = e->words[1];
+		break;
+	case TK_SUITES:
+		v[0] = "aes128";
+		v[1] = "chacha20";
+		break;
+	default:
+		ck_abort_msg("no values for --%s", e->opt);
+	}
+}
+
+/* Command line over file over default, setting by setting. */
+START_TEST(test_precedence)
+{
+	for (size_t i = 0; i < TS_COUNT; i++) {
+		const struct tc_setting *e = &conf_settings[i];
+		static const struct tc_settings none;
+		struct tc_settings cli = { 0 }, fromcli, r, d;
+		struct tc_config c;
+		const char *v[2];
+		char text[64], why[128];
+
+		if (!e->directive || e->kind == TK_ACTION)
+			continue;
+		two_values(e, v);
+		conf_resolve(&d, &none, &none);
+		snprintf(text, sizeof(text), "%s %s\n", e->directive, v[0]);
+		load_ok(text, &c);
+		ck_assert_int_eq(conf_setting_set(e, v[1], &cli, why, sizeof(why)), 0);
+		fromcli = cli;
+
+		/* The file over the default: the file's value, the rest default. */
+		conf_resolve(&r, &c.s, &none);
+		ck_assert(r.given & TS_BIT(e->id));
+		ck_assert_mem_eq((const char *)&r + e->off, (const char *)&c.s + e->off, e->size);
+		for (size_t j = 0; j < TS_COUNT; j++)
+			if (j != i && conf_settings[j].size)
+				ck_assert_mem_eq((const char *)&r + conf_settings[j].off,
+						 (const char *)&d + conf_settings[j].off,
+						 conf_settings[j].size);
+		/* The command line over the file. */
+		conf_resolve(&r, &c.s, &cli);
+		ck_assert_mem_eq((const char *)&r + e->off, (const char *)&fromcli + e->off,
+				 e->size);
+		ck_assert_mem_ne((const char *)&r + e->off, (const char *)&c.s + e->off, e->size);
+		conf_free(&c);
+	}
+}
+END_TEST
+
+/* A few by name: what tcpcryptd(8) promises. */
+START_TEST(test_precedence_named)
+{
+	struct tc_settings cli = { 0 }, r;
+	struct tc_config c;
+	char why[128];
+
+	load_ok("queue 7\nlinger 5\nsocket none\nsuites chacha20\nrst kernel\n", &c);
+	ck_assert_int_eq(conf_setting_set(&conf_settings[TS_QUEUE], "9", &cli, why, sizeof(why)),
+			 0);
+	/* --rst-authenticated takes no argument: the table says what it means. */
+	ck_assert_int_eq(conf_setting_set(&conf_settings[TS_RST], conf_settings[TS_RST].implies,
+					  &cli, why, sizeof(why)), 0);
+	ck_assert_int_eq(conf_setting_set(&conf_settings[TS_NO_X25519_MEMO], NULL, &cli, why,
+					  sizeof(why)), 0);
+	ck_assert_int_eq(conf_setting_set(&conf_settings[TS_SOCKET_GROUP], "", &cli, why,
+					  sizeof(why)), -2);
+	ck_assert_str_eq(why, "empty name");
+	ck_assert_int_eq(conf_setting_set(&conf_settings[TS_SOCKET], "", &cli, why, sizeof(why)),
+			 -2);
+	ck_assert_str_eq(why, "empty path (\"none\" disables it)");
+	conf_resolve(&r, &c.s, &cli);
+	ck_assert_uint_eq(r.queue, 9);
+	ck_assert(r.rst_authenticated);
+	ck_assert(r.no_x25519_memo);
+	ck_assert_uint_eq(r.linger, 5);
+	ck_assert_ptr_null(r.socket);
+	ck_assert_uint_eq(r.suites.n, 1);
+	ck_assert_uint_eq(r.suites.list[0], 0x7402);
+	ck_assert_uint_eq(r.max_flows, 65536);
+	ck_assert_uint_eq(r.idle_timeout, 7200);
+	ck_assert_str_eq(r.state_file, "/run/tcpcrypt/flows");
+	conf_free(&c);
+}
+END_TEST
+
 static Suite *conf_suite(void)
 {
 	Suite *s = suite_create("conf");
@@ -760,6 +1034,14 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_fuzz);
 	tcase_add_test(tc, test_shared_value_parsers);
 	tcase_add_test(tc, test_suites);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("table");
+	tcase_add_test(tc, test_table_shape);
+	tcase_add_test(tc, test_table_bounds);
+	tcase_add_test(tc, test_table_defaults);
+	tcase_add_test(tc, test_precedence);
+	tcase_add_test(tc, test_precedence_named);
 	suite_add_tcase(s, tc);
 	return s;
 }
