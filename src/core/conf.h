@@ -103,7 +103,7 @@ struct tc_setting {
 
 extern const struct tc_setting conf_settings[TS_COUNT];
 
-/* The setting with that directive or long option, or NULL. */
+/* The setting with that directive, or NULL. */
 const struct tc_setting *conf_setting_by_directive(const char *name);
 
 /* Sets e's field in s from arg (a string is pointed to, not copied) and

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl.h"
 #include "engine.h"
 
 /* ------------------------------------------------------------------------ */
@@ -891,7 +892,8 @@ START_TEST(test_table_defaults)
 	ck_assert(r.rst_authenticated == ec.rst_authenticated);
 	ck_assert(!r.no_x25519_memo == ec.x25519_memo);
 	ck_assert_uint_eq(r.queue, 666);
-	ck_assert_str_eq(r.socket, "/run/tcpcrypt/tcpcryptd.sock");
+	/* The control socket's, which tcnetstat and libtcpcrypt look for. */
+	ck_assert_str_eq(r.socket, CTL_DEFAULT_PATH);
 	ck_assert_str_eq(r.state_file, "/run/tcpcrypt/flows");
 	ck_assert_ptr_null(r.keylog);
 	ck_assert_ptr_null(r.socket_group);
