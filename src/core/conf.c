@@ -1,6 +1,8 @@
 #include "conf.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,13 +21,7 @@ struct parser {
 	struct tc_config *c;
 	char *err;
 	size_t errlen;
-	unsigned long first_line[16];	/* per directive; 0: not seen yet */
-};
-
-/* A scalar directive takes exactly one argument and may appear once. */
-struct directive {
-	const char *name;
-	int (*set)(struct parser *p, const char *name, const char *arg);
+	unsigned long first_line[TS_COUNT];	/* per setting; 0: not seen yet */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -92,91 +88,6 @@ int conf_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 	return 0;
 }
 
-static int set_string(struct parser *p, char **field, const char *arg)
-{
-	*field = strdup(arg);
-	return *field ? 0 : fail(p, "out of memory");
-}
-
-static int set_queue(struct parser *p, const char *name, const char *arg)
-{
-	uint64_t v;
-
-	if (conf_parse_uint(arg, 0, 65535, &v) < 0)
-		return fail_value(p, name, arg, "0..65535");
-	p->c->queue = (uint16_t)v;
-	p->c->queue_set = true;
-	return 0;
-}
-
-static int set_keylog(struct parser *p, const char *name, const char *arg)
-{
-	(void)name;
-	return set_string(p, &p->c->keylog_path, arg);
-}
-
-static int set_socket(struct parser *p, const char *name, const char *arg)
-{
-	/* Caught here rather than at bind() so the error names the line. */
-	if (strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-		return fail_value(p, name, arg, "path too long");
-	return set_string(p, &p->c->socket_path, arg);
-}
-
-static int set_socket_group(struct parser *p, const char *name, const char *arg)
-{
-	(void)name;
-	return set_string(p, &p->c->socket_group, arg);
-}
-
-/* A number in [min, max] into *out, *set marking that the file gave it. */
-static int set_bounded(struct parser *p, const char *name, const char *arg, uint64_t min,
-		       uint64_t max, const char *range, uint64_t *out, bool *set)
-{
-	uint64_t v;
-
-	if (conf_parse_uint(arg, min, max, &v) < 0)
-		return fail_value(p, name, arg, range);
-	*out = v;
-	*set = true;
-	return 0;
-}
-
-static int set_idle_timeout(struct parser *p, const char *name, const char *arg)
-{
-	return set_bounded(p, name, arg, 1, 2592000, "1..2592000 seconds",
-			   &p->c->idle_timeout_s, &p->c->idle_timeout_set);
-}
-
-static int set_max_flows(struct parser *p, const char *name, const char *arg)
-{
-	uint64_t v;
-
-	if (conf_parse_uint(arg, 16, 16777216, &v) < 0)
-		return fail_value(p, name, arg, "16..16777216");
-	p->c->max_flows = (size_t)v;
-	p->c->max_flows_set = true;
-	return 0;
-}
-
-static int set_rst(struct parser *p, const char *name, const char *arg)
-{
-	if (strcmp(arg, "authenticated") == 0)
-		p->c->rst_authenticated = true;
-	else if (strcmp(arg, "kernel") == 0)
-		p->c->rst_authenticated = false;
-	else
-		return fail_value(p, name, arg, "authenticated or kernel");
-	p->c->rst_set = true;
-	return 0;
-}
-
-static int set_linger(struct parser *p, const char *name, const char *arg)
-{
-	return set_bounded(p, name, arg, 0, 3600, "0..3600 seconds", &p->c->linger_s,
-			   &p->c->linger_set);
-}
-
 static const struct {
 	const char *name;
 	uint16_t suite;
@@ -221,47 +132,255 @@ int conf_parse_suites(const char *s, uint16_t out[CONF_MAX_SUITES], unsigned *n)
 	return 0;
 }
 
-static int set_suites(struct parser *p, const char *name, const char *arg)
+/* ------------------------------------------------------------------------ */
+/* The settings */
+
+#define FIELD(f) .off = offsetof(struct tc_settings, f), \
+		 .size = sizeof(((struct tc_settings *)0)->f)
+
+/* TK_ACTION entries have no value to merge: -c names the file (so the file
+ * cannot set it), -P and "policy" add rules to a list that the command
+ * line puts ahead of the file's instead of overriding it, -v counts, and
+ * -h/-V print and exit.  The daemon acts on them itself. */
+const struct tc_setting conf_settings[TS_COUNT] = {
+	[TS_CONFIG] = {
+		TS_CONFIG, .opt = "config", .short_opt = 'c', .arg = "FILE",
+		.kind = TK_ACTION,
+		.help = "configuration file (default %s;\n"
+			"a missing default file means built-in defaults)",
+	},
+	[TS_POLICY] = {
+		TS_POLICY, .directive = "policy", .opt = "policy", .short_opt = 'P',
+		.arg = "RULE", .kind = TK_ACTION,
+		.help = "policy rule ahead of the file's, e.g. \"private port 22\"\n"
+			"(repeatable; ACTION [addr PREFIX] [port N[-M]])",
+	},
+	[TS_QUEUE] = {
+		TS_QUEUE, .directive = "queue", .opt = "queue", .short_opt = 'q', .arg = "N",
+		.kind = TK_UINT, .lo = 0, .hi = 65535, FIELD(queue), .def = "666",
+		.help = "NFQUEUE number to bind (default %s)",
+	},
+	[TS_KEYLOG] = {
+		TS_KEYLOG, .directive = "keylog", .opt = "keylog", .short_opt = 'k',
+		.arg = "FILE", .kind = TK_STRING, FIELD(keylog),
+		.help = "append per-connection secrets to FILE (debugging\n"
+			"only: it defeats the encryption of those connections)",
+	},
+	[TS_IDLE_TIMEOUT] = {
+		TS_IDLE_TIMEOUT, .directive = "idle-timeout", .opt = "idle-timeout",
+		.arg = "S", .kind = TK_UINT, .lo = 1, .hi = 30 * 86400, .unit = "seconds",
+		FIELD(idle_timeout), .def = "7200",
+		.help = "forget established flows idle for S seconds (default %s)",
+	},
+	[TS_MAX_FLOWS] = {
+		TS_MAX_FLOWS, .directive = "max-flows", .opt = "max-flows", .arg = "N",
+		.kind = TK_UINT, .lo = 16, .hi = 1 << 24, FIELD(max_flows), .def = "65536",
+		.help = "size of the flow table (default %s)",
+	},
+	[TS_LINGER] = {
+		TS_LINGER, .directive = "linger", .opt = "linger", .arg = "S",
+		.kind = TK_UINT, .lo = 0, .hi = 3600, .unit = "seconds", FIELD(linger),
+		.def = "60",
+		.help = "keep finished connections S seconds for late\n"
+			"segments (default %s)",
+	},
+	[TS_RST] = {
+		TS_RST, .directive = "rst", .opt = "rst-authenticated", .kind = TK_WORD,
+		.words = { "kernel", "authenticated" }, .implies = "authenticated",
+		FIELD(rst_authenticated), .def = "kernel",
+		.help = "drop RSTs without a valid MAC on encrypted flows",
+	},
+	[TS_SUITES] = {
+		TS_SUITES, .directive = "suites", .opt = "suites", .arg = "LIST",
+		.kind = TK_SUITES, FIELD(suites),
+		.help = "cipher suites to offer and accept, in order of\n"
+			"preference: aes128,chacha20 (default: AES-128\n"
+			"first where the CPU has AES instructions)",
+	},
+	[TS_STATE_FILE] = {
+		TS_STATE_FILE, .directive = "state-file", .opt = "state-file", .arg = "PATH",
+		.kind = TK_STRING, .flags = TF_NONE | TF_ABSOLUTE, FIELD(state_file),
+		.def = "/run/tcpcrypt/flows",
+		.help = "keep the flow table in PATH (on tmpfs) so that a\n"
+			"restarted daemon resumes the connections\n"
+			"(default %s; \"none\": off)",
+	},
+	[TS_NO_X25519_MEMO] = {
+		TS_NO_X25519_MEMO, .opt = "no-x25519-memo", .kind = TK_FLAG,
+		FIELD(no_x25519_memo),
+		.help = "compute the X25519 shared secret in every\n"
+			"handshake, even with a peer key seen before\n"
+			"(for measurements; the result is the same)",
+	},
+	[TS_SOCKET] = {
+		TS_SOCKET, .directive = "socket", .opt = "socket", .arg = "PATH",
+		.kind = TK_STRING, .flags = TF_NONE | TF_NONEMPTY | TF_SUN_PATH,
+		FIELD(socket), .def = "/run/tcpcrypt/tcpcryptd.sock",
+		.help = "control socket for tcnetstat and libtcpcrypt\n"
+			"(default %s; \"none\": no socket)",
+	},
+	[TS_SOCKET_GROUP] = {
+		TS_SOCKET_GROUP, .directive = "socket-group", .opt = "socket-group",
+		.arg = "NAME", .kind = TK_STRING, .flags = TF_NONEMPTY, FIELD(socket_group),
+		.help = "group that may use the control socket (mode 0660)",
+	},
+	[TS_ALLOW_CORE_DUMP] = {
+		TS_ALLOW_CORE_DUMP, .opt = "allow-core-dump", .kind = TK_FLAG,
+		FIELD(allow_core_dump),
+		.help = "let the daemon dump core and be traced by its user\n"
+			"(debugging only: the dump holds keys)",
+	},
+	[TS_FOREGROUND] = {
+		TS_FOREGROUND, .opt = "foreground", .short_opt = 'f', .kind = TK_FLAG,
+		FIELD(foreground),
+		.help = "stay in the foreground and log to stderr (default:\n"
+			"detach once ready and log to syslog)",
+	},
+	[TS_VERBOSE] = {
+		TS_VERBOSE, .opt = "verbose", .short_opt = 'v', .kind = TK_ACTION,
+		.help = "also log debug messages",
+	},
+	[TS_HELP] = {
+		TS_HELP, .opt = "help", .short_opt = 'h', .kind = TK_ACTION,
+		.help = "show this help and exit",
+	},
+	[TS_VERSION] = {
+		TS_VERSION, .opt = "version", .short_opt = 'V', .kind = TK_ACTION,
+		.help = "show the version and exit",
+	},
+};
+
+const struct tc_setting *conf_setting_by_directive(const char *name)
 {
-	if (conf_parse_suites(arg, p->c->suites, &p->c->nsuites) < 0)
-		return fail_value(p, name, arg, "aes128 and/or chacha20, comma-separated");
-	p->c->suites_set = true;
+	for (size_t i = 0; i < TS_COUNT; i++)
+		if (conf_settings[i].directive && strcmp(conf_settings[i].directive, name) == 0)
+			return &conf_settings[i];
+	return NULL;
+}
+
+static void *field(const struct tc_setting *e, struct tc_settings *s)
+{
+	return (char *)s + e->off;
+}
+
+int conf_setting_set(const struct tc_setting *e, const char *arg, struct tc_settings *s,
+		     char *why, size_t whylen)
+{
+	void *f = field(e, s);
+
+	switch (e->kind) {
+	case TK_ACTION:
+		snprintf(why, whylen, "not a value");
+		return -1;
+	case TK_UINT:
+		if (conf_parse_uint(arg, e->lo, e->hi, f) < 0) {
+			snprintf(why, whylen, "%" PRIu64 "..%" PRIu64 "%s%s", e->lo, e->hi,
+				 e->unit ? " " : "", e->unit ? e->unit : "");
+			return -1;
+		}
+		break;
+	case TK_STRING:
+		if (!*arg && (e->flags & TF_NONEMPTY)) {
+			char noun[16];
+			size_t i;
+
+			for (i = 0; e->arg[i] && i < sizeof(noun) - 1; i++)
+				noun[i] = (char)tolower((unsigned char)e->arg[i]);
+			noun[i] = '\0';
+			snprintf(why, whylen, "empty %s%s", noun,
+				 (e->flags & TF_NONE) ? " (\"none\" disables it)" : "");
+			return -2;
+		}
+		if ((e->flags & TF_NONE) && strcmp(arg, "none") == 0) {
+			arg = NULL;
+		} else if ((e->flags & TF_ABSOLUTE) && arg[0] != '/') {
+			snprintf(why, whylen, "an absolute path%s",
+				 (e->flags & TF_NONE) ? " or none" : "");
+			return -1;
+		}
+		*(const char **)f = arg;
+		break;
+	case TK_WORD:
+		if (strcmp(arg, e->words[0]) == 0) {
+			*(bool *)f = false;
+		} else if (strcmp(arg, e->words[1]) == 0) {
+			*(bool *)f = true;
+		} else {
+			snprintf(why, whylen, "%s or %s", e->words[1], e->words[0]);
+			return -1;
+		}
+		break;
+	case TK_SUITES: {
+		struct tc_suites *v = f;
+
+		if (conf_parse_suites(arg, v->list, &v->n) < 0) {
+			snprintf(why, whylen, "%s and/or %s, comma-separated",
+				 suite_names[0].name, suite_names[1].name);
+			return -1;
+		}
+		break;
+	}
+	case TK_FLAG:
+		*(bool *)f = true;
+		break;
+	}
+	s->given |= TS_BIT(e->id);
 	return 0;
 }
 
-bool conf_state_file_valid(const char *s)
+void conf_resolve(struct tc_settings *out, const struct tc_settings *file,
+		  const struct tc_settings *cli)
 {
-	return strcmp(s, "none") == 0 || s[0] == '/';
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < TS_COUNT; i++) {
+		const struct tc_setting *e = &conf_settings[i];
+		const struct tc_settings *from = NULL;
+		char why[64];
+
+		if (e->kind == TK_ACTION)
+			continue;
+		if (cli->given & TS_BIT(e->id))
+			from = cli;
+		else if (file->given & TS_BIT(e->id))
+			from = file;
+		if (from) {
+			memcpy(field(e, out), (const char *)from + e->off, e->size);
+			out->given |= TS_BIT(e->id);
+		} else if (e->def) {
+			/* The unit test checks that every default is valid. */
+			(void)conf_setting_set(e, e->def, out, why, sizeof(why));
+		}
+	}
 }
 
-const char *conf_path_or_none(const char *s)
+/* Help lines start in this column. */
+#define HELP_COL 25
+
+void conf_print_options(FILE *out, const char *config_default)
 {
-	return strcmp(s, "none") == 0 ? NULL : s;
+	for (size_t i = 0; i < TS_COUNT; i++) {
+		const struct tc_setting *e = &conf_settings[i];
+		const char *def = e->id == TS_CONFIG ? config_default : e->def;
+		char head[64];
+		const char *h;
+
+		snprintf(head, sizeof(head), "%c%c%c --%s%s%s", e->short_opt ? '-' : ' ',
+			 e->short_opt ? e->short_opt : ' ', e->short_opt ? ',' : ' ', e->opt,
+			 e->arg ? " " : "", e->arg ? e->arg : "");
+		fprintf(out, "  %-*s  ", HELP_COL - 4, head);
+		for (h = e->help; *h; h++) {
+			if (h[0] == '%' && h[1] == 's') {
+				fputs(def ? def : "", out);
+				h++;
+			} else if (*h == '\n') {
+				fprintf(out, "\n%*s", HELP_COL, "");
+			} else {
+				putc(*h, out);
+			}
+		}
+		putc('\n', out);
+	}
 }
-
-static int set_state_file(struct parser *p, const char *name, const char *arg)
-{
-	if (!conf_state_file_valid(arg))
-		return fail_value(p, name, arg, "an absolute path or none");
-	return set_string(p, &p->c->state_file, arg);
-}
-
-static const struct directive directives[] = {
-	{ "queue", set_queue },
-	{ "keylog", set_keylog },
-	{ "socket", set_socket },
-	{ "socket-group", set_socket_group },
-	{ "idle-timeout", set_idle_timeout },
-	{ "max-flows", set_max_flows },
-	{ "rst", set_rst },
-	{ "linger", set_linger },
-	{ "state-file", set_state_file },
-	{ "suites", set_suites },
-};
-
-_Static_assert(sizeof(directives) / sizeof(directives[0]) <=
-	       sizeof(((struct parser *)0)->first_line) / sizeof(unsigned long),
-	       "first_line too small for the directive table");
 
 /* ------------------------------------------------------------------------ */
 /* Lines */
@@ -300,11 +419,13 @@ static int do_policy(struct parser *p, const char *rest)
 	return 0;
 }
 
-static int do_scalar(struct parser *p, size_t i, char *rest)
+/* A scalar directive takes exactly one argument and may appear once. */
+static int do_scalar(struct parser *p, const struct tc_setting *e, char *rest)
 {
-	const char *name = directives[i].name;
+	const char *name = e->directive;
 	char *arg = next_tok(&rest), *extra;
-	char q[QUOTE_MAX + 4], qa[QUOTE_MAX + 4];
+	char q[QUOTE_MAX + 4], qa[QUOTE_MAX + 4], why[128];
+	const char **str;
 
 	if (!arg)
 		return fail(p, "missing value for '%s'", name);
@@ -312,10 +433,24 @@ static int do_scalar(struct parser *p, size_t i, char *rest)
 	if (extra)
 		return fail(p, "unexpected '%s' after '%s %s'", quote(extra, q), name,
 			    quote(arg, qa));
-	if (p->first_line[i])
-		return fail(p, "duplicate '%s' (first given on line %lu)", name, p->first_line[i]);
-	p->first_line[i] = p->line;
-	return directives[i].set(p, name, arg);
+	if (p->first_line[e->id])
+		return fail(p, "duplicate '%s' (first given on line %lu)", name,
+			    p->first_line[e->id]);
+	p->first_line[e->id] = p->line;
+	/* Caught here rather than at bind() so the error names the line. */
+	if ((e->flags & TF_SUN_PATH) && strlen(arg) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return fail_value(p, name, arg, "path too long");
+	if (conf_setting_set(e, arg, &p->c->s, why, sizeof(why)) < 0)
+		return fail_value(p, name, arg, why);
+	if (e->kind != TK_STRING)
+		return 0;
+	/* The value points into the line: keep a copy. */
+	str = (const char **)((char *)&p->c->s + e->off);
+	if (*str && !(*str = strdup(*str))) {
+		p->c->s.given &= ~TS_BIT(e->id);
+		return fail(p, "out of memory");
+	}
+	return 0;
 }
 
 /* One line without its terminator, NUL-terminated, no NUL inside. */
@@ -323,20 +458,20 @@ static int parse_line(struct parser *p, char *line)
 {
 	char *hash = strchr(line, '#');
 	char *rest = line, *name;
+	const struct tc_setting *e;
 	char q[QUOTE_MAX + 4];
-	size_t i;
 
 	if (hash)
 		*hash = '\0';
 	name = next_tok(&rest);
 	if (!name)
 		return 0;
-	if (strcmp(name, "policy") == 0)
+	e = conf_setting_by_directive(name);
+	if (!e)
+		return fail(p, "unknown directive '%s'", quote(name, q));
+	if (e->id == TS_POLICY)
 		return do_policy(p, rest);
-	for (i = 0; i < sizeof(directives) / sizeof(directives[0]); i++)
-		if (strcmp(name, directives[i].name) == 0)
-			return do_scalar(p, i, rest);
-	return fail(p, "unknown directive '%s'", quote(name, q));
+	return do_scalar(p, e, rest);
 }
 
 enum read_status { READ_LINE, READ_EOF, READ_LONG, READ_NUL, READ_ERROR };
@@ -421,10 +556,10 @@ int conf_load(const char *path, bool missing_ok, struct tc_config *out, char *er
 
 void conf_free(struct tc_config *c)
 {
-	free(c->keylog_path);
-	free(c->socket_path);
-	free(c->state_file);
-	free(c->socket_group);
+	/* The file's strings are copies (do_scalar). */
+	for (size_t i = 0; i < TS_COUNT; i++)
+		if (conf_settings[i].kind == TK_STRING)
+			free(*(char **)((char *)&c->s + conf_settings[i].off));
 	policy_free(&c->policy);
 	memset(c, 0, sizeof(*c));
 }

@@ -1,37 +1,130 @@
-/* The configuration file tcpcryptd.conf (see tcpcryptd.conf(5)): one
- * directive per line, '#' starts a comment.  Errors name FILE:LINE. */
+/* The settings of tcpcryptd and the configuration file tcpcryptd.conf (see
+ * tcpcryptd.conf(5)): one directive per line, '#' starts a comment.  Errors
+ * name FILE:LINE.
+ *
+ * One table (conf_settings[]) describes every setting: its directive, its
+ * command-line option, the kind of value and its bounds, the field of
+ * struct tc_settings it sets, its default and its help line.  The file
+ * parser, the daemon's getopt_long and --help, and the precedence
+ * (command line over file over default, conf_resolve) all read it. */
 #ifndef TC_CONF_H
 #define TC_CONF_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "policy.h"
 
 /* Cipher suites there are (0x7403 "aes128", 0x7402 "chacha20"). */
 #define CONF_MAX_SUITES 2
 
+/* Index into conf_settings[], in the order --help lists them. */
+enum tc_setting_id {
+	TS_CONFIG,
+	TS_POLICY,
+	TS_QUEUE,
+	TS_KEYLOG,
+	TS_IDLE_TIMEOUT,
+	TS_MAX_FLOWS,
+	TS_LINGER,
+	TS_RST,
+	TS_SUITES,
+	TS_STATE_FILE,
+	TS_NO_X25519_MEMO,
+	TS_SOCKET,
+	TS_SOCKET_GROUP,
+	TS_ALLOW_CORE_DUMP,
+	TS_FOREGROUND,
+	TS_VERBOSE,
+	TS_HELP,
+	TS_VERSION,
+	TS_COUNT
+};
+
+#define TS_BIT(id) (UINT32_C(1) << (id))
+_Static_assert(TS_COUNT <= 32, "tc_settings.given is 32 bits");
+
+/* The values, plain: seconds are seconds, "none" is NULL. */
+struct tc_settings {
+	uint32_t given;			/* TS_BIT(id): this source set it */
+	uint64_t queue;
+	const char *keylog;		/* NULL: no key log */
+	uint64_t idle_timeout;		/* seconds */
+	uint64_t max_flows;
+	uint64_t linger;		/* seconds */
+	bool rst_authenticated;
+	struct tc_suites {
+		uint16_t list[CONF_MAX_SUITES];	/* in order of preference */
+		unsigned n;
+	} suites;
+	const char *state_file;		/* NULL: flows do not survive a restart */
+	bool no_x25519_memo;
+	const char *socket;		/* NULL: no control socket */
+	const char *socket_group;	/* NULL: the daemon's own group */
+	bool allow_core_dump;
+	bool foreground;
+};
+
+enum tc_kind {
+	TK_ACTION,	/* no field: the caller acts on it (see the table) */
+	TK_UINT,	/* decimal digits, lo..hi */
+	TK_STRING,	/* a path or a name (TF_* below) */
+	TK_WORD,	/* words[0] sets false, words[1] true */
+	TK_SUITES,	/* "aes128,chacha20" (conf_parse_suites) */
+	TK_FLAG,	/* command line only, no argument: sets true */
+};
+
+#define TF_NONE		0x1	/* "none" stands for NULL */
+#define TF_ABSOLUTE	0x2	/* an absolute path (or "none" with TF_NONE) */
+#define TF_NONEMPTY	0x4	/* the command line refuses "" (a file never has it) */
+#define TF_SUN_PATH	0x8	/* fits in sockaddr_un.sun_path; checked in the file,
+				 * where the error can name the line (on the
+				 * command line bind() reports it) */
+
+struct tc_setting {
+	enum tc_setting_id id;
+	const char *directive;		/* NULL: not in the file */
+	const char *opt;		/* long option */
+	char short_opt;			/* 0: none */
+	const char *arg;		/* its argument in --help; NULL: none */
+	enum tc_kind kind;
+	unsigned flags;			/* TF_* */
+	uint64_t lo, hi;		/* TK_UINT */
+	const char *unit;		/* TK_UINT: appended to the bounds */
+	const char *words[2];		/* TK_WORD */
+	const char *implies;		/* option without argument: the value it gives */
+	size_t off, size;		/* the field in struct tc_settings */
+	const char *def;		/* default, as the file would say it; NULL: none
+					 * (the daemon's own, said in the help) */
+	const char *help;		/* --help text; "%s" shows the default */
+};
+
+extern const struct tc_setting conf_settings[TS_COUNT];
+
+/* The setting with that directive, or NULL. */
+const struct tc_setting *conf_setting_by_directive(const char *name);
+
+/* Sets e's field in s from arg (a string is pointed to, not copied) and
+ * marks it given.  0, or -1 when arg is not a valid value (why: what it
+ * must be, e.g. "16..16777216"), or -2 when arg is empty and
+ * TF_NONEMPTY (why: what is missing, e.g. "empty path"). */
+int conf_setting_set(const struct tc_setting *e, const char *arg, struct tc_settings *s,
+		     char *why, size_t whylen);
+
+/* Precedence: each setting from cli when it gave it, else from file when
+ * it did, else the table's default.  out->given marks the settings that
+ * have a value (given, or a default). */
+void conf_resolve(struct tc_settings *out, const struct tc_settings *file,
+		  const struct tc_settings *cli);
+
+/* The options part of --help: one entry per setting, from the table.
+ * config_default stands for TS_CONFIG's default (a build-time path). */
+void conf_print_options(FILE *out, const char *config_default);
+
 struct tc_config {
-	/* Each *_set flag says the file gave the value (the command line
-	 * overrides the file, the file overrides built-in defaults). */
-	bool queue_set;
-	uint16_t queue;			/* queue N */
-	char *keylog_path;		/* keylog FILE */
-	char *socket_path;		/* socket PATH ("none" disables) */
-	char *socket_group;		/* socket-group NAME */
-	bool idle_timeout_set;
-	uint64_t idle_timeout_s;	/* idle-timeout SECONDS (1..2592000) */
-	bool max_flows_set;
-	size_t max_flows;		/* max-flows N (16..16777216) */
-	bool rst_set;
-	bool rst_authenticated;		/* rst authenticated|kernel */
-	bool linger_set;
-	uint64_t linger_s;		/* linger SECONDS (0..3600) */
-	char *state_file;		/* state-file PATH ("none" disables) */
-	bool suites_set;
-	uint16_t suites[CONF_MAX_SUITES];	/* suites LIST, in order of preference */
-	unsigned nsuites;
+	struct tc_settings s;		/* the scalar directives */
 	struct policy policy;		/* policy ACTION [addr P] [port N[-M]], in order */
 };
 
@@ -50,9 +143,5 @@ int conf_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 int conf_parse_suites(const char *s, uint16_t out[CONF_MAX_SUITES], unsigned *n);
 /* The name of a suite ("aes128", "chacha20"), "-" for any other value. */
 const char *conf_suite_name(uint16_t suite);
-/* A state file: an absolute path, or "none". */
-bool conf_state_file_valid(const char *s);
-/* NULL for "none" (state file, control socket), else s. */
-const char *conf_path_or_none(const char *s);
 
 #endif

@@ -35,9 +35,7 @@
 #include "conf.h"
 #include "policy.h"
 
-#define DEFAULT_QUEUE 666
 #define DEFAULT_CONFIG SYSCONFDIR "/tcpcryptd.conf"
-#define DEFAULT_STATE_FILE "/run/tcpcrypt/flows"
 #define QUEUE_MAXLEN 4096
 #define PKT_BUF_SIZE (65535 + ENGINE_HEADROOM)
 
@@ -68,21 +66,14 @@ struct daemon {
 	uint8_t pkt_buf[PKT_BUF_SIZE];
 };
 
+/* The command line: the settings it gave (conf_settings[]), and the
+ * TK_ACTION options, which the table leaves to the daemon. */
 struct options {
+	struct tc_settings cli;
 	const char *config_path;
 	bool config_explicit;
 	struct policy cli_policy;
-	bool queue_set, idle_set, max_flows_set, rst_set, socket_set, linger_set, state_set;
-	bool suites_set;
-	uint16_t queue;
-	const char *keylog_path;
 	int verbose;
-	bool foreground;
-	bool core_dump;			/* --allow-core-dump */
-	const char *socket_path;	/* NULL: control socket off */
-	const char *socket_group;
-	const char *state_file;		/* NULL: flows do not survive a restart */
-	struct engine_config ecfg;
 };
 
 static uint64_t now_us(void)
@@ -280,87 +271,57 @@ static void usage(FILE *out)
 		"Usage: tcpcryptd [OPTION]...\n"
 		"Encrypt TCP connections transparently (TCP-ENO + tcpcrypt) on packets\n"
 		"that the firewall rules (tcpcrypt-firewall up) send to NFQUEUE.\n"
-		"\n"
-		"  -c, --config FILE      configuration file (default %s;\n"
-		"                         a missing default file means built-in defaults)\n"
-		"  -P, --policy RULE      policy rule ahead of the file's, e.g. \"private port 22\"\n"
-		"                         (repeatable; ACTION [addr PREFIX] [port N[-M]])\n"
-		"  -q, --queue N          NFQUEUE number to bind (default %u)\n"
-		"  -k, --keylog FILE      append per-connection secrets to FILE (debugging\n"
-		"                         only: it defeats the encryption of those connections)\n"
-		"      --idle-timeout S   forget established flows idle for S seconds (default 7200)\n"
-		"      --max-flows N      size of the flow table (default 65536)\n"
-		"      --linger S         keep finished connections S seconds for late\n"
-		"                         segments (default 60)\n"
-		"      --rst-authenticated  drop RSTs without a valid MAC on encrypted flows\n"
-		"      --suites LIST      cipher suites to offer and accept, in order of\n"
-		"                         preference: aes128,chacha20 (default: AES-128\n"
-		"                         first where the CPU has AES instructions)\n"
-		"      --state-file PATH  keep the flow table in PATH (on tmpfs) so that a\n"
-		"                         restarted daemon resumes the connections\n"
-		"                         (default %s; \"none\": off)\n"
-		"      --no-x25519-memo   compute the X25519 shared secret in every\n"
-		"                         handshake, even with a peer key seen before\n"
-		"                         (for measurements; the result is the same)\n"
-		"      --socket PATH      control socket for tcnetstat and libtcpcrypt\n"
-		"                         (default %s; \"none\": no socket)\n"
-		"      --socket-group NAME  group that may use the control socket (mode 0660)\n"
-		"      --allow-core-dump  let the daemon dump core and be traced by its user\n"
-		"                         (debugging only: the dump holds keys)\n"
-		"  -f, --foreground       stay in the foreground and log to stderr (default:\n"
-		"                         detach once ready and log to syslog)\n"
-		"  -v, --verbose          also log debug messages\n"
-		"  -h, --help             show this help and exit\n"
-		"  -V, --version          show the version and exit\n"
+		"\n");
+	conf_print_options(out, DEFAULT_CONFIG);
+	fprintf(out,
 		"\n"
 		"Signals: TERM/INT stop (counters are logged), USR1 logs the counters,\n"
 		"HUP reloads the configuration.  Under systemd (NOTIFY_SOCKET) readiness\n"
-		"is reported with sd_notify.\n",
-		DEFAULT_CONFIG, DEFAULT_QUEUE, DEFAULT_STATE_FILE, CTL_DEFAULT_PATH);
+		"is reported with sd_notify.\n");
 }
+
+/* getopt_long's value for an option: its short letter, else 256 + id. */
+#define OPT_LONG_ONLY 256
 
 static int parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_IDLE = 256, OPT_MAX_FLOWS, OPT_RST_AUTH, OPT_SOCKET, OPT_SOCKET_GROUP,
-	       OPT_LINGER, OPT_STATE_FILE, OPT_NO_X25519_MEMO, OPT_CORE_DUMP, OPT_SUITES };
-	static const struct option longopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "policy", required_argument, NULL, 'P' },
-		{ "queue", required_argument, NULL, 'q' },
-		{ "keylog", required_argument, NULL, 'k' },
-		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
-		{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
-		{ "linger", required_argument, NULL, OPT_LINGER },
-		{ "rst-authenticated", no_argument, NULL, OPT_RST_AUTH },
-		{ "suites", required_argument, NULL, OPT_SUITES },
-		{ "state-file", required_argument, NULL, OPT_STATE_FILE },
-		{ "no-x25519-memo", no_argument, NULL, OPT_NO_X25519_MEMO },
-		{ "socket", required_argument, NULL, OPT_SOCKET },
-		{ "socket-group", required_argument, NULL, OPT_SOCKET_GROUP },
-		{ "allow-core-dump", no_argument, NULL, OPT_CORE_DUMP },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	uint64_t v;
+	struct option longopts[TS_COUNT + 1];
+	char shortopts[2 * TS_COUNT + 1], *sp = shortopts, why[128];
+	const struct tc_setting *e;
 	int c;
 
-	o->queue = DEFAULT_QUEUE;
-	o->socket_path = CTL_DEFAULT_PATH;
-	o->state_file = DEFAULT_STATE_FILE;
+	for (size_t i = 0; i < TS_COUNT; i++) {
+		e = &conf_settings[i];
+		longopts[i] = (struct option){ e->opt, e->arg ? required_argument : no_argument,
+					       NULL, e->short_opt ? e->short_opt
+								  : OPT_LONG_ONLY + (int)i };
+		if (e->short_opt) {
+			*sp++ = e->short_opt;
+			if (e->arg)
+				*sp++ = ':';
+		}
+	}
+	longopts[TS_COUNT] = (struct option){ NULL, 0, NULL, 0 };
+	*sp = '\0';
 	o->config_path = DEFAULT_CONFIG;
-	engine_config_defaults(&o->ecfg);
-	while ((c = getopt_long(argc, argv, "c:P:q:k:fvhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		e = NULL;
+		if (c >= OPT_LONG_ONLY && c < OPT_LONG_ONLY + TS_COUNT)
+			e = &conf_settings[c - OPT_LONG_ONLY];
+		for (size_t i = 0; !e && c != '?' && c != ':' && i < TS_COUNT; i++)
+			if (conf_settings[i].short_opt == c)
+				e = &conf_settings[i];
+		if (!e) {
+			usage(stderr);
+			return EX_USAGE;
+		}
+		switch (e->id) {
+		case TS_CONFIG:
 			o->config_path = optarg;
 			o->config_explicit = true;
 			break;
-		case 'P': {
+		case TS_POLICY: {
 			struct policy_rule r;
-			char why[160];
 
 			if (policy_parse_rule(optarg, &r, why, sizeof(why)) < 0) {
 				fprintf(stderr, "tcpcryptd: --policy '%s': %s\n", optarg, why);
@@ -370,99 +331,28 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return EX_OSERR;
 			break;
 		}
-		case 'q':
-			if (conf_parse_uint(optarg, 0, 65535, &v) < 0) {
-				fprintf(stderr, "tcpcryptd: --queue: not a queue number: %s\n", optarg);
-				return EX_USAGE;
-			}
-			o->queue = (uint16_t)v;
-			o->queue_set = true;
-			break;
-		case 'k':
-			o->keylog_path = optarg;
-			break;
-		case OPT_IDLE:
-			if (conf_parse_uint(optarg, 1, 30UL * 86400, &v) < 0) {
-				fprintf(stderr, "tcpcryptd: --idle-timeout: bad number of seconds: %s\n",
-					optarg);
-				return EX_USAGE;
-			}
-			o->ecfg.idle_us = (uint64_t)v * 1000000u;
-			o->idle_set = true;
-			break;
-		case OPT_MAX_FLOWS:
-			if (conf_parse_uint(optarg, 16, 1UL << 24, &v) < 0) {
-				fprintf(stderr, "tcpcryptd: --max-flows: need 16..16777216: %s\n", optarg);
-				return EX_USAGE;
-			}
-			o->ecfg.max_flows = v;
-			o->max_flows_set = true;
-			break;
-		case OPT_LINGER:
-			if (conf_parse_uint(optarg, 0, 3600, &v) < 0) {
-				fprintf(stderr, "tcpcryptd: --linger: need 0..3600 seconds: %s\n", optarg);
-				return EX_USAGE;
-			}
-			o->ecfg.linger_us = (uint64_t)v * 1000000u;
-			o->linger_set = true;
-			break;
-		case OPT_STATE_FILE:
-			if (!conf_state_file_valid(optarg)) {
-				fprintf(stderr, "tcpcryptd: --state-file: need an absolute path "
-					"or \"none\": %s\n", optarg);
-				return EX_USAGE;
-			}
-			o->state_file = conf_path_or_none(optarg);
-			o->state_set = true;
-			break;
-		case OPT_NO_X25519_MEMO:
-			o->ecfg.x25519_memo = false;
-			break;
-		case OPT_RST_AUTH:
-			o->ecfg.rst_authenticated = true;
-			o->rst_set = true;
-			break;
-		case OPT_SUITES:
-			if (conf_parse_suites(optarg, o->ecfg.suites, &o->ecfg.nsuites) < 0) {
-				fprintf(stderr, "tcpcryptd: --suites: need aes128 and/or chacha20, "
-					"comma-separated: %s\n", optarg);
-				return EX_USAGE;
-			}
-			o->suites_set = true;
-			break;
-		case OPT_SOCKET:
-			if (!*optarg) {
-				fprintf(stderr, "tcpcryptd: --socket: empty path (\"none\" disables it)\n");
-				return EX_USAGE;
-			}
-			o->socket_path = conf_path_or_none(optarg);
-			o->socket_set = true;
-			break;
-		case OPT_SOCKET_GROUP:
-			if (!*optarg) {
-				fprintf(stderr, "tcpcryptd: --socket-group: empty group name\n");
-				return EX_USAGE;
-			}
-			o->socket_group = optarg;
-			break;
-		case OPT_CORE_DUMP:
-			o->core_dump = true;
-			break;
-		case 'f':
-			o->foreground = true;
-			break;
-		case 'v':
+		case TS_VERBOSE:
 			o->verbose++;
 			break;
-		case 'h':
+		case TS_HELP:
 			usage(stdout);
 			exit(EX_OK);
-		case 'V':
+		case TS_VERSION:
 			printf("tcpcryptd %s\n", PACKAGE_VERSION);
 			exit(EX_OK);
 		default:
-			usage(stderr);
-			return EX_USAGE;
+			switch (conf_setting_set(e, e->arg ? optarg : e->implies, &o->cli, why,
+						 sizeof(why))) {
+			case 0:
+				break;
+			case -2:
+				fprintf(stderr, "tcpcryptd: --%s: %s\n", e->opt, why);
+				return EX_USAGE;
+			default:
+				fprintf(stderr, "tcpcryptd: --%s: need %s: %s\n", e->opt, why, optarg);
+				return EX_USAGE;
+			}
+			break;
 		}
 	}
 	if (optind < argc) {
@@ -613,30 +503,20 @@ oom:
 	return -1;
 }
 
-/* Settings from the file apply where the command line said nothing. */
-static void apply_config(struct options *o, struct tc_config *c)
+/* The settings in force (conf_resolve: command line over file over
+ * default) into the engine's configuration. */
+static void apply_settings(const struct tc_settings *s, struct engine_config *ecfg)
 {
-	if (c->queue_set && !o->queue_set)
-		o->queue = c->queue;
-	if (c->keylog_path && !o->keylog_path)
-		o->keylog_path = c->keylog_path;
-	if (c->socket_path && !o->socket_set)
-		o->socket_path = conf_path_or_none(c->socket_path);
-	if (c->socket_group && !o->socket_group)
-		o->socket_group = c->socket_group;
-	if (c->idle_timeout_set && !o->idle_set)
-		o->ecfg.idle_us = c->idle_timeout_s * 1000000u;
-	if (c->max_flows_set && !o->max_flows_set)
-		o->ecfg.max_flows = c->max_flows;
-	if (c->rst_set && !o->rst_set)
-		o->ecfg.rst_authenticated = c->rst_authenticated;
-	if (c->linger_set && !o->linger_set)
-		o->ecfg.linger_us = c->linger_s * 1000000u;
-	if (c->state_file && !o->state_set)
-		o->state_file = conf_path_or_none(c->state_file);
-	if (c->suites_set && !o->suites_set) {
-		memcpy(o->ecfg.suites, c->suites, sizeof(o->ecfg.suites));
-		o->ecfg.nsuites = c->nsuites;
+	engine_config_defaults(ecfg);
+	ecfg->idle_us = s->idle_timeout * 1000000u;
+	ecfg->max_flows = (size_t)s->max_flows;
+	ecfg->linger_us = s->linger * 1000000u;
+	ecfg->rst_authenticated = s->rst_authenticated;
+	ecfg->x25519_memo = !s->no_x25519_memo;
+	/* Without a choice, the engine's (by the CPU). */
+	if (s->given & TS_BIT(TS_SUITES)) {
+		memcpy(ecfg->suites, s->suites.list, sizeof(ecfg->suites));
+		ecfg->nsuites = s->suites.n;
 	}
 }
 
@@ -766,6 +646,8 @@ int main(int argc, char **argv)
 	};
 	struct ctl_ops ops = { .ctx = &d, .reload = reload_config, .policy = flow_policy };
 	struct tc_config cfg;
+	struct tc_settings set;
+	struct engine_config ecfg;
 	char err[512];
 	int rc, sfd, ready_fd = -1;
 
@@ -778,7 +660,7 @@ int main(int argc, char **argv)
 	 * through ptrace or /proc/PID/mem by another process of our user.
 	 * Not dumpable means both (root keeps CAP_SYS_PTRACE); it survives the
 	 * fork of detach_start. */
-	if (o.core_dump) {
+	if (o.cli.allow_core_dump) {	/* command line only: the file is not read yet */
 		log_warn("core dumps allowed (--allow-core-dump): a dump holds the keys of "
 			 "open connections");
 	} else if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
@@ -791,7 +673,8 @@ int main(int argc, char **argv)
 		log_err("configuration: %s", err);
 		return EX_CONFIG;
 	}
-	apply_config(&o, &cfg);
+	conf_resolve(&set, &cfg.s, &o.cli);
+	apply_settings(&set, &ecfg);
 	d.config_path = o.config_path;
 	d.config_explicit = o.config_explicit;
 	d.cli_policy = o.cli_policy;
@@ -799,20 +682,20 @@ int main(int argc, char **argv)
 		log_err("configuration: %s", err);
 		return EX_CONFIG;
 	}
-	if (!o.foreground)
+	if (!set.foreground)
 		detach_start(&ready_fd);
 	if (sodium_init() < 0) {
 		log_err("libsodium failed to initialise");
 		return EX_SOFTWARE;
 	}
-	if (o.keylog_path) {
-		d.keylog = keylog_open(o.keylog_path, err, sizeof(err));
+	if (set.keylog) {
+		d.keylog = keylog_open(set.keylog, err, sizeof(err));
 		if (!d.keylog) {
 			log_err("key log %s", err);
 			return EX_CANTCREAT;
 		}
 		log_warn("key log %s is ON: anyone who reads it can decrypt captured "
-			 "connections", o.keylog_path);
+			 "connections", set.keylog);
 	}
 	sfd = make_signalfd();
 	if (sfd < 0) {
@@ -821,8 +704,8 @@ int main(int argc, char **argv)
 	}
 	if (injector_open(&d.inj, TC_MARK_INJECTED) < 0)
 		return EX_NOPERM;
-	if (o.state_file) {
-		rc = flowstore_open(&d.store, o.state_file, o.ecfg.max_flows, err, sizeof(err));
+	if (set.state_file) {
+		rc = flowstore_open(&d.store, set.state_file, ecfg.max_flows, err, sizeof(err));
 		if (rc < 0) {
 			log_err("state file: %s", err);
 			return EX_CANTCREAT;
@@ -833,10 +716,10 @@ int main(int argc, char **argv)
 		if (d.store_on && d.store.mlock_errno)
 			log_warn("state file %s: cannot lock its %zu bytes in memory (%s): the "
 				 "keys in it may be swapped out; raise RLIMIT_MEMLOCK "
-				 "(LimitMEMLOCK= in the unit) or lower --max-flows", o.state_file,
+				 "(LimitMEMLOCK= in the unit) or lower --max-flows", set.state_file,
 				 d.store.map_len, strerror(d.store.mlock_errno));
 	}
-	if (engine_init_slots(&d.engine, &o.ecfg, &io, d.store_on ? d.store.slots : NULL,
+	if (engine_init_slots(&d.engine, &ecfg, &io, d.store_on ? d.store.slots : NULL,
 			      d.store_on ? &d.store.hdr->slots_used : NULL) < 0) {
 		log_err("cannot set up the engine: out of memory for the flow table, or "
 			"OpenSSL's libcrypto lacks AES-128-CTR");
@@ -845,9 +728,9 @@ int main(int argc, char **argv)
 	{
 		char list[32];
 
-		snprintf(list, sizeof(list), "%s%s%s", conf_suite_name(o.ecfg.suites[0]),
-			 o.ecfg.nsuites > 1 ? "," : "",
-			 o.ecfg.nsuites > 1 ? conf_suite_name(o.ecfg.suites[1]) : "");
+		snprintf(list, sizeof(list), "%s%s%s", conf_suite_name(ecfg.suites[0]),
+			 ecfg.nsuites > 1 ? "," : "",
+			 ecfg.nsuites > 1 ? conf_suite_name(ecfg.suites[1]) : "");
 		log_info("cipher suites: %s", list);
 	}
 	d.mtu_fd[0] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -856,29 +739,29 @@ int main(int argc, char **argv)
 		size_t discarded, n = engine_resume(&d.engine, now_us(), &discarded);
 
 		log_info("state file %s: resumed %zu flows, discarded %zu that could not "
-			 "go on", o.state_file, n, discarded);
+			 "go on", set.state_file, n, discarded);
 	} else if (d.store_on && d.store.why[0]) {
-		log_warn("state file %s: %s; starting with an empty flow table", o.state_file,
+		log_warn("state file %s: %s; starting with an empty flow table", set.state_file,
 			 d.store.why);
 	}
 	engine_set_policy(&d.engine, &d.policy);
 	/* Without ctnetlink the daemon works as before (logged once). */
 	(void)ctnl_open(&d.ct, &d.engine.ctr.ct_liberal_set, &d.engine.ctr.ct_liberal_fail);
-	if (nfqio_open(&d.nfq, o.queue, QUEUE_MAXLEN) < 0)
+	if (nfqio_open(&d.nfq, (uint16_t)set.queue, QUEUE_MAXLEN) < 0)
 		return EX_UNAVAILABLE;
-	if (o.socket_path) {
-		if (ctl_open(&d.ctl, o.socket_path, o.socket_group, &d.engine, &ops, err,
+	if (set.socket) {
+		if (ctl_open(&d.ctl, set.socket, set.socket_group, &d.engine, &ops, err,
 			     sizeof(err)) < 0) {
 			log_err("control socket: %s", err);
 			return EX_CANTCREAT;
 		}
 		d.ctl_on = true;
 	}
-	if (!o.foreground)
+	if (!set.foreground)
 		log_use_syslog("tcpcryptd");
-	log_info("tcpcryptd %s ready queue=%u socket=%s", PACKAGE_VERSION, o.queue,
+	log_info("tcpcryptd %s ready queue=%u socket=%s", PACKAGE_VERSION, (unsigned)set.queue,
 		 d.ctl_on ? d.ctl.path : "none");
-	if (!o.foreground) {
+	if (!set.foreground) {
 		char msg[64];
 
 		detach_finish(ready_fd);

@@ -4,11 +4,15 @@
 #include "unit.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "conf.h"
+#include "ctl.h"
+#include "engine.h"
 
 /* ------------------------------------------------------------------------ */
 /* Helpers */
@@ -28,6 +32,11 @@ static void write_tmp(char path[64], const char *data, size_t len)
 		len -= (size_t)w;
 	}
 	ck_assert_int_eq(close(fd), 0);
+}
+
+static bool given(const struct tc_config *c, enum tc_setting_id id)
+{
+	return c->s.given & TS_BIT(id);
 }
 
 static bool conf_is_empty(const struct tc_config *c)
@@ -122,17 +131,17 @@ START_TEST(test_full_file)
 		"policy\tprivate-or-clear\taddr 2001:db8::/32 port 8000-8100\n"
 		"policy private\n",
 		&c);
-	ck_assert(c.queue_set);
-	ck_assert_uint_eq(c.queue, 7);
-	ck_assert_str_eq(c.keylog_path, "/var/log/tcpcrypt-keys");
-	ck_assert_str_eq(c.socket_path, "/run/tc.sock");
-	ck_assert_str_eq(c.socket_group, "tcpcrypt");
-	ck_assert(c.idle_timeout_set);
-	ck_assert_uint_eq(c.idle_timeout_s, 600);
-	ck_assert(c.max_flows_set);
-	ck_assert_uint_eq(c.max_flows, 100000);
-	ck_assert(c.rst_set);
-	ck_assert(c.rst_authenticated);
+	ck_assert(given(&c, TS_QUEUE));
+	ck_assert_uint_eq(c.s.queue, 7);
+	ck_assert_str_eq(c.s.keylog, "/var/log/tcpcrypt-keys");
+	ck_assert_str_eq(c.s.socket, "/run/tc.sock");
+	ck_assert_str_eq(c.s.socket_group, "tcpcrypt");
+	ck_assert(given(&c, TS_IDLE_TIMEOUT));
+	ck_assert_uint_eq(c.s.idle_timeout, 600);
+	ck_assert(given(&c, TS_MAX_FLOWS));
+	ck_assert_uint_eq(c.s.max_flows, 100000);
+	ck_assert(given(&c, TS_RST));
+	ck_assert(c.s.rst_authenticated);
 	ck_assert_uint_eq(c.policy.n, 4);
 	assert_rule(&c.policy.rules[0], POLICY_PRIVATE, 0, NULL, 0, 22, 22);
 	assert_rule(&c.policy.rules[1], POLICY_CLEAR, AF_INET, "192.0.2.0", 24, 0, 65535);
@@ -182,10 +191,10 @@ START_TEST(test_crlf)
 	load_ok("# comment\r\nqueue 3\r\n\r\nkeylog /k\r\nrst kernel\r\n"
 		"policy clear port 1-2\r\npolicy private # x\r\n",
 		&c);
-	ck_assert_uint_eq(c.queue, 3);
-	ck_assert_str_eq(c.keylog_path, "/k");
-	ck_assert(c.rst_set);
-	ck_assert(!c.rst_authenticated);
+	ck_assert_uint_eq(c.s.queue, 3);
+	ck_assert_str_eq(c.s.keylog, "/k");
+	ck_assert(given(&c, TS_RST));
+	ck_assert(!c.s.rst_authenticated);
 	ck_assert_uint_eq(c.policy.n, 2);
 	assert_rule(&c.policy.rules[0], POLICY_CLEAR, 0, NULL, 0, 1, 2);
 	assert_rule(&c.policy.rules[1], POLICY_PRIVATE, 0, NULL, 0, 0, 65535);
@@ -201,12 +210,12 @@ START_TEST(test_no_trailing_newline)
 	struct tc_config c;
 
 	load_ok("queue 9\npolicy clear", &c);
-	ck_assert_uint_eq(c.queue, 9);
+	ck_assert_uint_eq(c.s.queue, 9);
 	ck_assert_uint_eq(c.policy.n, 1);
 	conf_free(&c);
 
 	load_ok("keylog /x\r", &c);
-	ck_assert_str_eq(c.keylog_path, "/x");
+	ck_assert_str_eq(c.s.keylog, "/x");
 	conf_free(&c);
 }
 END_TEST
@@ -217,8 +226,8 @@ START_TEST(test_comments)
 	struct tc_config c;
 
 	load_ok("queue 5#five\nkeylog /a#b\npolicy clear port 8#0\n", &c);
-	ck_assert_uint_eq(c.queue, 5);
-	ck_assert_str_eq(c.keylog_path, "/a");
+	ck_assert_uint_eq(c.s.queue, 5);
+	ck_assert_str_eq(c.s.keylog, "/a");
 	assert_rule(&c.policy.rules[0], POLICY_CLEAR, 0, NULL, 0, 8, 8);
 	conf_free(&c);
 
@@ -232,33 +241,35 @@ START_TEST(test_value_edges)
 	struct tc_config c;
 
 	load_ok("queue 0\nidle-timeout 1\nmax-flows 16\nrst kernel\nsocket none\n", &c);
-	ck_assert(c.queue_set);
-	ck_assert_uint_eq(c.queue, 0);
-	ck_assert_uint_eq(c.idle_timeout_s, 1);
-	ck_assert_uint_eq(c.max_flows, 16);
-	ck_assert(c.rst_set);
-	ck_assert(!c.rst_authenticated);
-	ck_assert_str_eq(c.socket_path, "none");
+	ck_assert(given(&c, TS_QUEUE));
+	ck_assert_uint_eq(c.s.queue, 0);
+	ck_assert_uint_eq(c.s.idle_timeout, 1);
+	ck_assert_uint_eq(c.s.max_flows, 16);
+	ck_assert(given(&c, TS_RST));
+	ck_assert(!c.s.rst_authenticated);
+	ck_assert(given(&c, TS_SOCKET));
+	ck_assert_ptr_null(c.s.socket);	/* "none" */
 	conf_free(&c);
 
 	load_ok("queue 65535\nidle-timeout 2592000\nmax-flows 16777216\n", &c);
-	ck_assert_uint_eq(c.queue, 65535);
-	ck_assert_uint_eq(c.idle_timeout_s, 2592000);
-	ck_assert_uint_eq(c.max_flows, 16777216);
-	ck_assert(!c.rst_set);
-	ck_assert(!c.linger_set);
-	ck_assert_ptr_null(c.state_file);
+	ck_assert_uint_eq(c.s.queue, 65535);
+	ck_assert_uint_eq(c.s.idle_timeout, 2592000);
+	ck_assert_uint_eq(c.s.max_flows, 16777216);
+	ck_assert(!given(&c, TS_RST));
+	ck_assert(!given(&c, TS_LINGER));
+	ck_assert_ptr_null(c.s.state_file);
 	conf_free(&c);
 
 	load_ok("linger 0\nstate-file none\n", &c);
-	ck_assert(c.linger_set);
-	ck_assert_uint_eq(c.linger_s, 0);
-	ck_assert_str_eq(c.state_file, "none");
+	ck_assert(given(&c, TS_LINGER));
+	ck_assert_uint_eq(c.s.linger, 0);
+	ck_assert(given(&c, TS_STATE_FILE));
+	ck_assert_ptr_null(c.s.state_file);	/* "none" */
 	conf_free(&c);
 
 	load_ok("linger 3600\nstate-file /run/tcpcrypt/flows\n", &c);
-	ck_assert_uint_eq(c.linger_s, 3600);
-	ck_assert_str_eq(c.state_file, "/run/tcpcrypt/flows");
+	ck_assert_uint_eq(c.s.linger, 3600);
+	ck_assert_str_eq(c.s.state_file, "/run/tcpcrypt/flows");
 	conf_free(&c);
 }
 END_TEST
@@ -401,7 +412,7 @@ START_TEST(test_socket_path_too_long)
 		struct tc_config c;
 
 		load_ok(text, &c);
-		ck_assert_uint_eq(strlen(c.socket_path), 107);
+		ck_assert_uint_eq(strlen(c.s.socket), 107);
 		conf_free(&c);
 	}
 	text[7 + 107] = 'a';
@@ -447,12 +458,12 @@ START_TEST(test_long_lines)
 	memcpy(text, "keylog /", 8);
 	memcpy(text + max, "\n", 2);
 	load_ok(text, &c);
-	ck_assert_uint_eq(strlen(c.keylog_path), max - 7);
+	ck_assert_uint_eq(strlen(c.s.keylog), max - 7);
 	conf_free(&c);
 
 	memcpy(text + max, "\r\n", 3);
 	load_ok(text, &c);
-	ck_assert_uint_eq(strlen(c.keylog_path), max - 7);
+	ck_assert_uint_eq(strlen(c.s.keylog), max - 7);
 	conf_free(&c);
 
 	/* No line ending at all. */
@@ -666,17 +677,17 @@ START_TEST(test_suites)
 	unsigned n = 0;
 
 	load_ok("suites chacha20\n", &c);
-	ck_assert(c.suites_set);
-	ck_assert_uint_eq(c.nsuites, 1);
-	ck_assert_uint_eq(c.suites[0], 0x7402);
+	ck_assert(given(&c, TS_SUITES));
+	ck_assert_uint_eq(c.s.suites.n, 1);
+	ck_assert_uint_eq(c.s.suites.list[0], 0x7402);
 	conf_free(&c);
 	load_ok("suites chacha20,aes128\n", &c);
-	ck_assert_uint_eq(c.nsuites, 2);
-	ck_assert_uint_eq(c.suites[0], 0x7402);
-	ck_assert_uint_eq(c.suites[1], 0x7403);
+	ck_assert_uint_eq(c.s.suites.n, 2);
+	ck_assert_uint_eq(c.s.suites.list[0], 0x7402);
+	ck_assert_uint_eq(c.s.suites.list[1], 0x7403);
 	conf_free(&c);
 	load_ok("queue 1\n", &c);
-	ck_assert(!c.suites_set);
+	ck_assert(!given(&c, TS_SUITES));
 	conf_free(&c);
 	ck_assert_int_eq(conf_parse_suites("aes128,chacha20", v, &n), 0);
 	ck_assert_uint_eq(n, 2);
@@ -707,13 +718,292 @@ START_TEST(test_shared_value_parsers)
 	}
 	ck_assert_int_lt(conf_parse_uint("15", 16, 100, &v), 0);
 
-	ck_assert(conf_state_file_valid("/run/tcpcrypt/flows"));
-	ck_assert(conf_state_file_valid("none"));
-	ck_assert(!conf_state_file_valid("run/flows"));
-	ck_assert(!conf_state_file_valid(""));
-	ck_assert(!conf_state_file_valid("None"));
-	ck_assert_ptr_null(conf_path_or_none("none"));
-	ck_assert_str_eq(conf_path_or_none("/x"), "/x");
+	{
+		const struct tc_setting *e = &conf_settings[TS_STATE_FILE];
+		struct tc_settings st = { 0 };
+		char why[128];
+
+		ck_assert_int_eq(conf_setting_set(e, "/run/tcpcrypt/flows", &st, why, sizeof(why)), 0);
+		ck_assert_str_eq(st.state_file, "/run/tcpcrypt/flows");
+		ck_assert_int_eq(conf_setting_set(e, "none", &st, why, sizeof(why)), 0);
+		ck_assert_ptr_null(st.state_file);
+		ck_assert_int_eq(conf_setting_set(e, "run/flows", &st, why, sizeof(why)), -1);
+		ck_assert_str_eq(why, "an absolute path or none");
+		ck_assert_int_eq(conf_setting_set(e, "", &st, why, sizeof(why)), -1);
+		ck_assert_int_eq(conf_setting_set(e, "None", &st, why, sizeof(why)), -1);
+	}
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* The settings table */
+
+/* The value a kind should occupy in struct tc_settings. */
+static size_t kind_size(enum tc_kind k)
+{
+	switch (k) {
+	case TK_ACTION:
+		return 0;
+	case TK_UINT:
+		return sizeof(uint64_t);
+	case TK_STRING:
+		return sizeof(const char *);
+	case TK_WORD:
+	case TK_FLAG:
+		return sizeof(bool);
+	case TK_SUITES:
+		return sizeof(struct tc_suites);
+	}
+	return 0;
+}
+
+/* Every entry complete and at its index; names, options and letters
+ * unique; every one in --help, the help lines aligned. */
+START_TEST(test_table_shape)
+{
+	char *text = NULL;
+	size_t textlen = 0;
+	FILE *f;
+
+	for (size_t i = 0; i < TS_COUNT; i++) {
+		const struct tc_setting *e = &conf_settings[i];
+
+		ck_assert_uint_eq(e->id, i);
+		ck_assert_ptr_nonnull(e->opt);
+		ck_assert_msg(e->help && *e->help, "--%s has no help line", e->opt);
+		ck_assert_uint_eq(e->size, kind_size(e->kind));
+		ck_assert_uint_le(e->off + e->size, sizeof(struct tc_settings));
+		/* "%s" in the help shows a default, so there must be one. */
+		ck_assert_msg(!strstr(e->help, "%s") || e->def || e->id == TS_CONFIG,
+			      "--%s: help shows a default it does not have", e->opt);
+		/* An option without an argument says what it sets. */
+		if (!e->arg && e->kind != TK_ACTION && e->kind != TK_FLAG)
+			ck_assert_msg(e->implies != NULL, "--%s", e->opt);
+		/* Command-line-only flags are not directives. */
+		if (e->kind == TK_FLAG)
+			ck_assert_ptr_null(e->directive);
+		if (e->directive)
+			ck_assert_ptr_eq(conf_setting_by_directive(e->directive), e);
+		for (size_t j = 0; j < i; j++) {
+			const struct tc_setting *o = &conf_settings[j];
+
+			ck_assert_str_ne(e->opt, o->opt);
+			ck_assert(!e->short_opt || e->short_opt != o->short_opt);
+			ck_assert(!e->directive || !o->directive ||
+				  strcmp(e->directive, o->directive) != 0);
+		}
+	}
+	ck_assert_ptr_null(conf_setting_by_directive("no-x25519-memo"));
+
+	f = open_memstream(&text, &textlen);
+	ck_assert_ptr_nonnull(f);
+	conf_print_options(f, "/etc/tcpcryptd.conf");
+	ck_assert_int_eq(fclose(f), 0);
+	for (size_t i = 0; i < TS_COUNT; i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "--%s%s%s", conf_settings[i].opt,
+			 conf_settings[i].arg ? " " : "",
+			 conf_settings[i].arg ? conf_settings[i].arg : "");
+		ck_assert_msg(strstr(text, want), "--help lacks '%s'", want);
+	}
+	ck_assert_ptr_nonnull(strstr(text, "(default /etc/tcpcryptd.conf;\n"));
+	ck_assert_ptr_nonnull(strstr(text, "(default 666)\n"));
+	for (char *line = text, *nl; *line; line = nl + 1) {
+		nl = strchr(line, '\n');
+		ck_assert_ptr_nonnull(nl);
+		/* An option, or its help continued in column 25. */
+		ck_assert_msg(strncmp(line, "  -", 3) == 0 || strncmp(line, "      --", 8) == 0 ||
+			      (strspn(line, " ") == 25 && line[25] != '\n'),
+			      "help line '%.*s'", (int)(nl - line), line);
+		ck_assert_ptr_null(memchr(line, '%', (size_t)(nl - line)));
+	}
+	free(text);
+}
+END_TEST
+
+/* The bounds of every number, from the file and from the command line,
+ * and the messages quote them. */
+START_TEST(test_table_bounds)
+{
+	for (size_t i = 0; i < TS_COUNT; i++) {
+		const struct tc_setting *e = &conf_settings[i];
+		char text[128], want[160], range[64], why[128];
+		struct tc_settings s = { 0 };
+		struct tc_config c;
+
+		if (e->kind != TK_UINT)
+			continue;
+		snprintf(range, sizeof(range), "%" PRIu64 "..%" PRIu64 "%s%s", e->lo, e->hi,
+			 e->unit ? " " : "", e->unit ? e->unit : "");
+		snprintf(text, sizeof(text), "%s %" PRIu64 "\n", e->directive, e->lo);
+		load_ok(text, &c);
+		ck_assert(given(&c, e->id));
+		ck_assert_uint_eq(*(const uint64_t *)((const char *)&c.s + e->off), e->lo);
+		conf_free(&c);
+		snprintf(text, sizeof(text), "%s %" PRIu64 "\n", e->directive, e->hi);
+		load_ok(text, &c);
+		ck_assert_uint_eq(*(const uint64_t *)((const char *)&c.s + e->off), e->hi);
+		conf_free(&c);
+		snprintf(text, sizeof(text), "%s %" PRIu64 "\n", e->directive, e->hi + 1);
+		snprintf(want, sizeof(want), "bad value '%" PRIu64 "' for '%s' (%s)", e->hi + 1,
+			 e->directive, range);
+		load_err(text, 1, want);
+		if (e->lo > 0) {
+			snprintf(text, sizeof(text), "%s %" PRIu64 "\n", e->directive, e->lo - 1);
+			load_err(text, 1, "bad value");
+		}
+
+		/* The command line's way in. */
+		snprintf(text, sizeof(text), "%" PRIu64, e->hi);
+		ck_assert_int_eq(conf_setting_set(e, text, &s, why, sizeof(why)), 0);
+		ck_assert(s.given & TS_BIT(e->id));
+		snprintf(text, sizeof(text), "%" PRIu64, e->hi + 1);
+		ck_assert_int_eq(conf_setting_set(e, text, &s, why, sizeof(why)), -1);
+		ck_assert_str_eq(why, range);
+	}
+	ck_assert_uint_eq(conf_settings[TS_IDLE_TIMEOUT].hi, 2592000);
+	ck_assert_uint_eq(conf_settings[TS_MAX_FLOWS].hi, 16777216);
+}
+END_TEST
+
+/* Every default is a valid value, and the daemon's defaults are the
+ * engine's. */
+START_TEST(test_table_defaults)
+{
+	static const struct tc_settings none;
+	struct engine_config ec;
+	struct tc_settings r;
+
+	for (size_t i = 0; i < TS_COUNT; i++) {
+		const struct tc_setting *e = &conf_settings[i];
+		struct tc_settings s = { 0 };
+		char why[128];
+
+		if (e->def)
+			ck_assert_msg(conf_setting_set(e, e->def, &s, why, sizeof(why)) == 0,
+				      "--%s: default '%s': %s", e->opt, e->def, why);
+	}
+	conf_resolve(&r, &none, &none);
+	engine_config_defaults(&ec);
+	ck_assert_uint_eq(r.idle_timeout * 1000000u, ec.idle_us);
+	ck_assert_uint_eq(r.max_flows, ec.max_flows);
+	ck_assert_uint_eq(r.linger * 1000000u, ec.linger_us);
+	ck_assert(r.rst_authenticated == ec.rst_authenticated);
+	ck_assert(!r.no_x25519_memo == ec.x25519_memo);
+	ck_assert_uint_eq(r.queue, 666);
+	/* The control socket's, which tcnetstat and libtcpcrypt look for. */
+	ck_assert_str_eq(r.socket, CTL_DEFAULT_PATH);
+	ck_assert_str_eq(r.state_file, "/run/tcpcrypt/flows");
+	ck_assert_ptr_null(r.keylog);
+	ck_assert_ptr_null(r.socket_group);
+	/* No default suites: the engine picks by the CPU. */
+	ck_assert(!(r.given & TS_BIT(TS_SUITES)));
+	ck_assert(r.given & TS_BIT(TS_QUEUE));
+}
+END_TEST
+
+/* Two different valid values for e, as the file would write them. */
+static void two_values(const struct tc_setting *e, const char *v[2])
+{
+	static char lo[24], hi[24];
+
+	switch (e->kind) {
+	case TK_UINT:
+		snprintf(lo, sizeof(lo), "%" PRIu64, e->lo);
+		snprintf(hi, sizeof(hi), "%" PRIu64, e->hi);
+		v[0] = lo;
+		v[1] = hi;
+		break;
+	case TK_STRING:
+		v[0] = "/a";
+		v[1] = "/b";
+		break;
+	case TK_WORD:
+		v[0] = e->words[0];
+		v[1] = e->words[1];
+		break;
+	case TK_SUITES:
+		v[0] = "aes128";
+		v[1] = "chacha20";
+		break;
+	default:
+		ck_abort_msg("no values for --%s", e->opt);
+	}
+}
+
+/* Command line over file over default, setting by setting. */
+START_TEST(test_precedence)
+{
+	for (size_t i = 0; i < TS_COUNT; i++) {
+		const struct tc_setting *e = &conf_settings[i];
+		static const struct tc_settings none;
+		struct tc_settings cli = { 0 }, fromcli, r, d;
+		struct tc_config c;
+		const char *v[2];
+		char text[64], why[128];
+
+		if (!e->directive || e->kind == TK_ACTION)
+			continue;
+		two_values(e, v);
+		conf_resolve(&d, &none, &none);
+		snprintf(text, sizeof(text), "%s %s\n", e->directive, v[0]);
+		load_ok(text, &c);
+		ck_assert_int_eq(conf_setting_set(e, v[1], &cli, why, sizeof(why)), 0);
+		fromcli = cli;
+
+		/* The file over the default: the file's value, the rest default. */
+		conf_resolve(&r, &c.s, &none);
+		ck_assert(r.given & TS_BIT(e->id));
+		ck_assert_mem_eq((const char *)&r + e->off, (const char *)&c.s + e->off, e->size);
+		for (size_t j = 0; j < TS_COUNT; j++)
+			if (j != i && conf_settings[j].size)
+				ck_assert_mem_eq((const char *)&r + conf_settings[j].off,
+						 (const char *)&d + conf_settings[j].off,
+						 conf_settings[j].size);
+		/* The command line over the file. */
+		conf_resolve(&r, &c.s, &cli);
+		ck_assert_mem_eq((const char *)&r + e->off, (const char *)&fromcli + e->off,
+				 e->size);
+		ck_assert_mem_ne((const char *)&r + e->off, (const char *)&c.s + e->off, e->size);
+		conf_free(&c);
+	}
+}
+END_TEST
+
+/* A few by name: what tcpcryptd(8) promises. */
+START_TEST(test_precedence_named)
+{
+	struct tc_settings cli = { 0 }, r;
+	struct tc_config c;
+	char why[128];
+
+	load_ok("queue 7\nlinger 5\nsocket none\nsuites chacha20\nrst kernel\n", &c);
+	ck_assert_int_eq(conf_setting_set(&conf_settings[TS_QUEUE], "9", &cli, why, sizeof(why)),
+			 0);
+	/* --rst-authenticated takes no argument: the table says what it means. */
+	ck_assert_int_eq(conf_setting_set(&conf_settings[TS_RST], conf_settings[TS_RST].implies,
+					  &cli, why, sizeof(why)), 0);
+	ck_assert_int_eq(conf_setting_set(&conf_settings[TS_NO_X25519_MEMO], NULL, &cli, why,
+					  sizeof(why)), 0);
+	ck_assert_int_eq(conf_setting_set(&conf_settings[TS_SOCKET_GROUP], "", &cli, why,
+					  sizeof(why)), -2);
+	ck_assert_str_eq(why, "empty name");
+	ck_assert_int_eq(conf_setting_set(&conf_settings[TS_SOCKET], "", &cli, why, sizeof(why)),
+			 -2);
+	ck_assert_str_eq(why, "empty path (\"none\" disables it)");
+	conf_resolve(&r, &c.s, &cli);
+	ck_assert_uint_eq(r.queue, 9);
+	ck_assert(r.rst_authenticated);
+	ck_assert(r.no_x25519_memo);
+	ck_assert_uint_eq(r.linger, 5);
+	ck_assert_ptr_null(r.socket);
+	ck_assert_uint_eq(r.suites.n, 1);
+	ck_assert_uint_eq(r.suites.list[0], 0x7402);
+	ck_assert_uint_eq(r.max_flows, 65536);
+	ck_assert_uint_eq(r.idle_timeout, 7200);
+	ck_assert_str_eq(r.state_file, "/run/tcpcrypt/flows");
+	conf_free(&c);
 }
 END_TEST
 
@@ -746,6 +1036,14 @@ static Suite *conf_suite(void)
 	tcase_add_test(tc, test_fuzz);
 	tcase_add_test(tc, test_shared_value_parsers);
 	tcase_add_test(tc, test_suites);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("table");
+	tcase_add_test(tc, test_table_shape);
+	tcase_add_test(tc, test_table_bounds);
+	tcase_add_test(tc, test_table_defaults);
+	tcase_add_test(tc, test_precedence);
+	tcase_add_test(tc, test_precedence_named);
 	suite_add_tcase(s, tc);
 	return s;
 }
