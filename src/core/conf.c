@@ -213,7 +213,7 @@ const struct tc_setting conf_settings[TS_COUNT] = {
 			"(for measurements; the result is the same)",
 	},
 	[TS_SOCKET] = {
-		TS_SOCKET, .directive = "socket", .opt = "socket", .arg = "PATH",
+		TS_SOCKET, .directive = "socket", .opt = "socket", .short_opt = 'S', .arg = "PATH",
 		.kind = TK_STRING, .flags = TF_NONE | TF_NONEMPTY | TF_SUN_PATH,
 		FIELD(socket), .def = "/run/tcpcrypt/tcpcryptd.sock",
 		.help = "control socket for tcnetstat and libtcpcrypt\n"
