@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bytes.h"
 #include "eno.h"
 #include "icmp.h"
 #include "kx.h"
