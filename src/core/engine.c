@@ -18,6 +18,7 @@
 #include "eno.h"
 #include "icmp.h"
 #include "kx.h"
+#include "list.h"
 #include "log.h"
 #include "seal2.h"
 #include "tcpopt.h"
@@ -148,12 +149,7 @@ static struct flow_hs *hs_new(struct engine *e, struct flow *f)
 	if (!hs)
 		return NULL;
 	hs->flow = f;
-	hs->next = e->handshakes;
-	if (e->handshakes)
-		e->handshakes->prev = hs;
-	else
-		e->handshakes_oldest = hs;
-	e->handshakes = hs;
+	LIST_INSERT_FIRST(hs, prev, next, e->handshakes, e->handshakes_oldest);
 	f->hs = hs;
 	return hs;
 }
@@ -173,14 +169,7 @@ static void hs_free(struct engine *e, struct flow *f)
 	}
 	e->held_total -= hs->nheld;
 	free(hs->held);
-	if (hs->prev)
-		hs->prev->next = hs->next;
-	else
-		e->handshakes = hs->next;
-	if (hs->next)
-		hs->next->prev = hs->prev;
-	else
-		e->handshakes_oldest = hs->prev;
+	LIST_UNLINK(hs, prev, next, e->handshakes, e->handshakes_oldest);
 	sodium_memzero(hs, sizeof(*hs));
 	free(hs);
 	f->hs = NULL;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "list.h"
+
 const char *flow_state_str(enum flow_state s)
 {
 	switch (s) {
@@ -124,28 +126,15 @@ struct flow *flow_lookup(struct flow_table *t, const struct flow_key *k)
 	return NULL;
 }
 
+/* The activity list runs from the oldest flow (older == NULL) to the newest. */
 static void unlink_age(struct flow_table *t, struct flow *f)
 {
-	if (f->older)
-		f->older->newer = f->newer;
-	else
-		t->oldest = f->newer;
-	if (f->newer)
-		f->newer->older = f->older;
-	else
-		t->newest = f->older;
-	f->older = f->newer = NULL;
+	LIST_UNLINK(f, older, newer, t->oldest, t->newest);
 }
 
 static void link_newest(struct flow_table *t, struct flow *f)
 {
-	f->older = t->newest;
-	f->newer = NULL;
-	if (t->newest)
-		t->newest->newer = f;
-	else
-		t->oldest = f;
-	t->newest = f;
+	LIST_INSERT_LAST(f, older, newer, t->oldest, t->newest);
 }
 
 struct flow *flow_insert(struct flow_table *t, const struct flow_key *k, uint64_t now,
