@@ -194,6 +194,23 @@ void flow_remove(struct flow_table *t, struct flow *f)
 	t->free_slots = f;
 }
 
+const struct flow *flow_walk_at(const struct flow_table *t, struct flow_walk *w,
+				size_t *buckets)
+{
+	while (!flow_walk_done(t, w) && *buckets > 0) {
+		const struct flow *f = t->buckets[w->bucket];
+
+		for (size_t i = 0; f && i < w->index; i++)
+			f = f->hnext;
+		if (f)
+			return f;
+		w->bucket++;
+		w->index = 0;
+		(*buckets)--;
+	}
+	return NULL;
+}
+
 static int by_last_seen(const void *a, const void *b)
 {
 	const struct flow *fa = *(struct flow *const *)a, *fb = *(struct flow *const *)b;
