@@ -697,22 +697,38 @@ static bool on_signal(struct daemon *d, int sfd)
 	return false;
 }
 
-static int run(struct daemon *d, int sfd)
+static int watch(int ep, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* The epoll set of the main loop, or -1 (logged).  A descriptor left out
+ * would be a queue nobody reads or signals nobody sees: the daemon must
+ * not start like that. */
+static int make_epoll(struct daemon *d, int sfd)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int nfd = nfqio_fd(&d->nfq), cfd = d->ctl_on ? ctl_fd(&d->ctl) : -1;
-	struct epoll_event ev = { .events = EPOLLIN };
+	int cfd = d->ctl_on ? ctl_fd(&d->ctl) : -1;
 
-	if (ep < 0)
-		return EX_OSERR;
-	ev.data.fd = nfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, nfd, &ev);
-	ev.data.fd = sfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-	if (cfd >= 0) {
-		ev.data.fd = cfd;
-		epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
+	if (ep < 0) {
+		log_err("epoll_create1: %s", strerror(errno));
+		return -1;
 	}
+	if (watch(ep, nfqio_fd(&d->nfq)) < 0 || watch(ep, sfd) < 0 ||
+	    (cfd >= 0 && watch(ep, cfd) < 0)) {
+		log_err("epoll_ctl: cannot watch the queue, the signals or the control "
+			"socket: %s", strerror(errno));
+		close(ep);
+		return -1;
+	}
+	return ep;
+}
+
+static int run(struct daemon *d, int sfd, int ep)
+{
+	int cfd = d->ctl_on ? ctl_fd(&d->ctl) : -1;
 
 	for (;;) {
 		struct epoll_event events[4];
@@ -770,7 +786,7 @@ int main(int argc, char **argv)
 	struct ctl_ops ops = { .ctx = &d, .reload = reload_config, .policy = flow_policy };
 	struct tc_config cfg;
 	char err[512];
-	int rc, sfd, ready_fd = -1;
+	int rc, sfd, ep, ready_fd = -1;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc)
@@ -877,6 +893,9 @@ int main(int argc, char **argv)
 		}
 		d.ctl_on = true;
 	}
+	ep = make_epoll(&d, sfd);
+	if (ep < 0)
+		return EX_OSERR;
 	if (!o.foreground)
 		log_use_syslog("tcpcryptd");
 	log_info("tcpcryptd %s ready queue=%u socket=%s", PACKAGE_VERSION, o.queue,
@@ -891,7 +910,7 @@ int main(int argc, char **argv)
 		notify_systemd("READY=1");
 	}
 
-	rc = run(&d, sfd);
+	rc = run(&d, sfd, ep);
 	ctnl_close(&d.ct);
 
 	if (d.ctl_on)
