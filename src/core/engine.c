@@ -1915,6 +1915,17 @@ const struct counters *engine_counters(struct engine *e)
 	return &e->ctr;
 }
 
+void engine_note_queue_enobufs(struct engine *e, uint64_t total)
+{
+	e->ctr.queue_enobufs = total;
+}
+
+void engine_note_conntrack(struct engine *e, uint64_t set, uint64_t failed)
+{
+	e->ctr.ct_liberal_set = set;
+	e->ctr.ct_liberal_fail = failed;
+}
+
 int engine_init(struct engine *e, const struct engine_config *cfg, const struct engine_io *io)
 {
 	return engine_init_slots(e, cfg, io, NULL, NULL);

@@ -583,6 +583,14 @@ static void log_counters(const struct counters *c)
 #undef TC_COUNTER_LOG
 }
 
+/* The counts kept here, not in the engine, go into its counters before
+ * anyone reads them. */
+static void note_shell_counters(struct daemon *d)
+{
+	engine_note_queue_enobufs(&d->engine, d->nfq.enobufs);
+	engine_note_conntrack(&d->engine, d->ct.ok, d->ct.fail);
+}
+
 /* --- control socket hooks ---------------------------------------------- */
 
 /* The "reload" command and SIGHUP.  Returns the number of policy rules in
@@ -681,6 +689,7 @@ static bool on_signal(struct daemon *d, int sfd)
 			log_info("signal %u: shutting down", si.ssi_signo);
 			return true;
 		case SIGUSR1:
+			note_shell_counters(d);
 			log_counters(engine_counters(&d->engine));
 			break;
 		case SIGHUP:
@@ -764,7 +773,7 @@ static int run(struct daemon *d, int sfd, int ep)
 				return EX_OSERR;
 			}
 		}
-		d->engine.ctr.queue_enobufs = d->nfq.enobufs;
+		note_shell_counters(d);
 		/* After the packets: a client never delays a verdict. */
 		if (d->ctl_on) {
 			now = now_us();
@@ -785,6 +794,7 @@ int main(int argc, char **argv)
 	};
 	struct ctl_ops ops = { .ctx = &d, .reload = reload_config, .policy = flow_policy };
 	struct tc_config cfg;
+	const struct counters *final;
 	char err[512];
 	int rc, sfd, ep, ready_fd = -1;
 
@@ -882,7 +892,7 @@ int main(int argc, char **argv)
 	}
 	engine_set_policy(&d.engine, &d.policy);
 	/* Without ctnetlink the daemon works as before (logged once). */
-	(void)ctnl_open(&d.ct, &d.engine.ctr.ct_liberal_set, &d.engine.ctr.ct_liberal_fail);
+	(void)ctnl_open(&d.ct);
 	if (nfqio_open(&d.nfq, o.queue, QUEUE_MAXLEN) < 0)
 		return EX_UNAVAILABLE;
 	if (o.socket_path) {
@@ -917,7 +927,8 @@ int main(int argc, char **argv)
 		ctl_close(&d.ctl);
 	nfqio_flush(&d.nfq);
 	/* The flows_active gauge as the daemon stops, before the table goes. */
-	(void)engine_counters(&d.engine);
+	note_shell_counters(&d);
+	final = engine_counters(&d.engine);
 	/* With a state file the established flows stay in it for the next
 	 * daemon; without, they are wiped now. */
 	if (d.store_on) {
@@ -927,7 +938,7 @@ int main(int argc, char **argv)
 		engine_free(&d.engine);
 	}
 	nfqio_flush(&d.nfq);
-	log_counters(&d.engine.ctr);
+	log_counters(final);
 	nfqio_close(&d.nfq);
 	injector_close(&d.inj);
 	if (d.keylog)
