@@ -11,6 +11,7 @@
 #include <linux/netfilter/nf_conntrack_tcp.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -90,7 +91,7 @@ static int drain(struct ctnl *c)
 	}
 }
 
-int ctnl_open(struct ctnl *c)
+int ctnl_open(struct ctnl *c, char *err, size_t errlen)
 {
 	char buf[CTNL_BUF];
 	struct nlmsghdr *nlh;
@@ -143,7 +144,7 @@ int ctnl_open(struct ctnl *c)
 	return 0;
 
 unavailable:
-	log_warn("conntrack: ctnetlink unavailable (%s): conntrack will class most "
+	snprintf(err, errlen, "ctnetlink unavailable (%s): conntrack will class most "
 		 "segments of encrypted connections INVALID (doc/conntrack.md); "
 		 "failures are counted in ct_liberal_fail", strerror(e_no));
 	if (c->nl)

@@ -5,6 +5,7 @@
 #define TC_CTNL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "flow.h"
@@ -20,9 +21,9 @@ struct ctnl {
 	uint64_t fail;			/* updates that could not be made */
 };
 
-/* Opens the netlink socket and checks that ctnetlink answers.  On failure
- * logs one warning and returns -1; ctnl_liberal then only counts failures. */
-int ctnl_open(struct ctnl *c);
+/* Opens the netlink socket and checks that ctnetlink answers.  0, or -1
+ * with a message in err; ctnl_liberal then only counts failures. */
+int ctnl_open(struct ctnl *c, char *err, size_t errlen);
 void ctnl_close(struct ctnl *c);
 
 /* Sets IP_CT_TCP_FLAG_BE_LIBERAL in both directions of the conntrack entry

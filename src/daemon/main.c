@@ -1,6 +1,16 @@
 /* tcpcryptd: wires the engine to NFQUEUE, the raw socket, the control
  * socket, the clock, the RNG and signals, in one epoll loop; detaches or
- * stays in the foreground, and tells systemd when it is ready. */
+ * stays in the foreground, and tells systemd when it is ready.
+ *
+ * Errors in the shell: a function that sets something up (ctl_open,
+ * ctnl_open, injector_open, keylog_open, flowstore_open, reload_config)
+ * does not log its failure.  It writes one message into the caller's err
+ * buffer (naming what failed, no newline) and returns -1 (or NULL); where
+ * it can go on in a reduced way it returns 1 with the reason in err.  The
+ * caller, in the end this file, logs the message and decides whether the
+ * daemon stops, and with which exit status.  Code running in the loop
+ * (packets, control clients, conntrack updates), whose caller could do
+ * nothing more with a message, logs for itself. */
 #include "config.h"
 
 #include <errno.h>
@@ -848,8 +858,13 @@ int main(int argc, char **argv)
 		log_err("signalfd: %s", strerror(errno));
 		return EX_OSERR;
 	}
-	if (injector_open(&d.inj, TC_MARK_INJECTED) < 0)
+	rc = injector_open(&d.inj, TC_MARK_INJECTED, err, sizeof(err));
+	if (rc < 0) {
+		log_err("%s", err);
 		return EX_NOPERM;
+	}
+	if (rc > 0)
+		log_warn("%s", err);
 	if (o.state_file) {
 		rc = flowstore_open(&d.store, o.state_file, o.ecfg.max_flows, err, sizeof(err));
 		if (rc < 0) {
@@ -892,7 +907,8 @@ int main(int argc, char **argv)
 	}
 	engine_set_policy(&d.engine, &d.policy);
 	/* Without ctnetlink the daemon works as before (logged once). */
-	(void)ctnl_open(&d.ct);
+	if (ctnl_open(&d.ct, err, sizeof(err)) < 0)
+		log_warn("conntrack: %s", err);
 	if (nfqio_open(&d.nfq, o.queue, QUEUE_MAXLEN) < 0)
 		return EX_UNAVAILABLE;
 	if (o.socket_path) {
