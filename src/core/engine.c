@@ -35,9 +35,11 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bytes.h"
 #include "eno.h"
 #include "icmp.h"
 #include "kx.h"
+#include "list.h"
 #include "log.h"
 #include "seal2.h"
 #include "tcpopt.h"
@@ -168,12 +170,7 @@ static struct flow_hs *hs_new(struct engine *e, struct flow *f)
 	if (!hs)
 		return NULL;
 	hs->flow = f;
-	hs->next = e->handshakes;
-	if (e->handshakes)
-		e->handshakes->prev = hs;
-	else
-		e->handshakes_oldest = hs;
-	e->handshakes = hs;
+	LIST_INSERT_FIRST(hs, prev, next, e->handshakes, e->handshakes_oldest);
 	f->hs = hs;
 	return hs;
 }
@@ -193,14 +190,7 @@ static void hs_free(struct engine *e, struct flow *f)
 	}
 	e->held_total -= hs->nheld;
 	free(hs->held);
-	if (hs->prev)
-		hs->prev->next = hs->next;
-	else
-		e->handshakes = hs->next;
-	if (hs->next)
-		hs->next->prev = hs->prev;
-	else
-		e->handshakes_oldest = hs->prev;
+	LIST_UNLINK(hs, prev, next, e->handshakes, e->handshakes_oldest);
 	sodium_memzero(hs, sizeof(*hs));
 	free(hs);
 	f->hs = NULL;
@@ -1943,6 +1933,17 @@ const struct counters *engine_counters(struct engine *e)
 	 * rather than copied on every packet. */
 	e->ctr.flows_active = e->flows.count;
 	return &e->ctr;
+}
+
+void engine_note_queue_enobufs(struct engine *e, uint64_t total)
+{
+	e->ctr.queue_enobufs = total;
+}
+
+void engine_note_conntrack(struct engine *e, uint64_t set, uint64_t failed)
+{
+	e->ctr.ct_liberal_set = set;
+	e->ctr.ct_liberal_fail = failed;
 }
 
 int engine_init(struct engine *e, const struct engine_config *cfg, const struct engine_io *io)

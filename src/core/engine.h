@@ -121,6 +121,11 @@ struct engine {
 int engine_init(struct engine *e, const struct engine_config *cfg, const struct engine_io *io);
 /* The counters to show, gauges (flows_active) brought up to date. */
 const struct counters *engine_counters(struct engine *e);
+/* Counts the daemon's I/O shell keeps (netlink ENOBUFS of the queue,
+ * conntrack updates made and failed), shown among the engine's counters:
+ * each call passes the totals so far. */
+void engine_note_queue_enobufs(struct engine *e, uint64_t total);
+void engine_note_conntrack(struct engine *e, uint64_t set, uint64_t failed);
 /* The same with the flow slots in the caller's memory (see flow_table_init
  * and flowstore.h), possibly left by an earlier daemon. */
 int engine_init_slots(struct engine *e, const struct engine_config *cfg,

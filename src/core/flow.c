@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "list.h"
+
 const char *flow_state_str(enum flow_state s)
 {
 	switch (s) {
@@ -124,28 +126,15 @@ struct flow *flow_lookup(struct flow_table *t, const struct flow_key *k)
 	return NULL;
 }
 
+/* The activity list runs from the oldest flow (older == NULL) to the newest. */
 static void unlink_age(struct flow_table *t, struct flow *f)
 {
-	if (f->older)
-		f->older->newer = f->newer;
-	else
-		t->oldest = f->newer;
-	if (f->newer)
-		f->newer->older = f->older;
-	else
-		t->newest = f->older;
-	f->older = f->newer = NULL;
+	LIST_UNLINK(f, older, newer, t->oldest, t->newest);
 }
 
 static void link_newest(struct flow_table *t, struct flow *f)
 {
-	f->older = t->newest;
-	f->newer = NULL;
-	if (t->newest)
-		t->newest->newer = f;
-	else
-		t->oldest = f;
-	t->newest = f;
+	LIST_INSERT_LAST(f, older, newer, t->oldest, t->newest);
 }
 
 struct flow *flow_insert(struct flow_table *t, const struct flow_key *k, uint64_t now,
@@ -203,6 +192,23 @@ void flow_remove(struct flow_table *t, struct flow *f)
 	sodium_memzero(f, sizeof(*f));
 	f->hnext = t->free_slots;
 	t->free_slots = f;
+}
+
+const struct flow *flow_walk_at(const struct flow_table *t, struct flow_walk *w,
+				size_t *buckets)
+{
+	while (!flow_walk_done(t, w) && *buckets > 0) {
+		const struct flow *f = t->buckets[w->bucket];
+
+		for (size_t i = 0; f && i < w->index; i++)
+			f = f->hnext;
+		if (f)
+			return f;
+		w->bucket++;
+		w->index = 0;
+		(*buckets)--;
+	}
+	return NULL;
 }
 
 static int by_last_seen(const void *a, const void *b)

@@ -246,4 +246,25 @@ void flow_touch(struct flow_table *t, struct flow *f, uint64_t now);
 /* Unlinks, wipes and frees the flow (the caller has freed f->hs first). */
 void flow_remove(struct flow_table *t, struct flow *f);
 
+/* A walk over every flow of the table, hash bucket by hash bucket, that can
+ * pause between two flows and go on later (the control socket's "list").
+ * A flow inserted or removed while the walk pauses may make it miss or
+ * repeat one flow of that bucket.  Start with a zeroed struct. */
+struct flow_walk {
+	size_t bucket;		/* hash bucket */
+	size_t index;		/* position in its chain */
+};
+
+/* The flow the walk stands at, without moving past it; NULL when the walk
+ * is over (flow_walk_done) or when it has left *buckets buckets behind in
+ * this call and so used up the budget (*buckets counts down). */
+const struct flow *flow_walk_at(const struct flow_table *t, struct flow_walk *w,
+				size_t *buckets);
+/* Moves past the flow flow_walk_at returned. */
+static inline void flow_walk_next(struct flow_walk *w) { w->index++; }
+static inline bool flow_walk_done(const struct flow_table *t, const struct flow_walk *w)
+{
+	return w->bucket >= t->nbuckets;
+}
+
 #endif

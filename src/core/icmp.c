@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "bytes.h"
 #include "packet.h"
 
 #define ICMP_HDR_LEN 8

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sodium.h>
 
+#include "bytes.h"
 #include "hkdf.h"
 
 /* magic(4) | len(4): common to both messages. */
@@ -23,30 +24,6 @@ enum {
 };
 
 #define KX_SESSID_TAG 0xa0
-
-static void put_be16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint16_t get_be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 size_t kx_init1_encode(uint8_t out[KX_INIT1_MAX_OWN], const uint16_t *suites, unsigned n,
 		       const uint8_t nonce[KX_NONCE_LEN], const uint8_t pub[KX_KEY_LEN])

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bytes.h"
+
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
 #define TCP_RST 0x04
@@ -56,12 +58,6 @@ static inline uint8_t *pkt_opts(const struct pkt *p) { return pkt_tcp(p) + TCP_H
 static inline size_t pkt_opts_len(const struct pkt *p) { return p->tcp_hlen - TCP_HDR_LEN; }
 static inline uint8_t *pkt_payload(const struct pkt *p) { return pkt_tcp(p) + p->tcp_hlen; }
 static inline size_t pkt_payload_len(const struct pkt *p) { return p->len - p->l3_len - p->tcp_hlen; }
-
-uint32_t get_be32(const uint8_t *b);
-uint16_t get_be16(const uint8_t *b);
-void put_be32(uint8_t *b, uint32_t v);
-void put_be16(uint8_t *b, uint16_t v);
-void put_be64(uint8_t *b, uint64_t v);
 
 static inline uint16_t pkt_sport(const struct pkt *p) { return get_be16(pkt_tcp(p)); }
 static inline uint16_t pkt_dport(const struct pkt *p) { return get_be16(pkt_tcp(p) + 2); }

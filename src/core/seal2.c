@@ -10,6 +10,7 @@
 #include <sodium.h>
 #include <openssl/evp.h>
 
+#include "bytes.h"
 #include "hkdf.h"
 
 #define TH_ACK 0x10
@@ -358,12 +359,6 @@ _Static_assert(SEAL2_GEN_SIZE % CHACHA_BLOCK == 0 &&
 	       ((uint64_t)1 << 32) % (SEAL2_GEN_SIZE / CHACHA_BLOCK) == 0,
 	       "a generation's ChaCha20 blocks share the high counter word");
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (unsigned i = 0; i < 4; i++, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
 /* XORs buf with a counter-mode keystream whose context ctx is set to the
  * block the data starts in, skip bytes into it.  A chunk never crosses a
  * generation, so len <= 2^30 fits an int; CTR modes work in place. */
@@ -500,12 +495,6 @@ int seal2_xor(struct seal2_ctx *x, uint16_t suite, struct seal2_chain *c, uint64
 /* ------------------------------------------------------------------------ */
 /* Tag */
 
-static void put_be(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = n; i-- > 0; v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
 void seal2_pseudo_header(const struct seal2_hdr *h, uint8_t out[SEAL2_PSEUDO_LEN])
 {
 	uint64_t ack = (h->flags & TH_ACK) ? h->ack_off : 0;
@@ -513,10 +502,10 @@ void seal2_pseudo_header(const struct seal2_hdr *h, uint8_t out[SEAL2_PSEUDO_LEN
 
 	out[0] = SEAL2_LAYOUT;
 	out[1] = h->flags & SEAL2_FLAG_MASK;
-	put_be(out + 2, h->seq_off, 8);
-	put_be(out + 10, ack, 8);
-	put_be(out + 18, h->payload_len, 2);
-	put_be(out + 20, urg, 2);
+	put_be64(out + 2, h->seq_off);
+	put_be64(out + 10, ack);
+	put_be16(out + 18, h->payload_len);
+	put_be16(out + 20, urg);
 }
 
 void seal2_tag_keys(const struct seal2_keys *k, const struct seal2_hdr *h,

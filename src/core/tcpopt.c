@@ -1,4 +1,5 @@
 #include "tcpopt.h"
+#include "bytes.h"
 #include "packet.h"
 #include "eno.h"
 

@@ -36,7 +36,7 @@ struct ctl_client {
 	bool eof;			/* the peer shut down its side */
 	bool closing;			/* flush what is queued, then close */
 	bool listing;			/* a "list" answer is being produced */
-	size_t list_bucket, list_index;
+	struct flow_walk list_walk;
 	uint64_t list_count;
 	uint64_t last_active;
 	uint32_t events;		/* what epoll watches for */
@@ -359,30 +359,20 @@ static const char *flow_policy(struct ctl_server *s, const struct flow *f)
 static int list_step(struct ctl_server *s, struct ctl_client *c, uint64_t now)
 {
 	const struct flow_table *t = &s->engine->flows;
+	const struct flow *f;
 	char line[CTL_RECORD_MAX];
-	size_t visited = 0;
+	size_t buckets = LIST_BUCKETS_PER_STEP;
 
-	while (c->list_bucket < t->nbuckets && visited < LIST_BUCKETS_PER_STEP) {
-		const struct flow *f = t->buckets[c->list_bucket];
-		size_t i;
-
-		for (i = 0; f; f = f->hnext, i++) {
-			if (i < c->list_index)
-				continue;
-			if (pending(c) >= LIST_LOW) {
-				c->list_index = i;
-				return 0;
-			}
-			if (out_append(c, line, ctl_format_flow(line, sizeof(line), f, now,
-								flow_policy(s, f))) < 0)
-				return -1;
-			c->list_count++;
-		}
-		c->list_bucket++;
-		c->list_index = 0;
-		visited++;
+	while ((f = flow_walk_at(t, &c->list_walk, &buckets))) {
+		if (pending(c) >= LIST_LOW)
+			return 0;
+		if (out_append(c, line, ctl_format_flow(line, sizeof(line), f, now,
+							flow_policy(s, f))) < 0)
+			return -1;
+		c->list_count++;
+		flow_walk_next(&c->list_walk);
 	}
-	if (c->list_bucket >= t->nbuckets) {
+	if (flow_walk_done(t, &c->list_walk)) {
 		c->listing = false;
 		return out_append(c, line, snprintf(line, sizeof(line), "ok count=%" PRIu64 "\n",
 						    c->list_count));
@@ -461,7 +451,7 @@ static int handle_line(struct ctl_server *s, struct ctl_client *c, const char *l
 	switch (req.cmd) {
 	case CTL_CMD_LIST:
 		c->listing = true;
-		c->list_bucket = c->list_index = 0;
+		c->list_walk = (struct flow_walk){ 0 };
 		c->list_count = 0;
 		return 0;
 	case CTL_CMD_LOOKUP:

@@ -11,6 +11,7 @@
 #include <linux/netfilter/nf_conntrack_tcp.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -72,10 +73,10 @@ static int drain(struct ctnl *c)
 				continue;
 			e = mnl_nlmsg_get_payload(nlh);
 			if (e->error == 0) {
-				(*c->ok)++;
+				c->ok++;
 				last = last > 0 ? last : 0;
 			} else {
-				(*c->fail)++;
+				c->fail++;
 				last = -e->error;
 				if (!c->warned) {
 					log_warn("conntrack: the kernel refused to relax the "
@@ -90,24 +91,21 @@ static int drain(struct ctnl *c)
 	}
 }
 
-int ctnl_open(struct ctnl *c, uint64_t *ok, uint64_t *fail)
+int ctnl_open(struct ctnl *c, char *err, size_t errlen)
 {
 	char buf[CTNL_BUF];
 	struct nlmsghdr *nlh;
 	struct pollfd pfd;
-	int one = 1, fd, err = 0;
-	uint64_t ok0 = 0, fail0 = 0;
+	int one = 1, fd, e_no = 0;
 
 	memset(c, 0, sizeof(*c));
-	c->ok = ok;
-	c->fail = fail;
 	c->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!c->nl) {
-		err = errno;
+		e_no = errno;
 		goto unavailable;
 	}
 	if (mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = errno;
+		e_no = errno;
 		goto unavailable;
 	}
 	c->portid = mnl_socket_get_portid(c->nl);
@@ -115,7 +113,7 @@ int ctnl_open(struct ctnl *c, uint64_t *ok, uint64_t *fail)
 	/* Error answers without a copy of the request. */
 	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-		err = errno;
+		e_no = errno;
 		goto unavailable;
 	}
 
@@ -124,34 +122,31 @@ int ctnl_open(struct ctnl *c, uint64_t *ok, uint64_t *fail)
 	c->seq = 1;
 	nlh = put_header(buf, IPCTNL_MSG_CT_GET_STATS, NLM_F_ACK, AF_UNSPEC, c->seq);
 	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0) {
-		err = errno;
+		e_no = errno;
 		goto unavailable;
 	}
 	pfd.fd = fd;
 	pfd.events = POLLIN;
 	if (poll(&pfd, 1, 1000) <= 0) {
-		err = ETIMEDOUT;
+		e_no = ETIMEDOUT;
 		goto unavailable;
 	}
-	/* Count the probe's answer in scratch counters. */
-	c->ok = &ok0;
-	c->fail = &fail0;
+	/* The probe's answer is not an update: it is not counted. */
 	c->warned = true;
-	err = drain(c);
-	c->ok = ok;
-	c->fail = fail;
+	e_no = drain(c);
+	c->ok = c->fail = 0;
 	c->warned = false;
-	if (err != 0) {
-		err = err < 0 ? ETIMEDOUT : err;
+	if (e_no != 0) {
+		e_no = e_no < 0 ? ETIMEDOUT : e_no;
 		goto unavailable;
 	}
 	log_debug("conntrack: ctnetlink available");
 	return 0;
 
 unavailable:
-	log_warn("conntrack: ctnetlink unavailable (%s): conntrack will class most "
+	snprintf(err, errlen, "ctnetlink unavailable (%s): conntrack will class most "
 		 "segments of encrypted connections INVALID (doc/conntrack.md); "
-		 "failures are counted in ct_liberal_fail", strerror(err));
+		 "failures are counted in ct_liberal_fail", strerror(e_no));
 	if (c->nl)
 		mnl_socket_close(c->nl);
 	c->nl = NULL;
@@ -200,7 +195,7 @@ void ctnl_liberal(struct ctnl *c, const struct flow_key *k, bool we_opened)
 	struct nlattr *pi, *tcp;
 
 	if (!c->nl) {
-		(*c->fail)++;
+		c->fail++;
 		return;
 	}
 	/* Update of an existing entry: IPCTNL_MSG_CT_NEW without NLM_F_CREATE
@@ -222,7 +217,7 @@ void ctnl_liberal(struct ctnl *c, const struct flow_key *k, bool we_opened)
 	/* nfnetlink handles the request in this call, so the entry is updated
 	 * before the verdict on the current segment is given. */
 	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0) {
-		(*c->fail)++;
+		c->fail++;
 		if (!c->warned) {
 			log_warn("conntrack: ctnetlink request failed: %s (further failures "
 				 "are only counted in ct_liberal_fail)", strerror(errno));

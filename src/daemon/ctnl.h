@@ -5,6 +5,7 @@
 #define TC_CTNL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "flow.h"
@@ -16,14 +17,13 @@ struct ctnl {
 	unsigned portid;
 	uint32_t seq;
 	bool warned;			/* a failure was logged already */
-	uint64_t *ok, *fail;		/* counters to bump (not owned) */
+	uint64_t ok;			/* updates the kernel confirmed */
+	uint64_t fail;			/* updates that could not be made */
 };
 
-/* Opens the netlink socket and checks that ctnetlink answers.  On failure
- * logs one warning and returns -1; ctnl_liberal then only counts failures.
- * ok and fail point at the counters for kernel-confirmed updates and for
- * updates that could not be made. */
-int ctnl_open(struct ctnl *c, uint64_t *ok, uint64_t *fail);
+/* Opens the netlink socket and checks that ctnetlink answers.  0, or -1
+ * with a message in err; ctnl_liberal then only counts failures. */
+int ctnl_open(struct ctnl *c, char *err, size_t errlen);
 void ctnl_close(struct ctnl *c);
 
 /* Sets IP_CT_TCP_FLAG_BE_LIBERAL in both directions of the conntrack entry

@@ -2,11 +2,11 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "log.h"
 
 static int open_raw(int family, uint32_t mark)
 {
@@ -33,17 +33,20 @@ static int open_raw(int family, uint32_t mark)
 	return fd;
 }
 
-int injector_open(struct injector *in, uint32_t mark)
+int injector_open(struct injector *in, uint32_t mark, char *err, size_t errlen)
 {
+	in->fd6 = -1;
 	in->fd4 = open_raw(AF_INET, mark);
 	if (in->fd4 < 0) {
-		log_err("raw IPv4 socket: %s", strerror(errno));
+		snprintf(err, errlen, "raw IPv4 socket: %s", strerror(errno));
 		return -1;
 	}
 	in->fd6 = open_raw(AF_INET6, mark);
 	if (in->fd6 < 0) {
 		/* A host without IPv6 still works for IPv4. */
-		log_warn("raw IPv6 socket: %s (IPv6 injection disabled)", strerror(errno));
+		snprintf(err, errlen, "raw IPv6 socket: %s (IPv6 injection disabled)",
+			 strerror(errno));
+		return 1;
 	}
 	return 0;
 }

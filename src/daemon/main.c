@@ -1,6 +1,16 @@
 /* tcpcryptd: wires the engine to NFQUEUE, the raw socket, the control
  * socket, the clock, the RNG and signals, in one epoll loop; detaches or
- * stays in the foreground, and tells systemd when it is ready. */
+ * stays in the foreground, and tells systemd when it is ready.
+ *
+ * Errors in the shell: a function that sets something up (ctl_open,
+ * ctnl_open, injector_open, keylog_open, flowstore_open, reload_config)
+ * does not log its failure.  It writes one message into the caller's err
+ * buffer (naming what failed, no newline) and returns -1 (or NULL); where
+ * it can go on in a reduced way it returns 1 with the reason in err.  The
+ * caller, in the end this file, logs the message and decides whether the
+ * daemon stops, and with which exit status.  Code running in the loop
+ * (packets, control clients, conntrack updates), whose caller could do
+ * nothing more with a message, logs for itself. */
 #include "config.h"
 
 #include <errno.h>
@@ -470,6 +480,14 @@ static void log_counters(const struct counters *c)
 #undef TC_COUNTER_LOG
 }
 
+/* The counts kept here, not in the engine, go into its counters before
+ * anyone reads them. */
+static void note_shell_counters(struct daemon *d)
+{
+	engine_note_queue_enobufs(&d->engine, d->nfq.enobufs);
+	engine_note_conntrack(&d->engine, d->ct.ok, d->ct.fail);
+}
+
 /* --- control socket hooks ---------------------------------------------- */
 
 /* The "reload" command and SIGHUP.  Returns the number of policy rules in
@@ -558,6 +576,7 @@ static bool on_signal(struct daemon *d, int sfd)
 			log_info("signal %u: shutting down", si.ssi_signo);
 			return true;
 		case SIGUSR1:
+			note_shell_counters(d);
 			log_counters(engine_counters(&d->engine));
 			break;
 		case SIGHUP:
@@ -574,22 +593,38 @@ static bool on_signal(struct daemon *d, int sfd)
 	return false;
 }
 
-static int run(struct daemon *d, int sfd)
+static int watch(int ep, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* The epoll set of the main loop, or -1 (logged).  A descriptor left out
+ * would be a queue nobody reads or signals nobody sees: the daemon must
+ * not start like that. */
+static int make_epoll(struct daemon *d, int sfd)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int nfd = nfqio_fd(&d->nfq), cfd = d->ctl_on ? ctl_fd(&d->ctl) : -1;
-	struct epoll_event ev = { .events = EPOLLIN };
+	int cfd = d->ctl_on ? ctl_fd(&d->ctl) : -1;
 
-	if (ep < 0)
-		return EX_OSERR;
-	ev.data.fd = nfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, nfd, &ev);
-	ev.data.fd = sfd;
-	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
-	if (cfd >= 0) {
-		ev.data.fd = cfd;
-		epoll_ctl(ep, EPOLL_CTL_ADD, cfd, &ev);
+	if (ep < 0) {
+		log_err("epoll_create1: %s", strerror(errno));
+		return -1;
 	}
+	if (watch(ep, nfqio_fd(&d->nfq)) < 0 || watch(ep, sfd) < 0 ||
+	    (cfd >= 0 && watch(ep, cfd) < 0)) {
+		log_err("epoll_ctl: cannot watch the queue, the signals or the control "
+			"socket: %s", strerror(errno));
+		close(ep);
+		return -1;
+	}
+	return ep;
+}
+
+static int run(struct daemon *d, int sfd, int ep)
+{
+	int cfd = d->ctl_on ? ctl_fd(&d->ctl) : -1;
 
 	for (;;) {
 		struct epoll_event events[4];
@@ -625,7 +660,7 @@ static int run(struct daemon *d, int sfd)
 				return EX_OSERR;
 			}
 		}
-		d->engine.ctr.queue_enobufs = d->nfq.enobufs;
+		note_shell_counters(d);
 		/* After the packets: a client never delays a verdict. */
 		if (d->ctl_on) {
 			now = now_us();
@@ -648,8 +683,9 @@ int main(int argc, char **argv)
 	struct tc_config cfg;
 	struct tc_settings set;
 	struct engine_config ecfg;
+	const struct counters *final;
 	char err[512];
-	int rc, sfd, ready_fd = -1;
+	int rc, sfd, ep, ready_fd = -1;
 
 	rc = parse_args(argc, argv, &o);
 	if (rc)
@@ -702,8 +738,13 @@ int main(int argc, char **argv)
 		log_err("signalfd: %s", strerror(errno));
 		return EX_OSERR;
 	}
-	if (injector_open(&d.inj, TC_MARK_INJECTED) < 0)
+	rc = injector_open(&d.inj, TC_MARK_INJECTED, err, sizeof(err));
+	if (rc < 0) {
+		log_err("%s", err);
 		return EX_NOPERM;
+	}
+	if (rc > 0)
+		log_warn("%s", err);
 	if (set.state_file) {
 		rc = flowstore_open(&d.store, set.state_file, ecfg.max_flows, err, sizeof(err));
 		if (rc < 0) {
@@ -746,7 +787,8 @@ int main(int argc, char **argv)
 	}
 	engine_set_policy(&d.engine, &d.policy);
 	/* Without ctnetlink the daemon works as before (logged once). */
-	(void)ctnl_open(&d.ct, &d.engine.ctr.ct_liberal_set, &d.engine.ctr.ct_liberal_fail);
+	if (ctnl_open(&d.ct, err, sizeof(err)) < 0)
+		log_warn("conntrack: %s", err);
 	if (nfqio_open(&d.nfq, (uint16_t)set.queue, QUEUE_MAXLEN) < 0)
 		return EX_UNAVAILABLE;
 	if (set.socket) {
@@ -757,6 +799,9 @@ int main(int argc, char **argv)
 		}
 		d.ctl_on = true;
 	}
+	ep = make_epoll(&d, sfd);
+	if (ep < 0)
+		return EX_OSERR;
 	if (!set.foreground)
 		log_use_syslog("tcpcryptd");
 	log_info("tcpcryptd %s ready queue=%u socket=%s", PACKAGE_VERSION, (unsigned)set.queue,
@@ -771,14 +816,15 @@ int main(int argc, char **argv)
 		notify_systemd("READY=1");
 	}
 
-	rc = run(&d, sfd);
+	rc = run(&d, sfd, ep);
 	ctnl_close(&d.ct);
 
 	if (d.ctl_on)
 		ctl_close(&d.ctl);
 	nfqio_flush(&d.nfq);
 	/* The flows_active gauge as the daemon stops, before the table goes. */
-	(void)engine_counters(&d.engine);
+	note_shell_counters(&d);
+	final = engine_counters(&d.engine);
 	/* With a state file the established flows stay in it for the next
 	 * daemon; without, they are wiped now. */
 	if (d.store_on) {
@@ -788,7 +834,7 @@ int main(int argc, char **argv)
 		engine_free(&d.engine);
 	}
 	nfqio_flush(&d.nfq);
-	log_counters(&d.engine.ctr);
+	log_counters(final);
 	nfqio_close(&d.nfq);
 	injector_close(&d.inj);
 	if (d.keylog)

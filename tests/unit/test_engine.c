@@ -912,6 +912,30 @@ START_TEST(test_lost_flow_dropped)
 }
 END_TEST
 
+/* The shell's own counts show among the engine's counters, as totals:
+ * a second note replaces the first, nothing else moves. */
+START_TEST(test_shell_counts_noted)
+{
+	struct counters before;
+	const struct counters *c;
+
+	world(AF_INET);
+	full_handshake();
+	before = *engine_counters(&A.e);
+	engine_note_queue_enobufs(&A.e, 3);
+	engine_note_conntrack(&A.e, 5, 2);
+	engine_note_queue_enobufs(&A.e, 4);
+	c = engine_counters(&A.e);
+	ck_assert_uint_eq(c->queue_enobufs, 4);
+	ck_assert_uint_eq(c->ct_liberal_set, 5);
+	ck_assert_uint_eq(c->ct_liberal_fail, 2);
+	before.queue_enobufs = 4;
+	before.ct_liberal_set = 5;
+	before.ct_liberal_fail = 2;
+	ck_assert_mem_eq(c, &before, sizeof(before));
+}
+END_TEST
+
 /* The connection cannot go on: both kernels get RSTs, and at least one of
  * them carries exactly the number that kernel expects. */
 START_TEST(test_lost_flow_reset)
@@ -2650,6 +2674,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(data, test_untagged_rst_passes_by_default);
 	tcase_add_test(data, test_untagged_rst_dropped_when_authenticated);
 	tcase_add_test(data, test_lost_flow_dropped);
+	tcase_add_test(data, test_shell_counts_noted);
 	tcase_add_test(data, test_lost_flow_reset);
 	tcase_add_test(data, test_sack_translated);
 	tcase_add_test(data, test_sack_trimmed_for_mac);

@@ -272,6 +272,56 @@ START_TEST(test_lookup_after_changes)
 }
 END_TEST
 
+/* The walk the control socket's "list" makes: every flow exactly once,
+ * however small the bucket budget of each call and wherever it pauses. */
+START_TEST(test_walk_sees_each_flow_once)
+{
+	static const uint8_t hk[16] = { 2 };
+	enum { N = 40 };
+	struct flow_table t;
+	struct flow_key k;
+	struct flow *fl[N];
+	unsigned seen[N] = { 0 };
+	struct flow_walk w = { 0 };
+	const struct flow *f;
+	size_t budget, calls = 0, n = 0;
+
+	ck_assert_int_eq(flow_table_init(&t, 64, hk, NULL, NULL), 0);
+	budget = t.nbuckets;
+	ck_assert_ptr_null(flow_walk_at(&t, &w, &budget));	/* empty: over at once */
+	ck_assert(flow_walk_done(&t, &w));
+	ck_assert_uint_eq(budget, 0);
+	for (unsigned i = 0; i < N; i++) {
+		key_of(&k, (uint16_t)(2000 + i), 443, (uint8_t)i);
+		fl[i] = flow_insert(&t, &k, i, no_evict, NULL);
+		ck_assert_ptr_nonnull(fl[i]);
+	}
+	w = (struct flow_walk){ 0 };
+	while (!flow_walk_done(&t, &w)) {
+		ck_assert_uint_lt(calls++, 10 * t.nbuckets);
+		budget = 1;
+		f = flow_walk_at(&t, &w, &budget);
+		if (!f)
+			continue;
+		/* Pausing in front of a flow: the next call finds it again. */
+		budget = 1;
+		ck_assert_ptr_eq(flow_walk_at(&t, &w, &budget), f);
+		ck_assert_uint_eq(budget, 1);
+		for (unsigned i = 0; i < N; i++)
+			if (fl[i] == f)
+				seen[i]++;
+		n++;
+		flow_walk_next(&w);
+	}
+	ck_assert_uint_eq(n, N);
+	for (unsigned i = 0; i < N; i++)
+		ck_assert_uint_eq(seen[i], 1);
+	/* Each call leaves at most its budget of buckets behind. */
+	ck_assert_uint_ge(calls, t.nbuckets);
+	flow_table_free(&t);
+}
+END_TEST
+
 static Suite *flowstore_suite(void)
 {
 	Suite *s = suite_create("flowstore");
@@ -286,6 +336,7 @@ static Suite *flowstore_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("table");
 	tcase_add_test(tc, test_lookup_after_changes);
+	tcase_add_test(tc, test_walk_sees_each_flow_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

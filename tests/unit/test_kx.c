@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "bytes.h"
 #include "hkdf.h"
 #include "kx.h"
 #include "seal2.h"
@@ -30,14 +31,6 @@ static void fill(uint8_t *p, size_t n, uint8_t seed)
 		p[i] = (uint8_t)(seed + 13 * i);
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* Builds an Init1 as some other implementation might: any suite list, any
  * trailer, with len covering everything.  Returns the length. */
 static size_t build_init1(uint8_t *out, const uint16_t *suites, uint8_t n,
@@ -45,7 +38,7 @@ static size_t build_init1(uint8_t *out, const uint16_t *suites, uint8_t n,
 {
 	size_t len = 9;
 
-	put32(out, KX_INIT1_MAGIC);
+	put_be32(out, KX_INIT1_MAGIC);
 	out[8] = n;
 	for (unsigned i = 0; i < n; i++) {
 		out[len++] = (uint8_t)(suites[i] >> 8);
@@ -56,7 +49,7 @@ static size_t build_init1(uint8_t *out, const uint16_t *suites, uint8_t n,
 	len += 64;
 	memset(out + len, 0xcc, trailer);
 	len += trailer;
-	put32(out + 4, (uint32_t)len);
+	put_be32(out + 4, (uint32_t)len);
 	return len;
 }
 
@@ -251,7 +244,7 @@ START_TEST(test_trailing_bytes)
 
 	memset(buf, 0xdd, sizeof(buf));
 	kx_init2_encode(buf, AES, nonce, pub);
-	put32(buf + 4, KX_INIT2_LEN + 9);
+	put_be32(buf + 4, KX_INIT2_LEN + 9);
 	ck_assert_int_eq(kx_init2_parse(buf, KX_INIT2_LEN + 9, &i2), KX_OK);
 	ck_assert_uint_eq(i2.len, KX_INIT2_LEN + 9);
 	ck_assert_uint_eq(i2.suite, AES);
@@ -342,11 +335,11 @@ START_TEST(test_len_below_fixed)
 
 	make_msgs(&m);
 	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
-		put32(m.init1 + 4, lens[i]);		/* 77 needed */
+		put_be32(m.init1 + 4, lens[i]);		/* 77 needed */
 		ck_assert_int_eq(kx_init1_parse(m.init1, sizeof(m.init1), &i1), KX_ERR_LENGTH);
 	}
 	for (uint32_t len = 0; len < KX_INIT2_LEN; len++) {
-		put32(m.init2 + 4, len);
+		put_be32(m.init2 + 4, len);
 		ck_assert_int_eq(kx_init2_parse(m.init2, sizeof(m.init2), &i2), KX_ERR_LENGTH);
 	}
 }
@@ -376,7 +369,7 @@ START_TEST(test_nciphers_too_large)
 	buf[8] = 255;
 	ck_assert_int_eq(kx_init1_parse(buf, sizeof(buf), &i1), KX_ERR_LENGTH);
 	/* len covering it: fine, the rest of the list is A's business */
-	put32(buf + 4, 9 + 2 * 255 + 64);
+	put_be32(buf + 4, 9 + 2 * 255 + 64);
 	ck_assert_int_eq(kx_init1_parse(buf, sizeof(buf), &i1), KX_OK);
 	ck_assert_uint_eq(i1.nciphers, 255);
 	ck_assert_ptr_eq(i1.nonce, buf + 9 + 2 * 255);
@@ -390,8 +383,8 @@ START_TEST(test_len_beyond_buffer)
 	struct kx_init2 i2;
 
 	make_msgs(&m);
-	put32(m.init1 + 4, 77 + 1);
-	put32(m.init2 + 4, KX_INIT2_LEN + 1);
+	put_be32(m.init1 + 4, 77 + 1);
+	put_be32(m.init2 + 4, KX_INIT2_LEN + 1);
 	ck_assert_int_eq(kx_init1_parse(m.init1, sizeof(m.init1), &i1), KX_ERR_TRUNCATED);
 	ck_assert_int_eq(kx_init2_parse(m.init2, sizeof(m.init2), &i2), KX_ERR_TRUNCATED);
 }
@@ -413,16 +406,16 @@ START_TEST(test_len_above_max)
 	ck_assert_uint_eq(n, KX_INIT_MAX_LEN);
 	ck_assert_int_eq(kx_init1_parse(b1, sizeof(b1), &i1), KX_OK);
 	kx_init2_encode(b2, AES, nonce, pub);
-	put32(b2 + 4, KX_INIT_MAX_LEN);
+	put_be32(b2 + 4, KX_INIT_MAX_LEN);
 	ck_assert_int_eq(kx_init2_parse(b2, sizeof(b2), &i2), KX_OK);
 	/* one above */
-	put32(b1 + 4, KX_INIT_MAX_LEN + 1);
-	put32(b2 + 4, KX_INIT_MAX_LEN + 1);
+	put_be32(b1 + 4, KX_INIT_MAX_LEN + 1);
+	put_be32(b2 + 4, KX_INIT_MAX_LEN + 1);
 	ck_assert_int_eq(kx_init1_parse(b1, sizeof(b1), &i1), KX_ERR_LENGTH);
 	ck_assert_int_eq(kx_init2_parse(b2, sizeof(b2), &i2), KX_ERR_LENGTH);
 	/* huge, with a small buffer: still a length error, not a read */
-	put32(b1 + 4, 0xffffffffu);
-	put32(b2 + 4, 0xffffffffu);
+	put_be32(b1 + 4, 0xffffffffu);
+	put_be32(b2 + 4, 0xffffffffu);
 	ck_assert_int_eq(kx_init1_parse(b1, 77, &i1), KX_ERR_LENGTH);
 	ck_assert_int_eq(kx_init2_parse(b2, KX_INIT2_LEN, &i2), KX_ERR_LENGTH);
 }
@@ -954,7 +947,7 @@ START_TEST(test_derive_from_es)
 	ck_assert_uint_eq(s2.session_id[0], 0);
 	in.init1_len = 77;
 	init1[8] = 0;	/* nciphers 0 */
-	put32(init1 + 4, 73);
+	put_be32(init1 + 4, 73);
 	ck_assert_int_eq(kx_derive_from_es(&in, es, &s2), KX_ERR_NO_SUITE);
 	ck_assert_uint_eq(s2.session_id[0], 0);
 }
