@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * libtcpcrypt: the session ID of a tcpcrypt connection, from tcpcryptd's
  * control socket (doc/control.md).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * tcpcrypt.h -- libtcpcrypt: read the session ID of a tcpcrypt connection.
  *

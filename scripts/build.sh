@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # build.sh: install what is missing (as root) and build tcpcryptd out of
 # tree.  Shared by demo.sh and check.sh so both start from the same state.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # check.sh: on a fresh Debian machine, install what is missing, build, and
 # run every test: the Check unit tests and the system tests in network
 # namespaces (which need root).  Prints a closing "N passed, N failed" line.

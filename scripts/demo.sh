@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # demo.sh: the two-host demonstration.  Installs what is missing, builds,
 # then in network namespaces: host A and host B each run tcpcryptd, a router
 # R between them captures the wire.  An unmodified client (socat) on A

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # fuzz.sh: build the libFuzzer harnesses of tests/fuzz/ with clang
 # (ASan + UBSan) into build-fuzz/, replay every saved regression input, then
 # fuzz each harness for a while on a copy of its seed corpus.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * attack: an active on-path attacker for the tcpcryptd system tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * cryptobench: what the per-segment crypto of protocol version 2 costs,
  * measured on the daemon's own code (libtccore's src/core/seal2.c).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * impair: a deterministic network impairer for the system tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nfq-passthrough: the smallest useful NFQUEUE consumer.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * nullcrypto: a measuring instrument for scripts/bench, never for use.
  *

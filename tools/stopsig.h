@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* SIGTERM and SIGINT for the test tools' event loops: they set
  * stop_requested, and they are blocked except while the loop waits in
  * ppoll(..., &stop_unblocked), so one that arrives between the check of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tcnetstat: the host's TCP connections with what tcpcryptd knows about
  * them -- encrypted or not, role, suite, session ID, bytes -- joined from
  * the kernel's socket list (/proc/net/tcp, /proc/net/tcp6) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Byte order of the wire: big-endian (network order) fields read from and
  * written to byte buffers, and the one little-endian word ChaCha20's nonce
  * wants.  No alignment is assumed. */

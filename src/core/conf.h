@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The settings of tcpcryptd and the configuration file tcpcryptd.conf (see
  * tcpcryptd.conf(5)): one directive per line, '#' starts a comment.  Errors
  * name FILE:LINE.

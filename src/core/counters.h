@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The daemon's event counters.  One X-macro list gives the struct fields
  * and their printed names, so adding a counter is one line. */
 #ifndef TC_COUNTERS_H

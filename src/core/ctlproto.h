@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The control socket's line protocol (doc/control.md), without sockets:
  * parsing request lines and addresses, formatting records and final lines.
  * Pure code, shared by the daemon's control server and by tcnetstat. */

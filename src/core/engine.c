@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The protocol engine: every queued segment goes through engine_handle(),
  * every timer through engine_tick().  Nothing here touches the network:
  * see struct engine_io, and doc/design.md for the core/daemon boundary.

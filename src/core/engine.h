@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The per-packet protocol engine: ENO negotiation, the key exchange, data
  * protection and sequence translation for every flow (doc/protocol.md).
  *

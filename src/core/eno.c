@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* TCP-ENO (RFC 8547) parsing and the negotiation decisions of
  * doc/protocol.md section 3.  Everything here works on untrusted bytes straight off the
  * wire, so every read is bounds-checked against the lengths we were given

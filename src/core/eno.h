@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* TCP-ENO (RFC 8547) as used by doc/protocol.md section 3: finding and parsing
  * ENO options, and the negotiation decisions of host A (active opener) and
  * host B (passive opener).  Pure code over the TCP options area. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Memo of X25519 shared secrets: see escache.h. */
 #include "escache.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A memo of X25519 shared secrets for the daemon's current key pair.
  *
  * A key pair lives up to 60 s (doc/protocol.md section 4.4) and the peer's does

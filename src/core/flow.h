@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Per-connection state and the flow table: a hash table keyed by the
  * connection 4-tuple (local side first), plus a list in order of last
  * activity so the oldest flow can be evicted when the table is full.

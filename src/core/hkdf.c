@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* HKDF-SHA256 (RFC 5869) on top of libsodium's HMAC-SHA256. */
 #include "hkdf.h"
 

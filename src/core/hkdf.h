@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* HKDF-SHA256 (RFC 5869) built on libsodium's HMAC-SHA256, which is all
  * libsodium 1.0.18 offers.  Extract is incremental because tcpcrypt's input
  * keying material is a concatenation of four pieces. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ICMP and ICMPv6 errors that quote a TCP segment (doc/protocol.md section 8):
  * parsing the quote in place, and rewriting the quoted sequence number and
  * a reported MTU.  Pure code over the packet buffer. */

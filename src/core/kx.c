@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tcpcrypt key exchange: Init1/Init2 wire format and the key schedule
  * (doc/protocol.md sections 4 and 5). */
 #include "kx.h"

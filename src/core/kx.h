@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The tcpcrypt key exchange of doc/protocol.md sections 4 and 5 (protocol
  * version 2): Init1/Init2 encoding and parsing, the choice of a cipher
  * suite, and the key schedule up to the master key mk (the traffic-key

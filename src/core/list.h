@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Doubly linked lists threaded through two pointer fields of their nodes,
  * whose names the caller gives (prev/next, older/newer), with the two ends
  * kept wherever the caller keeps them.  prev points towards first, next

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Levelled logging to stderr (journald picks it up under systemd), or to
  * syslog once the daemon has detached. */
 #ifndef TC_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* IPv4/IPv6 TCP segment parsing and rewriting.  Every length field is
  * checked against the buffer before use: these bytes come from the
  * network (or from a confused kernel) and must never crash the daemon. */

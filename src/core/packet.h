@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* In-place parsing and rewriting of IPv4/IPv6 TCP segments as NFQUEUE hands
  * them over (starting at the IP header).  Pure code over a byte buffer that
  * has spare room (cap) so options and payload may grow. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Encryption policy: which connections must, may or must not be encrypted,
  * chosen per peer address prefix and service port.  Pure code. */
 #ifndef TC_POLICY_H

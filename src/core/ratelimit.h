@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Rate limits for what a remote host can make the daemon do on its own
  * initiative: write a log line, inject an RST.  Pure code: the caller
  * passes the time (microseconds, monotonic) and a random hash key.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Protocol version 2 data protection: generation chains, the keystreams of
  * suites 0x7402 and 0x7403, and the Poly1305 + HChaCha20 segment tag. */
 #include "seal2.h"

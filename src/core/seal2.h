@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Data protection of protocol version 2 (doc/protocol.md sections 5 and
  * 6): the per-direction generation chains of traffic keys
  * (one generation per GiB of stream offsets), the length-preserving

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 #include "seqmap.h"
 
 uint64_t seqmap_offset(const struct seqdir *d, uint32_t seq)

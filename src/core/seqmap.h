@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Stream offsets and sequence translation (doc/protocol.md sections 6.1 and 8).
  *
  * Each direction of a connection has a wire ISN and the length of the Init

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 #include "tcpopt.h"
 #include "bytes.h"
 #include "packet.h"

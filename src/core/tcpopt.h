@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* TCP options: scanning, MSS lowering, SACK edge translation, and building
  * an options area with one extra option (ENO or the MAC) appended, trimming
  * SACK blocks when the 40 bytes run out (doc/protocol.md section 6.7). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The control socket server: socket plumbing around ctlproto. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The control socket server (doc/control.md): a unix stream socket whose
  * clients ask about the engine's flows and counters.  It never blocks the
  * packet path: every socket is non-blocking, each client has bounded input

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ctnetlink client: one netlink socket, one request per encrypted
  * connection, answers read without waiting (doc/conntrack.md). */
 #include "ctnl.h"

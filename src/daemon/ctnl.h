@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Conntrack through ctnetlink: tells the kernel's connection tracking to
  * accept the translated sequence numbers of an encrypted connection
  * (doc/conntrack.md).  Part of the daemon shell. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The flow table's slots in a memory-mapped file, so that a restarted
  * daemon (after a crash, kill -9 or an upgrade) finds the keys, offsets and
  * state of the connections it was translating and resumes them.

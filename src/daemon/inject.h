@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Raw-socket injection of packets the daemon builds itself (Init message
  * retransmissions, ACKs, RSTs).  They carry TC_MARK_INJECTED so the
  * firewall rules never queue them again. */

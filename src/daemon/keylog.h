@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The debug key log of doc/protocol.md section 10.  Off unless configured. */
 #ifndef TC_KEYLOG_H
 #define TC_KEYLOG_H

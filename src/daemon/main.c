@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tcpcryptd: wires the engine to NFQUEUE, the raw socket, the control
  * socket, the clock, the RNG and signals, in one epoll loop; detaches or
  * stays in the foreground, and tells systemd when it is ready.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* NFQUEUE I/O over libmnl: binds one queue, reads packets in batches and
  * sends verdicts in batches.  The only module that speaks netlink. */
 #ifndef TC_NFQ_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Shared bits of the libFuzzer harnesses in tests/fuzz/.  FUZZ_CHECK is an
  * assertion that stays on in every build (libFuzzer reports the abort as a
  * crash with the failing condition on stderr). */

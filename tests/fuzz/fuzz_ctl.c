@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* libFuzzer harness: the control protocol's request parser and the
  * client-side helpers (src/core/ctlproto.c), policy rules
  * (src/core/policy.c) and the configuration file (src/core/conf.c, read

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* libFuzzer harness: the protocol engine (src/core/engine.c) fed a sequence of
  * segments, ICMP errors and timer ticks, as one daemon would see them.
  *

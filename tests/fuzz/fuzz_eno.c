@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* libFuzzer harness: TCP-ENO option parsing and negotiation (src/core/eno.c).
  * The input is a TCP options area; every pointer handed back must lie
  * inside it. */

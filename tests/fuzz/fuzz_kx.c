@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* libFuzzer harness: Init1/Init2 parsing, the choice of a cipher suite and
  * the key schedule's handling of untrusted messages (src/core/kx.c). */
 #include <stdbool.h>

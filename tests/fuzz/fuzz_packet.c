@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* libFuzzer harness: IPv4/IPv6 TCP segment parsing and rewriting
  * (src/core/packet.c, src/core/tcpopt.c) and ICMP quote parsing
  * (src/core/icmp.c). */

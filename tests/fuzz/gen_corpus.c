@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Writes the synthetic seed inputs of tests/fuzz/corpus/ (segments built
  * with pkt_build like Linux sends them, our ENO options, Init messages,
  * control lines and engine record sequences).  Not part of any build:

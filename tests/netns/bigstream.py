@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """bigstream: one TCP connection carrying BYTES each way at once, without
 files: each end sends a deterministic pseudo-random stream and hashes what
 it receives.

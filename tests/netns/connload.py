@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """connload: many TCP connections with a checked request/response, for the
 flood and scale tests (python3 stdlib only, asyncio).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """flood: send TCP SYNs carrying the TCP-ENO option from spoofed sources,
 for the flood tests (python3 stdlib only; needs CAP_NET_RAW).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """flowcount: count the flows tcpcryptd lists on its control socket
 (doc/control.md, "list"), per state (python3 stdlib only).
 

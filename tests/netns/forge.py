@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """forge: a blind attacker's packets, and a client that pauses for them.
 
 Python 3 standard library only.  Forged packets are built whole (IP header

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """halfopen: a server that speaks first, a client that watches one
 connection to it, and an attacker that leaves ENO handshakes half done,
 for the half-open flood test (python3 stdlib only).

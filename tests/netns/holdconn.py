@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """holdconn: keep one TCP connection open across a change made by the test.
 
   holdconn.py ADDR PORT GATE MSG1 MSG2

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: BSD-2-Clause
 # impair.sh: loss, duplication, delay/reordering and chosen drops in the
 # router namespace R, by tools/impair (an NFQUEUE program; there is no netem
 # here).  Sourced after lib.sh, not run.

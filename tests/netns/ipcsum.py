@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """The Internet checksum (RFC 1071), shared by the test programs that build
 raw IP packets (flood.py, forge.py, halfopen.py)."""
 import struct

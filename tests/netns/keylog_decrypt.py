@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """keylog_decrypt: decrypt and verify a tcpcrypt connection from a packet
 capture and a debug key log (doc/protocol.md section 10), python3 stdlib only.
 

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: BSD-2-Clause
 # lib.sh: shared plumbing for the tcpcryptd system tests.  Sourced, not run.
 #
 # Every test builds its own little network out of namespaces and tears it

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """netsock: the single connection a test program makes (python3 stdlib only).
 
   one_connection(listen, addr, port, connect_timeout=20, accept_timeout=None)

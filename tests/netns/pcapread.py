@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 """pcapread: the TCP segments of a classic libpcap file, for the system
 tests' capture checkers (wirecheck.py, keylog_decrypt.py).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """restartio: one TCP connection that outlives a daemon restart, or not.
 
   restartio.py recv ADDR PORT

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t01: both hosts run tcpcryptd.  Bulk data (socat), HTTP (curl against
 # python3 -m http.server) and iperf3 go through encrypted, intact; the wire

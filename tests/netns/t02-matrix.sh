@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t02: the 2x2 matrix -- tcpcryptd on A only, on B only, on both, on neither.
 # Every transfer must succeed.  Only "both" may encrypt (MAC on the wire, no

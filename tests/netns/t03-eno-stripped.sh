@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t03: middleboxes that dislike option 69.
 #  1. R strips ENO from SYNs: both daemons must fall back to plaintext and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t04: MTU 1400 everywhere and R drops anything longer than 1400 bytes.  The
 # daemons lower the MSS by 16 in the handshake so that segments with the MAC

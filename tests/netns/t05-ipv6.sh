@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t05: t01 over IPv6 -- bulk data (socat) and HTTP (curl) between
 # 2001:db8:1::1 and 2001:db8:2::1, both encrypted, checked on the wire.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t06: who speaks first must not matter.
 #  1. server speaks first: B sends a banner (marker line + 1 MB) on accept,

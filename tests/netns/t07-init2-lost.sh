@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t07: R drops B's Init2 segment once.  B must retransmit it (doc/protocol.md
 # section 9) and the connection must still come up encrypted with the data

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t08: the debug key log (doc/protocol.md section 10) is enough to decrypt and
 # verify a capture, and it says nothing else.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t09: ECN-capable SYNs (SYN|ECE|CWR) and 9000-byte jumbo frames.  Both
 # hosts negotiate ECN, the links have MTU 9000, and a 20 MB transfer goes

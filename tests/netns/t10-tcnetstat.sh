@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t10: the control socket (doc/control.md) and tcnetstat.  Both hosts run
 # tcpcryptd, each with its own socket.  While A holds an encrypted

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t11: the session ID API end to end.  Both hosts run tcpcryptd with a
 # control socket; examples/tcpcrypt-sessid (libtcpcrypt) listens on B and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t12: the daemon as the systemd unit runs it, and what "make install" puts
 # on a system.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t13: path MTU discovery through tcpcryptd.  R's link towards B is
 # narrower than A's, and nothing tells the hosts at the handshake (B's own

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t14: policy.  "private" towards a peer without tcpcryptd is refused with
 # a reset and not one payload byte crosses the wire, on either side;

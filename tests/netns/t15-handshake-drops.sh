@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t15: R drops exactly one chosen packet of the connection setup -- the SYN,
 # the SYN-ACK, A's final handshake ACK carrying Init1, B's Init2, the first

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t16 (long; make check-long): bulk transfers through a bad network.  R loses
 # 2% of the TCP segments, duplicates 2%, and delays every one by 10 ms +/-

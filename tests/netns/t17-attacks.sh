@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t17: an active attacker in R (tools/attack on its own NFQUEUE in R's
 # FORWARD chain) attacks one connection A -> B that carries a file, one attack

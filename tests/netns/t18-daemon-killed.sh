@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t18: tcpcryptd dies or is restarted in the middle of an encrypted transfer
 # (A sends marker lines to B every 5 ms), and each time not one plaintext

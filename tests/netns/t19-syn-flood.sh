@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t19: a SYN flood with ENO against a host that runs tcpcryptd with a small
 # flow table.  R sends B 50,000 SYNs carrying ENO (flood.py) from spoofed

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t20: many encrypted connections.  Both hosts run tcpcryptd with the
 # default --max-flows 65536 and --linger 2 (closed flows are kept 2 s

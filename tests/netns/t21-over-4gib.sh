@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t21 (long): one encrypted connection carries more than 4 GiB in each
 # direction at once, so both directions' sequence numbers wrap and the

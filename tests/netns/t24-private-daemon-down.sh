@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t24: "private" holds while no daemon runs (the private hold of
 # "tcpcrypt-firewall down").

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t25: conntrack sees every segment of an encrypted connection as valid.
 # The daemon rewrites sequence numbers (the Init messages take sequence

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t26: a blind attacker in R forges single packets of one connection A -> B.
 # It knows the 4-tuple (the client binds a fixed source port, as if the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t28: cipher suite negotiation (doc/protocol.md sections 4.3 and 11 (m)), checked
 # on the wire captured in R.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """tcpio: one TCP conversation with a fixed order of speaking, for the
 system tests (python3 stdlib only).
 

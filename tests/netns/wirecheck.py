@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """wirecheck: assertions about what tcpcryptd put on the wire.
 
 Reads a classic libpcap file (as written by tcpdump -w) with the Python

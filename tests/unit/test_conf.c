@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tcpcryptd.conf: every directive, every error naming its line, and a
  * parser that survives whatever bytes the file holds.  A config error must
  * leave nothing half applied: out is empty whenever conf_load fails. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The control socket protocol (doc/control.md) without sockets: request
  * parsing, addresses, and the lines the daemon writes. */
 #include "unit.h"

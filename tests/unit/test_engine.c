@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The protocol engine end to end: two engines (host A = client, host B =
  * server) wired together in memory.  The tests play both kernels, crafting
  * the segments Linux would send, and move every segment through

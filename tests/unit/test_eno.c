@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* TCP-ENO (RFC 8547) negotiation as used by doc/protocol.md section 3: the
  * matrix of well-formed, malformed and refused SYN / SYN-ACK options areas,
  * one test per case, on crafted bytes that mix ENO with the options Linux

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The memo of X25519 shared secrets (escache.h): hits give the same ES as
  * computing it, and nothing outlives or strays from its key pair. */
 #include "unit.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The flow state file: created 0600 on tmpfs, slots survive a close and
  * reopen, anything that does not match is discarded whole, two users are
  * refused, and a disk file system is refused. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* HKDF-SHA256 against RFC 5869 appendix A (test cases 1-3). */
 #include "unit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The debug key log: created 0600 and written line by line; a symbolic
  * link, a file others may read or write, a file of another user and
  * anything but a regular file are refused with a message naming it. */

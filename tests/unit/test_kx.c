@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The key exchange of protocol version 2 (doc/protocol.md sections 4 and
  * 5): Init1 with its suite list and Init2 with the chosen suite, their
  * parsers' length rules, the choice of a suite, and the key schedule up to

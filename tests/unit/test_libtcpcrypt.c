@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* libtcpcrypt against a fake tcpcryptd: a thread that serves the control
  * socket protocol (doc/control.md) on a temporary unix socket named by
  * TCPCRYPT_SOCKET, answering with canned text.  The queried connections are

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* IPv4/IPv6 TCP segment parsing and rewriting.  The segments are built
  * byte by byte here (not with pkt_build) so the parser is checked against
  * the RFCs, not against itself; checksums against a plain RFC 1071 sum.

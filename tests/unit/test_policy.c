@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The encryption policy: the rule grammar, its error messages, and which
  * rule a connection falls under.  A wrong answer here either refuses a
  * connection the user wanted or sends in clear one that had to be private. */

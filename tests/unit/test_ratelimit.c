@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Rate limits: the token buckets themselves (burst, refill, per source,
  * global cap, the hash key), then the engine's use of them: spoofed SYNs
  * under policy private, malformed ENO options, lost-flow resets. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Protocol version 2 data protection (src/core/seal2.c) against the known-answer
  * vectors of tests/vectors/protocol-v2.json (converted to v2-chains.txt and
  * v2-segments.txt by v2_to_txt.py), plus the chain's bookkeeping. */

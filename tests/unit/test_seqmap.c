@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Stream offsets and kernel<->wire sequence translation (doc/protocol.md
  * sections 6.1 and 8).  Offsets key the keystream and the tag, so an error
  * of one here means garbage or dropped data on the other side. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* TCP options: scanning, MSS lowering, SACK edge translation and
  * tcpopt_append's SACK trimming (doc/protocol.md sections 3.5, 6.7 and
  * 8).  The option sets are the ones Linux actually sends. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Shared scaffolding for the Check unit tests: one suite per program. */
 #ifndef TC_UNIT_H
 #define TC_UNIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The known-answer files of tests/vectors/: runs of "name = value" lines
  * separated by blank lines, '#' comments.  Shared by the vector tests. */
 #ifndef TC_VFILE_H

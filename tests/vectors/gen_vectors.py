@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Independent implementation of tcpcryptd's crypto (doc/protocol.md sections
 3 to 6, 10 and 13, protocol version 2), checked against published and
 protocol vectors.

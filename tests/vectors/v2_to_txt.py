@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-2-Clause
 """Turns the protocol version 2 known-answer vectors (protocol-v2.json) into
 the "name = value" text files that the unit tests read.
 
