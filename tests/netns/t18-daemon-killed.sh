@@ -113,7 +113,7 @@ unset "TC_DPID[$NS_A]"
 # flowstore_hdr in src/daemon/flowstore.h): change its lowest byte.
 sf="$TC_STATE_DIR/flows-$NS_A"
 fp=$(od -An -tx1 -j80 -N1 "$sf" | tr -d ' ')
-printf "\\x$(printf %02x $((0x$fp ^ 0xff)))" | dd of="$sf" bs=1 seek=80 conv=notrunc status=none
+printf '%b' "\\x$(printf %02x $((0x$fp ^ 0xff)))" | dd of="$sf" bs=1 seek=80 conv=notrunc status=none
 [[ $(od -An -tx1 -j80 -N1 "$sf" | tr -d ' ') != "$fp" ]] || fail "(c) the state file's layout fingerprint is unchanged"
 wait_for -m "(c) A's kernel retransmits into the dead queue" retransmitting "$NS_A" 5020
 tc_start "$NS_A"
