@@ -185,6 +185,8 @@ static void note_tep(struct eno_syn_opt *p, uint8_t sub, const uint8_t *data, si
 		 * ours, the later counts. */
 		p->ours_last_valid = true;
 		p->ours_resume = data_len == OUR_DATA_RESUME;
+		p->ours_data = data;
+		p->ours_data_len = (uint8_t)data_len;
 	}
 }
 

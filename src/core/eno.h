@@ -48,6 +48,9 @@ struct eno_syn_opt {
 	bool has_ours;		/* 0x20 with valid "t2" data appears */
 	bool ours_resume;	/* ... and the last such carries R and n (a
 				 * resumption offer or acceptance) */
+	const uint8_t *ours_data;	/* that suboption's data ("t2" ...),
+					 * pointing into opt; NULL without it */
+	uint8_t ours_data_len;		/* 2, or 15 when ours_resume */
 };
 
 /* Parses one ENO option (opt points at the kind byte, opt_len is its length
