@@ -7,14 +7,16 @@ Converted are: the key exchange of "key_schedule" (ENO transcript, Init1,
 Init2, key pairs, ES and the secrets derived from it), for the key exchange
 module; the generation chains and key splits of "key_schedule" (and the
 first generation of "resumption", whose keys two data_protection segments
-use), and every "data_protection" segment, for the data protection module.
+use), and every "data_protection" segment, for the data protection module;
+and the secrets and option bytes of "resumption", for the resumption
+module.
 Nothing is recomputed here: the values are the JSON's, so the C tests check
 the C code against them.
 
 Usage: python3 tests/vectors/v2_to_txt.py [JSON [OUTDIR]]
   JSON    defaults to protocol-v2.json beside this script
   OUTDIR  defaults to the directory holding this script
-Writes v2-kx.txt, v2-chains.txt and v2-segments.txt.
+Writes v2-kx.txt, v2-chains.txt, v2-segments.txt and v2-resume.txt.
 """
 
 import json
@@ -61,6 +63,23 @@ Generation chains (key schedule): one case per chain.
   splits       how many key splits are given (j = 0 .. splits - 1)
   k_enc_<j> k_hash_<j> k_prf_<j>
                bytes 0..31, 32..47, 48..79 of CPRF(g[j], 0x08, 80)
+"""
+
+RESUME_HEADER = HEADER + """
+Resumption: one case per resumed connection (it uses ss[1]).
+  ss1          ss[1], the chain's first resumption secret
+  ss2          ss[2] = CPRF(ss[1], 0x01, 32)
+  r1           R[1] = CPRF(ss[1], 0x06, 18)
+  r_a r_b      bytes 0..8 and 9..17 of r1
+  n_a n_b      the random bytes of the two ENO options
+  eno_a        A's SYN option offering ss[1]: 45 12 a0 74 32 | r_a | n_a
+  eno_b        B's SYN-ACK option accepting: 45 13 01 a0 74 32 | r_b | n_b
+  eno_b_declined  B's SYN-ACK option declining (the fresh form)
+  transcript   eno_a | eno_b
+  session_id   0xa0 | CPRF(ss[1], 0x02 | transcript, 32)
+  mk           CPRF(ss[1], 0x03 | transcript, 32)
+  g_ab_0 g_ba_0  the first generation secret of each chain from mk
+  r2_a r2_b    R_A and R_B of ss[2], for the next resumption
 """
 
 SEGMENTS_HEADER = HEADER + """
@@ -131,6 +150,15 @@ def segment_cases(segs):
     return cases
 
 
+def resume_cases(section):
+    f = [(n, section[n]) for n in ("ss1", "ss2", "r1", "r_a", "r_b", "n_a", "n_b", "eno_a",
+                                   "eno_b", "eno_b_declined", "transcript", "session_id",
+                                   "mk")]
+    f += [("g_ab_0", section["g_ab"][0]), ("g_ba_0", section["g_ba"][0]),
+          ("r2_a", section["r2_a"]), ("r2_b", section["r2_b"])]
+    return [f]
+
+
 def write_file(path, header, cases):
     with open(path, "w", encoding="ascii", newline="\n") as out:
         for line in header.strip("\n").split("\n"):
@@ -156,6 +184,8 @@ def main(argv):
     write_file(os.path.join(outdir, "v2-chains.txt"), CHAINS_HEADER, chains)
     write_file(os.path.join(outdir, "v2-segments.txt"), SEGMENTS_HEADER,
                segment_cases(v["data_protection"]))
+    write_file(os.path.join(outdir, "v2-resume.txt"), RESUME_HEADER,
+               resume_cases(v["resumption"]))
 
 
 if __name__ == "__main__":
