@@ -1373,16 +1373,20 @@ static enum engine_verdict out_synack(struct engine *e, struct flow *f, struct p
 		log_info("replaced %s: the kernel accepted a new connection on its ports",
 			 flow_name(&k, name, sizeof(name)));
 		flow_destroy(e, f);
-		if (pol == POLICY_CLEAR || (m && !m->opt_len)) {
-			/* (a remembered SYN without ENO: under "private" it
-			 * never reached the kernel) */
+		if (pol == POLICY_CLEAR || (m && !m->opt_len && pol != POLICY_PRIVATE)) {
+			/* A remembered SYN without ENO.  (Under "private" it
+			 * never reached the kernel; after a reload to
+			 * "private" its SYN-ACK is dropped, not sent clear.) */
 			if (m)
 				sodium_memzero(m, sizeof(*m));
 			e->ctr.plaintext_flows++;
 			return EV_ACCEPT_PLAIN;
 		}
-		if (!m)
+		if (!m || !m->opt_len) {
+			if (m)
+				sodium_memzero(m, sizeof(*m));
 			return EV_DROP;
+		}
 		/* The SYN this answers offered ENO: negotiate now, as
 		 * in_syn would have with a fresh table. */
 		nf = flow_new(e, &k, now, ROLE_B, FLOW_SYN_RCVD);

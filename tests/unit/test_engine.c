@@ -2230,6 +2230,16 @@ START_TEST(test_reused_ports_negotiate_at_once)
 	ck_assert_uint_eq(scan(&synack).eno_count, 0);
 	ck_assert_ptr_null(flow_of(&B, &A));
 	ck_assert_uint_eq(B.e.ctr.flows_replaced, 2);
+	/* The same after a reload to "private" between the SYN and the
+	 * kernel's SYN-ACK: the SYN-ACK is dropped, never sent in clear. */
+	full_handshake();
+	forged_syn(&syn, &A, &B, new_isn + 0x30000000u, false);
+	ck_assert(passes(handle(&B, IN, &syn, NULL)));
+	use_policy(&B, "private port 80");
+	kseg(&synack, &B, &A, B.isn + 0x40000000u, new_isn + 0x30000001u, TCP_SYN | TCP_ACK,
+	     synack_opts, sizeof(synack_opts), NULL, 0);
+	ck_assert_int_eq(handle(&B, OUT, &synack, NULL), EV_DROP);
+	ck_assert_ptr_null(flow_of(&B, &A));
 }
 END_TEST
 
