@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -531,6 +532,31 @@ oom:
 	return -1;
 }
 
+/* The resumption secrets must never reach the disk (doc/protocol.md
+ * section 13), swap included: their tables are locked in memory as their
+ * pages are first touched.  Best effort, like the state file's lock: a
+ * low RLIMIT_MEMLOCK gets a warning, not a refusal to start. */
+static void lock_resumption_tables(const struct engine *e)
+{
+	const void *p[2] = { e->resume_a.e, e->resume_b.w };
+	size_t len[2] = { e->resume_a.max * sizeof(*e->resume_a.e),
+			  e->resume_b.max * sizeof(*e->resume_b.w) };
+
+	for (int i = 0; i < 2; i++) {
+		int rc;
+
+		if (!p[i])
+			continue;
+		rc = mlock2(p[i], len[i], MLOCK_ONFAULT);
+		if (rc < 0 && (errno == ENOSYS || errno == EINVAL))
+			rc = mlock(p[i], len[i]);
+		if (rc < 0)
+			log_warn("cannot lock the %zu bytes of resumption secrets in memory (%s): "
+				 "they may be swapped out; raise RLIMIT_MEMLOCK (LimitMEMLOCK= in "
+				 "the unit) or turn resumption off", len[i], strerror(errno));
+	}
+}
+
 /* The settings in force (conf_resolve: command line over file over
  * default) into the engine's configuration. */
 static void apply_settings(const struct tc_settings *s, struct engine_config *ecfg)
@@ -778,6 +804,7 @@ int main(int argc, char **argv)
 			"OpenSSL's libcrypto lacks AES-128-CTR");
 		return EX_OSERR;
 	}
+	lock_resumption_tables(&d.engine);
 	{
 		char list[32];
 

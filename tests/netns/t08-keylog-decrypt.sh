@@ -8,10 +8,13 @@
 # full snaplen: socat pushes a file A -> B (port 5801), and tcpio sends a
 # request A -> B and gets a reply B -> A on the same connection (port 5802;
 # R drops some of A's data segments there, so retransmissions are captured).
-# keylog_decrypt.py then works from the capture and the TCPCRYPT_ES lines
-# alone (never the daemon logs): transcript, Init1/Init2, ES looked up by N_A,
-# key schedule, reassembly, decryption, and the MAC of every segment after
-# the Init exchange in both directions.  Asserted here:
+# The first connection is a fresh key exchange (a TCPCRYPT_ES line), the
+# second resumes from it (doc/protocol.md section 13: a TCPCRYPT_SS line).
+# keylog_decrypt.py then works from the capture and the key-log lines
+# alone (never the daemon logs): transcript, Init1/Init2 and ES looked up by
+# N_A, or ss[i] looked up by the R_A of the SYN, key schedule, reassembly,
+# decryption, and the MAC of every segment after the Init exchange (after
+# the SYN-ACK when resumed) in both directions.  Asserted here:
 #   - the session ID it computes equals the sid both daemons logged;
 #   - the decrypted streams have the sha256 of the files sent;
 #   - every tag verified (the tool fails on any bad or missing tag);
@@ -57,7 +60,9 @@ make_payload "$W/request.bin" $((128 * 1024)) "$marker-REQUEST"
 make_payload "$W/reply.bin" $((256 * 1024)) "$marker-REPLY"
 
 KEYLOG_RE='^TCPCRYPT_ES [0-9a-f]{64} [0-9a-f]{64}$'
+SS_RE='^TCPCRYPT_SS [0-9a-f]{18} [0-9a-f]{64} 740[23]$'
 keylog_lines() { grep -cE "$KEYLOG_RE" "$keylog" || true; }
+ss_lines() { grep -cE "$SS_RE" "$keylog" || true; }
 
 cap_start keylog eth-a 262144
 
@@ -87,7 +92,11 @@ wait_pid "$spid" 30 "tcpio server on port 5802"
 expect_same_file "$W/request.bin" "$W/srv-5802.bin" "tcpio A -> B port 5802"
 expect_same_file "$W/reply.bin" "$W/cli-5802.bin" "tcpio B -> A port 5802"
 n=$(keylog_lines)
-((n == 2)) || fail "after two encrypted connections the key log has $n TCPCRYPT_ES lines, want 2"
+((n == 1)) || fail "after a fresh and a resumed connection the key log has $n TCPCRYPT_ES lines, want 1"
+n=$(ss_lines)
+((n == 1)) || fail "after a fresh and a resumed connection the key log has $n TCPCRYPT_SS lines, want 1"
+grep -qE "encrypted .*:5801 .*kx=fresh" "$alog" || fail "port 5801 was not a fresh key exchange in A's log"
+grep -qE "encrypted .*:5802 .*kx=resumed" "$alog" || fail "port 5802 was not resumed in A's log"
 
 cap_stop keylog
 drops=$(r_pkts iptables filter FORWARD tc-kd-drop)
@@ -103,13 +112,13 @@ mode=$(stat -c %a "$keylog")
 enc=$(grep -E "encrypted .*role=A.*sid=[0-9a-f]{66}" "$alog" | grep -cE "[^0-9]580[12]([^0-9]|$)" || true)
 ((enc == 2)) || fail "daemon in A logged $enc encrypted connections on ports 5801/5802, want 2"
 total=$(wc -l <"$keylog")
-good=$(keylog_lines)
+good=$(($(keylog_lines) + $(ss_lines)))
 ((total == enc && good == enc)) ||
-	fail "key log: $total lines, $good well-formed TCPCRYPT_ES lines, want exactly $enc (one per encrypted connection):
+	fail "key log: $total lines, $good well-formed TCPCRYPT_ES/SS lines, want exactly $enc (one per encrypted connection):
 $(cut -c1-40 "$keylog")..."
 [[ -z $(tail -c 1 "$keylog") ]] || fail "key log does not end with a newline"
 distinct=$(cut -d' ' -f2 "$keylog" | sort -u | wc -l)
-((distinct == enc)) || fail "key log: $distinct distinct N_A values in $enc lines"
+((distinct == enc)) || fail "key log: $distinct distinct N_A / R_A values in $enc lines"
 log "key log: mode $mode, $good well-formed lines, one per encrypted connection"
 
 wirecheck syn-has-eno "$pcap"
@@ -154,6 +163,7 @@ expect_same_file "$W/push.bin" "$W/dec-ab-5801.bin" "decrypted A -> B port 5801"
 [[ $(kd_field "$W/kd-5801.out" bytes_ba) == 0 ]] ||
 	fail "port 5801 (socat -u): decrypted $(kd_field "$W/kd-5801.out" bytes_ba) application bytes B -> A, want 0"
 decrypt 5802
+[[ $(kd_field "$W/kd-5802.out" n_a) == - ]] || fail "port 5802: the tool did not decrypt it as a resumed connection"
 expect_same_file "$W/request.bin" "$W/dec-ab-5802.bin" "decrypted A -> B port 5802"
 expect_same_file "$W/reply.bin" "$W/dec-ba-5802.bin" "decrypted B -> A port 5802"
 ovl=$(kd_field "$W/kd-5802.out" overlapping)

@@ -216,9 +216,11 @@ check_tsv() {
 	local ns=$1 sock=$2 l=$3 r=$4 role=$5 row
 	row=$(tsv_row "$ns" "$sock" "$l" "$r")
 	[[ -n $row ]] || fail "tcnetstat --tsv in $ns has no row $l $r: $(ns_exec "$ns" "$TCNETSTAT" -S "$sock" --tsv)"
-	IFS=$'\t' read -r _ _ st ro su gn sd bo bi <<<"$row"
-	[[ $st == encrypted && $ro == "$role" && $su == "$SUITE" && $gn == 0/0 && $sd == "$sid" ]] ||
-		fail "tcnetstat in $ns: '$row', want encrypted role $role suite $SUITE gen 0/0 sid $sid"
+	IFS=$'\t' read -r _ _ st ro su gn kx sd bo bi <<<"$row"
+	# The daemons' first connection: a fresh key exchange.
+	[[ $st == encrypted && $ro == "$role" && $su == "$SUITE" && $gn == 0/0 && $kx == fresh &&
+		$sd == "$sid" ]] ||
+		fail "tcnetstat in $ns: '$row', want encrypted role $role suite $SUITE gen 0/0 kx fresh sid $sid"
 	((bo == 1000 && bi == 1000)) || fail "tcnetstat in $ns: bytes out/in $bo/$bi, want 1000/1000"
 	log "tcnetstat --tsv in $ns: $l $r encrypted role $role sid ${sd:0:16}... bytes $bo/$bi"
 }
@@ -226,11 +228,11 @@ check_tsv "$NS_A" "$SOCK_A" "$A_L" "$B_L" A
 check_tsv "$NS_B" "$SOCK_B" "$B_L" "$A_L" B
 
 head_line=$(ns_exec "$NS_A" "$TCNETSTAT" -S "$SOCK_A" --tsv | sed -n 1p)
-[[ $head_line == $'local\tremote\tstate\trole\tsuite\tgen\tsid\tbytes_out\tbytes_in' ]] ||
+[[ $head_line == $'local\tremote\tstate\trole\tsuite\tgen\tkx\tsid\tbytes_out\tbytes_in' ]] ||
 	fail "tsv header: $head_line"
 
 row=$(tsv_row "$NS_A" "$SOCK_A" "192.0.2.1:$p_plain" "192.0.2.254:7003")
-[[ $(cut -f3 <<<"$row") == plaintext && $(cut -f7 <<<"$row") == - ]] ||
+[[ $(cut -f3 <<<"$row") == plaintext && $(cut -f7 <<<"$row") == - && $(cut -f8 <<<"$row") == - ]] ||
 	fail "connection to R (no daemon): '$row', want plaintext without sid"
 row=$(tsv_row "$NS_A" "$SOCK_A" "127.0.0.1:$p_lo" "$(ns_exec "$NS_A" ss -Htn "sport = :$p_lo" | awk '{ print $5 }')")
 [[ $(cut -f3 <<<"$row") == local ]] || fail "loopback connection: '$row', want local"
@@ -261,7 +263,7 @@ assert isinstance(rows, list), "not an array"
 m = [x for x in rows if x["local"] == l and x["remote"] == r]
 assert len(m) == 1, "no single row for %s %s in %s" % (l, r, rows)
 x = m[0]
-want = {"state": "encrypted", "role": role, "suite": suite, "gen": "0/0", "sid": sid,
+want = {"state": "encrypted", "role": role, "suite": suite, "gen": "0/0", "kx": "fresh", "sid": sid,
         "bytes_out": 1000, "bytes_in": 1000}
 for k, v in want.items():
     assert x[k] == v, "%s is %r, want %r" % (k, x[k], v)
@@ -297,7 +299,7 @@ log "tcnetstat -s: encrypted_flows=$n; exit statuses 1 (unreachable), 2 (usage)"
 out=$(ctlq "$NS_A" "$SOCK_A" version)
 [[ $out =~ ^ok\ version=[0-9.]+\ protocol=1$ ]] || fail "version: $out"
 out=$(ctlq "$NS_A" "$SOCK_A" "lookup local=$A_L remote=$B_L")
-[[ $(head -n 1 <<<"$out") == "flow local=$A_L remote=$B_L state=encrypted role=A suite=$SUITE gen=0/0 sid=$sid "* &&
+[[ $(head -n 1 <<<"$out") == "flow local=$A_L remote=$B_L state=encrypted role=A suite=$SUITE gen=0/0 kx=fresh sid=$sid "* &&
 	$(tail -n 1 <<<"$out") == ok ]] || fail "lookup hit: $out"
 out=$(ctlq "$NS_B" "$SOCK_B" "lookup local=[::ffff:198.51.100.1]:7001 remote=[::ffff:192.0.2.1]:$p_enc")
 grep -q "role=B .*sid=$sid" <<<"$out" || fail "lookup with mapped addresses: $out"

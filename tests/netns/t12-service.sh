@@ -378,15 +378,15 @@ expect_conf_error "$W/bad3.conf" 1 "max-flows out of range on line 1"
 ex_dir="$W/run-example"
 mkdir -p "$ex_dir"
 chown "$RUN_UID:$RUN_GID" "$ex_dir"
-sed -E -e 's/^# ((queue|socket|socket-group|idle-timeout|max-flows|linger|state-file|rst|keylog|suites|policy) )/\1/' \
+sed -E -e 's/^# ((queue|socket|socket-group|idle-timeout|max-flows|linger|state-file|rst|keylog|suites|resumption|resume-lifetime|policy) )/\1/' \
 	-e "s|^socket .*|socket $ex_dir/tcpcryptd.sock|" \
 	-e "s|^state-file .*|state-file $ex_dir/flows|" \
 	-e "s|^socket-group .*|socket-group $(getent group "$RUN_GID" | cut -d: -f1)|" \
 	-e "s|^keylog .*|keylog $ex_dir/keys.log|" \
 	-e "s|^queue .*|queue $TC_QUEUE|" "$EXAMPLE" >"$W/example.conf"
 chmod 0644 "$W/example.conf"
-n=$(grep -cE '^(queue|socket|socket-group|idle-timeout|max-flows|linger|state-file|rst|keylog|suites|policy) ' "$W/example.conf")
-((n >= 13)) || fail "the example configuration has only $n directives once uncommented"
+n=$(grep -cE '^(queue|socket|socket-group|idle-timeout|max-flows|linger|state-file|rst|keylog|suites|resumption|resume-lifetime|policy) ' "$W/example.conf")
+((n >= 15)) || fail "the example configuration has only $n directives once uncommented"
 : >"$W/notify-example.txt"
 python3 -c "$NOTIFY_PY" "$W/notify-example.sock" "$W/notify-example.txt" &
 lpid=$!

@@ -102,10 +102,15 @@ run_case() {
 	byst="$TC_WORK/$CASE-bystander.bin"
 	log "=== case $CASE: mode $mode, IPv$fam, port $port, bystander $bport${dargs:+, daemons $dargs}"
 
+	# The cases attack the fresh key exchange (Init1, Init2, and the
+	# sequence numbers they shift): no resumption, so the attacked
+	# connection never resumes from the bystander's.  (A resumed
+	# connection shifts nothing: there an RST at the wire's numbers is
+	# the forge-rst-kernel case.)
 	# shellcheck disable=SC2086  # dargs is a word list on purpose
-	tc_start "$NS_A" $dargs
+	tc_start "$NS_A" --no-resumption $dargs
 	# shellcheck disable=SC2086
-	tc_start "$NS_B" $dargs
+	tc_start "$NS_B" --no-resumption $dargs
 
 	alog="$TC_WORK/$CASE-attack.log"
 	ip netns exec "$NS_R" "$ATTACK" --queue "$AQ" --port "$port" --mode "$mode" \
