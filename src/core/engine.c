@@ -1498,10 +1498,13 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 	enum eno_result r;
 	enum policy_action pol;
 
-	if (f && f->role == ROLE_B && f->rcv.isn == pkt_seq(p)) {
+	if (f && f->role == ROLE_B && f->rcv.isn == pkt_seq(p) && f->state != FLOW_CLOSED &&
+	    f->state != FLOW_ABORTED) {
 		/* A retransmitted SYN (our SYN-ACK was lost or is late).  The
 		 * negotiation goes on; a connection already under way keeps its
-		 * state and its kernel answers with an ACK. */
+		 * state and its kernel answers with an ACK.  (The same SYN
+		 * after the connection ended is a replay: stray_syn's, and the
+		 * kernel's, to judge.) */
 		if ((f->state == FLOW_SYN_RCVD || f->state == FLOW_KX) &&
 		    peer_mss_lower(e, k, p) == 0)
 			*modified = true;
@@ -1585,10 +1588,12 @@ static enum engine_verdict b_accept(struct engine *e, struct flow *f, struct pkt
 static enum engine_verdict out_synack(struct engine *e, struct flow *f, struct pkt *p,
 				      uint64_t now, bool *modified)
 {
-	if (f->role != ROLE_B || pkt_ack(p) != f->rcv.isn + 1) {
+	if (f->role != ROLE_B || pkt_ack(p) != f->rcv.isn + 1 ||
+	    (f->state != FLOW_SYN_RCVD && pkt_seq(p) != f->snd.isn)) {
 		/* Our kernel accepts a SYN that is not this flow's: it has
 		 * judged the old connection over (a 4-tuple reused after
-		 * TIME_WAIT).  The flow goes; this SYN-ACK, sent without our
+		 * TIME_WAIT, or a finished connection's SYN replayed, which
+		 * the kernel answers with a SYN-ACK of a new ISN).  The flow goes; this SYN-ACK, sent without our
 		 * knowing the SYN's ENO option, is dropped, and the peer's
 		 * retransmitted SYN starts the new connection as any other
 		 * (its kernel keeps the lowered MSS it saw first). */

@@ -2919,6 +2919,33 @@ START_TEST(test_resume_replayed_offer_declined)
 }
 END_TEST
 
+/* The very SYN of a finished resumed connection, replayed: B's kernel
+ * takes it as a new connection (a SYN-ACK with a new ISN), and B declines
+ * the spent offer: the SYN-ACK carries the fresh form, never no ENO. */
+START_TEST(test_resume_replayed_syn_after_close)
+{
+	struct seg replay, synack, w, rx;
+
+	resume_world();
+	next_conn(40001);
+	resumed_handshake();
+	xfer(&A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, sizeof(ts_opts), NULL, 0, &w, &rx);
+	xfer(&A, &B, A.isn + 1, B.isn + 1, TCP_RST | TCP_ACK, NULL, 0, NULL, 0, &w, &rx);
+	ck_assert_int_eq(flow_of(&B, &A)->state, FLOW_CLOSED);
+	wire(&replay, &T.syn);
+	ck_assert(passes(handle(&B, IN, &replay, NULL)));
+	ck_assert_uint_eq(B.e.ctr.stray_syn, 1);
+	kseg(&synack, &B, &A, B.isn + 0x1000, A.isn + 1, TCP_SYN | TCP_ACK, synack_opts,
+	     sizeof(synack_opts), NULL, 0);
+	ck_assert(passes(handle(&B, OUT, &synack, NULL)));
+	ck_assert_int_eq(opt_find(&synack, eno_b_opt, sizeof(eno_b_opt)), 20);
+	ck_assert_uint_eq(B.e.ctr.flows_replaced, 1);
+	ck_assert_uint_eq(B.e.ctr.resume_declined, 1);
+	ck_assert_uint_eq(B.e.ctr.resume_accepted, 1);
+	ck_assert(!flow_of(&B, &A)->keyed);
+}
+END_TEST
+
 /* A SYN whose options leave no room for the 18 bytes gets the fresh form,
  * and the entry stays for the next connection. */
 START_TEST(test_resume_no_room_fresh_form)
@@ -3059,6 +3086,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(res, test_resume_declined_after_restart);
 	tcase_add_test(res, test_resume_wrong_rb_aborts);
 	tcase_add_test(res, test_resume_replayed_offer_declined);
+	tcase_add_test(res, test_resume_replayed_syn_after_close);
 	tcase_add_test(res, test_resume_no_room_fresh_form);
 	tcase_add_test(res, test_resume_entry_expires);
 	suite_add_tcase(s, res);
