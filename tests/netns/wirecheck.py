@@ -112,7 +112,14 @@ class Conn:
                 self.syn.has_opt(OPT_ENO) and self.synack.has_opt(OPT_ENO))
 
     def resumed(self):
-        """B's SYN-ACK accepts a resumption offer (no Init1/Init2 follow)."""
+        """The SYN offered resumption (18-byte ENO) and the SYN-ACK accepted
+        it (19 bytes): no Init messages, every later segment tagged."""
+        return (self.eno_both() and
+                [len(o) for o in self.syn.opt(OPT_ENO)] == [ENO_OFFER_LEN] and
+                [len(o) for o in self.synack.opt(OPT_ENO)] == [ENO_ACCEPT_LEN])
+
+    def accepted(self):
+        """B's SYN-ACK carries the acceptance form, whatever the SYN had."""
         return self.synack is not None and eno_form(self.synack) == "accept"
 
 
@@ -399,7 +406,7 @@ def cmd_kx(segs, _args):
 
 def cmd_resumed(segs, _args):
     errs = []
-    conns = [c for c in connections(segs) if c.resumed()]
+    conns = [c for c in connections(segs) if c.accepted()]
     if not conns:
         return ["no resumed connection (SYN-ACK with the 19-byte acceptance) in the capture"]
     for c in conns:
@@ -416,7 +423,8 @@ def cmd_resumed(segs, _args):
                     errs.append("%s: %s carries ENO %s, want the %s form" % (
                         c.label(), s.describe(), eno_form(s), form))
         for k, s in _first_payloads(c).items():
-            if s.payload[:4] in (INIT1_MAGIC, INIT2_MAGIC):
+            # an Init goes in clear; tagged data may start with anything
+            if s.payload[:4] in (INIT1_MAGIC, INIT2_MAGIC) and not s.mac_ok():
                 errs.append("%s: resumed, yet %s carries an Init (%s)" % (
                     c.label(), s.describe(), s.payload[:4].hex()))
         a_first = next((s for s in c.segs if s.key == c.a_key and not s.flags & SYN), None)
@@ -498,7 +506,28 @@ def _flow(mac_everywhere=True, marker=b"", v6=False):
     ]
 
 
-def _resumed_flow(tag_all=True, eno02=True, same_syn=True, marker=b""):
+def _resumed_flow(mac_everywhere=True, marker=b""):
+    """A resumed connection: offer, acceptance, no Init, tags from A's third
+    segment on (with 45 02 until B's first tagged segment)."""
+    a, b = "192.0.2.1", "198.51.100.1"
+    offer = b"\x45\x12\xa0\x74\x32" + b"\x11" * 13
+    accept = b"\x45\x13\x01\xa0\x74\x32" + b"\x22" * 13
+    mac = b"\xfd\x10\x74\x63" + b"\xee" * 12
+    d1 = INIT1_MAGIC + b"x" * 40 + marker   # data that merely looks like Init1
+    A = lambda *x, **k: _pkt(a, b, 40002, 5001, *x, **k)
+    B = lambda *x, **k: _pkt(b, a, 5001, 40002, *x, **k)
+    return [
+        A(100, 0, SYN, opts=offer + b"\x01\x01"),
+        B(900, 101, SYN | ACK, opts=accept + b"\x01"),
+        A(101, 901, ACK, opts=b"\x45\x02\x01\x01" + mac),
+        A(101, 901, ACK | PSH, opts=(b"\x45\x02\x01\x01" + mac) if mac_everywhere else b"\x45\x02",
+          payload=d1),
+        B(901, 101 + len(d1), ACK | FIN, opts=mac),
+    ]
+
+
+def _resumed_retx_flow(tag_all=True, eno02=True, same_syn=True, marker=b""):
+    """A resumed connection whose SYN was retransmitted."""
     a, b = "192.0.2.1", "198.51.100.1"
     offer = ENO_OFFER_HEAD + b"\x11" * 13
     offer2 = offer if same_syn else ENO_OFFER_HEAD + b"\x22" * 13
@@ -546,6 +575,8 @@ def selftest():
             expect(tag + " good", "no-mac", good, [], False, lt)
             expect(tag + " good", "no-eno", good, [], False, lt)
             expect(tag + " one untagged", "data-has-mac", _flow(False, marker, v6), [], False, lt)
+    expect("resumed good", "data-has-mac", _resumed_flow(True, marker), [], True)
+    expect("resumed, data untagged", "data-has-mac", _resumed_flow(False, marker), [], False)
     plain = [p for p in _flow(True, marker)]
     plain[0] = _pkt("192.0.2.1", "198.51.100.1", 40000, 5001, 100, 0, SYN)
     expect("SYN without ENO", "syn-has-eno", plain, [], False)
@@ -553,15 +584,17 @@ def selftest():
     v1[0] = _pkt("192.0.2.1", "198.51.100.1", 40000, 5001, 100, 0, SYN,
                  opts=b"\x45\x05\xa0\x74\x31")
     expect("SYN with the version 1 tag", "syn-has-eno", v1, [], False)
-    marker_r = _resumed_flow(marker=marker)
+    expect("resumed good", "resumed", _resumed_flow(True, marker), [], True)
+    expect("resumed, data untagged", "resumed", _resumed_flow(False, marker), [], False)
+    marker_r = _resumed_retx_flow(marker=marker)
     expect("resumed", "data-has-mac", marker_r, [], True)
     expect("resumed", "resumed", marker_r, [], True)
     expect("resumed", "syn-has-eno", marker_r, [], True)
     expect("resumed split marker", "absent", marker_r, [marker.decode()], False)
-    expect("resumed one untagged", "data-has-mac", _resumed_flow(tag_all=False), [], False)
-    expect("resumed one untagged", "resumed", _resumed_flow(tag_all=False), [], False)
-    expect("resumed without 45 02", "resumed", _resumed_flow(eno02=False), [], False)
-    expect("resumed SYNs differ", "resumed", _resumed_flow(same_syn=False), [], False)
+    expect("resumed one untagged", "data-has-mac", _resumed_retx_flow(tag_all=False), [], False)
+    expect("resumed one untagged", "resumed", _resumed_retx_flow(tag_all=False), [], False)
+    expect("resumed without 45 02", "resumed", _resumed_retx_flow(eno02=False), [], False)
+    expect("resumed SYNs differ", "resumed", _resumed_retx_flow(same_syn=False), [], False)
     expect("fresh only", "resumed", _flow(True, marker), [], False)
     expect("empty capture", "absent", [], ["x"], False)
     expect("empty capture", "data-has-mac", [], [], False)
