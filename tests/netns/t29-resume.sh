@@ -33,6 +33,7 @@ TCNETSTAT=$(tc_find_built util/tcnetstat) || fail "util/tcnetstat is not built"
 SESSID=$(tc_find_built examples/tcpcrypt-sessid) || fail "examples/tcpcrypt-sessid is not built"
 "$SESSID" --help >/dev/null || fail "$SESSID --help failed"
 FORGE="$TC_NETNS_DIR/forge.py"
+CONNSEQ="$TC_NETNS_DIR/connseq.py"
 topo_setup
 
 A4=192.0.2.1
@@ -65,26 +66,28 @@ expect_live() {
 	[[ $got == "$3" ]] || fail "counter $2 in $1 is $got, want $3 ($4)"
 }
 
-# xfer PORT: one connection A -> B:PORT, up.bin up and down.bin down at
-# the same time; both arrive intact.
+# xfer PORT [COUNT]: COUNT (default 1) connections A -> B:PORT one after the
+# other, each sending up.bin up and down.bin down at the same time; all
+# arrive intact.
 xfer() {
-	local port=$1 spid
-	rm -f "$TC_WORK/got-up.bin" "$TC_WORK/got-down.bin"
-	ip netns exec "$NS_B" python3 "$TC_TCPIO" serve "$B4" "$port" --order both \
-		--send "$TC_WORK/down.bin" --recv "$TC_WORK/got-up.bin" --timeout 30 \
-		2>"$TC_WORK/server.err" &
+	local port=$1 count=${2:-1} spid i
+	rm -f "$TC_WORK"/got-*
+	ip netns exec "$NS_B" python3 "$CONNSEQ" serve "$B4" "$port" --count "$count" \
+		--send "$TC_WORK/down.bin" --recv "$TC_WORK/got-up" >/dev/null 2>"$TC_WORK/server.err" &
 	spid=$!
 	tc_track "$spid"
 	wait_listen "$NS_B" "$port"
-	ns_exec "$NS_A" timeout 40 python3 "$TC_TCPIO" connect "$B4" "$port" --order both \
-		--send "$TC_WORK/up.bin" --recv "$TC_WORK/got-down.bin" --timeout 30 \
-		2>"$TC_WORK/client.err" || fail "client A -> $B4:$port failed: $(cat "$TC_WORK/client.err")"
+	ns_exec "$NS_A" timeout 60 python3 "$CONNSEQ" connect "$B4" "$port" --count "$count" \
+		--send "$TC_WORK/up.bin" --recv "$TC_WORK/got-down" 2>"$TC_WORK/client.err" ||
+		fail "client A -> $B4:$port failed: $(cat "$TC_WORK/client.err")"
 	wait_pid "$spid" 30 "server on port $port"
 	((TC_WAIT_RC == 0)) || fail "server on port $port exited with $TC_WAIT_RC: $(cat "$TC_WORK/server.err")"
-	[[ $(sha "$TC_WORK/up.bin") == $(sha "$TC_WORK/got-up.bin") ]] ||
-		fail "port $port: A -> B data differs ($(stat -c %s "$TC_WORK/got-up.bin") bytes arrived)"
-	[[ $(sha "$TC_WORK/down.bin") == $(sha "$TC_WORK/got-down.bin") ]] ||
-		fail "port $port: B -> A data differs ($(stat -c %s "$TC_WORK/got-down.bin") bytes arrived)"
+	for i in $(seq "$count"); do
+		[[ $(sha "$TC_WORK/up.bin") == $(sha "$TC_WORK/got-up-$i") ]] ||
+			fail "port $port, connection $i: A -> B data differs ($(stat -c %s "$TC_WORK/got-up-$i") bytes arrived)"
+		[[ $(sha "$TC_WORK/down.bin") == $(sha "$TC_WORK/got-down-$i") ]] ||
+			fail "port $port, connection $i: B -> A data differs ($(stat -c %s "$TC_WORK/got-down-$i") bytes arrived)"
+	done
 }
 
 # flows NS PORT: "PAIR KX SID" for every flow with B's PORT, PAIR written
@@ -120,7 +123,7 @@ $fa"
 	n=$(awk '$2 == "resumed"' <<<"$fa" | wc -l)
 	((n == nr)) || fail "port $port: $n flows with Kx resumed, want $nr:
 $fa"
-	n=$(awk '$3 ~ /^[0-9a-f]{66}$/ { print $3 }' <<<"$fa" | sort -u | wc -l)
+	n=$(awk 'length($3) == 66 && $3 ~ /^[0-9a-f]+$/ { print $3 }' <<<"$fa" | sort -u | wc -l)
 	((n == nf + nr)) || fail "port $port: $n distinct session IDs, want $((nf + nr)):
 $fa"
 	log "port $port: tcnetstat on A and B agree: Kx fresh x$nf, resumed x$nr, $n distinct session IDs"
@@ -133,9 +136,7 @@ kx_lines() { python3 "$TC_WIRECHECK" kx "$1" || fail "wirecheck kx $1 failed"; }
 start "$NS_A"
 start "$NS_B"
 cap_start a
-for _ in $(seq 20); do
-	xfer 5291
-done
+xfer 5291 20
 log "20 connections to port 5291 intact both ways"
 expect_live "$NS_A" resume_offered 19 "after 20 connections"
 expect_live "$NS_A" resume_accepted 19 "after 20 connections"
@@ -255,8 +256,7 @@ expect_counter "$NS_B" resume_declined 0
 start "$NS_A" --policy private
 start "$NS_B" --policy private
 cap_start c
-xfer 5297
-xfer 5297
+xfer 5297 2
 expect_kx_list 5297 1 1
 cap_stop c
 tc_stop "$NS_A"
@@ -275,8 +275,7 @@ wirecheck absent "$(cap_file c)" "$marker"
 start "$NS_A" --no-resumption
 start "$NS_B"
 cap_start e-off
-xfer 5298
-xfer 5298
+xfer 5298 2
 expect_kx_list 5298 2 0
 expect_live "$NS_A" resume_offered 0 "--no-resumption"
 cap_stop e-off
@@ -293,9 +292,7 @@ log "--no-resumption on A: every SYN fresh"
 start "$NS_A"
 start "$NS_B" --no-resumption
 cap_start e-dec
-xfer 5299
-xfer 5299
-xfer 5299
+xfer 5299 3
 expect_kx_list 5299 3 0
 cap_stop e-dec
 tc_stop "$NS_A"
