@@ -129,6 +129,23 @@ $fa"
 	log "port $port: tcnetstat on A and B agree: Kx fresh x$nf, resumed x$nr, $n distinct session IDs"
 }
 
+# expect_refused NS ADDR PORT: connect() fails with ECONNREFUSED.
+expect_refused() {
+	local out
+	out=$(ns_exec "$1" timeout 20 python3 -c '
+import socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+    s.sendall(b"must never be sent\n")
+    print("connected")
+except ConnectionRefusedError:
+    print("refused")
+except OSError as e:
+    print("error %s" % e)
+' "$2" "$3") || true
+	[[ $out == refused ]] || fail "connection from $1 to $2:$3: want refused, got '$out'"
+}
+
 # kx_lines PCAP: wirecheck kx, one line per connection in capture order.
 kx_lines() { python3 "$TC_WIRECHECK" kx "$1" || fail "wirecheck kx $1 failed"; }
 
@@ -226,6 +243,10 @@ out=$(python3 "$TC_WIRECHECK" eno-options "$(cap_file b-syn)" | grep -E "^SYN .*
 	fail "want two SYNs with the same ENO option, the wire has:
 $out"
 wirecheck resumed "$(cap_file b-syn)"
+kx=$(kx_lines "$(cap_file b-syn)")
+grep -qE " -> $B4:5293 syn=offer synack=accept syns=2 synacks=1 init=no$" <<<"$kx" ||
+	fail "SYN lost: want one connection with two offering SYNs and one acceptance, no Init:
+$kx"
 log "SYN lost: resumed; both SYNs carry $(head -n 1 <<<"$out" | cut -d' ' -f5)"
 
 impair_start --drop synack:1:sport=5294
@@ -242,6 +263,10 @@ if (($(wc -l <<<"$out") < 2)) || [[ $(cut -d' ' -f5 <<<"$out" | sort -u | wc -l)
 $out"
 fi
 wirecheck resumed "$(cap_file b-synack)"
+kx=$(kx_lines "$(cap_file b-synack)")
+grep -qE " -> $B4:5294 syn=offer synack=accept syns=[0-9]+ synacks=[2-9] init=no$" <<<"$kx" ||
+	fail "SYN-ACK lost: want one connection with offers and two or more acceptances, no Init:
+$kx"
 log "SYN-ACK lost: resumed; $(wc -l <<<"$out") SYN-ACKs carry $(head -n 1 <<<"$out" | cut -d' ' -f5)"
 expect_live "$NS_A" resume_offered $((off + 2)) "one offer per connection, not per SYN"
 expect_live "$NS_A" resume_accepted $((acc + 2)) "both lossy connections"
@@ -259,6 +284,19 @@ cap_start c
 xfer 5297 2
 expect_kx_list 5297 1 1
 cap_stop c
+# The policy is in force: a peer without tcpcryptd (R) is refused, each way.
+ip netns exec "$NS_R" socat -u TCP4-LISTEN:5300,reuseaddr,fork /dev/null &
+tc_track $!
+wait_listen "$NS_R" 5300
+ip netns exec "$NS_B" socat -u TCP4-LISTEN:5300,reuseaddr,fork /dev/null &
+tc_track $!
+wait_listen "$NS_B" 5300
+expect_refused "$NS_A" 192.0.2.254 5300
+expect_refused "$NS_R" "$B4" 5300
+n=$(live "$NS_A" policy_refused) || exit 1
+m=$(live "$NS_B" policy_refused) || exit 1
+((n >= 1 && m >= 1)) || fail "policy private: policy_refused is $n on A and $m on B, want >= 1 each"
+log "policy private in force on both hosts: fresh then resumed, peers without tcpcryptd refused"
 tc_stop "$NS_A"
 tc_stop "$NS_B"
 expect_counter "$NS_A" resume_accepted 1

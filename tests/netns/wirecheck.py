@@ -44,7 +44,8 @@ or unreadable capture):
                             digits
   kx PCAP                   print one line per connection: "CONN syn=F
                             synack=F syns=N synacks=N init=yes|no", F the
-                            form of the ENO option (section 13): fresh
+                            form of the ENO option (doc/protocol.md
+                            section 13): fresh
                             (45 05 a0 74 32 / 45 06 01 a0 74 32), offer
                             (18 bytes 45 12 a0 74 32 ...), accept (19 bytes
                             45 13 01 a0 74 32 ...), none, or the hex of
@@ -80,8 +81,8 @@ OPT_ENO = 69
 ENO_TEP_V2 = bytes.fromhex("a07432")
 INIT1_MAGIC = bytes.fromhex("15101a0e")
 INIT2_MAGIC = bytes.fromhex("097105e0")
-# Section 13: a SYN offering resumption, a SYN-ACK accepting it, and the
-# fresh forms (a SYN-ACK declining an offer is the fresh answer).
+# doc/protocol.md section 13: a SYN offering resumption, a SYN-ACK
+# accepting it, and the fresh forms (a SYN-ACK declining an offer is the fresh answer).
 ENO_SYN_FRESH = bytes.fromhex("4505a07432")
 ENO_SYNACK_FRESH = bytes.fromhex("450601a07432")
 ENO_OFFER_HEAD, ENO_OFFER_LEN = bytes.fromhex("4512a07432"), 18
@@ -124,7 +125,8 @@ class Conn:
 
 
 def eno_form(s):
-    """The form of a SYN's or SYN-ACK's ENO option (section 13)."""
+    """The form of a SYN's or SYN-ACK's ENO option
+    (doc/protocol.md section 13)."""
     opts = s.opt(OPT_ENO)
     if not opts:
         return "none"
