@@ -21,8 +21,9 @@ or unreadable capture):
                             carry Init1 (15 10 1a 0e) or Init2 (09 71 05 e0):
                             the first payload in each direction and its
                             byte-identical retransmissions.  A resumed
-                            connection (18-byte ENO offer, 19-byte acceptance)
-                            has no Init messages: no exceptions
+                            connection (SYN-ACK with the 19-byte acceptance,
+                            doc/protocol.md section 13) has no Init: there
+                            every non-SYN segment carries the MAC
   no-mac PCAP               no segment carries the MAC option
   absent PCAP STRING...     no STRING occurs in any direction's reassembled
                             byte stream (so also not across segments)
@@ -41,6 +42,23 @@ or unreadable capture):
                             with the magic): "Init1 CONN len=N suites=S,S"
                             or "Init2 CONN len=N suite=S", suites as 4 hex
                             digits
+  kx PCAP                   print one line per connection: "CONN syn=F
+                            synack=F syns=N synacks=N init=yes|no", F the
+                            form of the ENO option (doc/protocol.md
+                            section 13): fresh
+                            (45 05 a0 74 32 / 45 06 01 a0 74 32), offer
+                            (18 bytes 45 12 a0 74 32 ...), accept (19 bytes
+                            45 13 01 a0 74 32 ...), none, or the hex of
+                            anything else; "mixed" when retransmitted copies
+                            differ; init=yes when a direction's first
+                            payload starts with an Init magic
+  resumed PCAP              every connection whose SYN-ACK accepts a
+                            resumption: its SYNs all carry one and the same
+                            18-byte offer, its SYN-ACKs one and the same
+                            19-byte acceptance, no Init in either direction,
+                            every segment after them carries the MAC, and
+                            A's first segment after the SYN carries 45 02;
+                            at least one such connection must be there
   summary PCAP              one line per connection, for diagnostics
   selftest                  check the checker on crafted captures (no root)
 
@@ -63,8 +81,13 @@ OPT_ENO = 69
 ENO_TEP_V2 = bytes.fromhex("a07432")
 INIT1_MAGIC = bytes.fromhex("15101a0e")
 INIT2_MAGIC = bytes.fromhex("097105e0")
-# Resumption: A's offer and B's acceptance (doc/protocol.md section 13).
-ENO_OFFER_LEN, ENO_ACCEPT_LEN = 18, 19
+# doc/protocol.md section 13: a SYN offering resumption, a SYN-ACK
+# accepting it, and the fresh forms (a SYN-ACK declining an offer is the fresh answer).
+ENO_SYN_FRESH = bytes.fromhex("4505a07432")
+ENO_SYNACK_FRESH = bytes.fromhex("450601a07432")
+ENO_OFFER_HEAD, ENO_OFFER_LEN = bytes.fromhex("4512a07432"), 18
+ENO_ACCEPT_HEAD, ENO_ACCEPT_LEN = bytes.fromhex("451301a07432"), 19
+ENO_NEGOTIATED = bytes.fromhex("4502")
 
 
 class Conn:
@@ -95,6 +118,31 @@ class Conn:
         return (self.eno_both() and
                 [len(o) for o in self.syn.opt(OPT_ENO)] == [ENO_OFFER_LEN] and
                 [len(o) for o in self.synack.opt(OPT_ENO)] == [ENO_ACCEPT_LEN])
+
+    def accepted(self):
+        """B's SYN-ACK carries the acceptance form, whatever the SYN had."""
+        return self.synack is not None and eno_form(self.synack) == "accept"
+
+
+def eno_form(s):
+    """The form of a SYN's or SYN-ACK's ENO option
+    (doc/protocol.md section 13)."""
+    opts = s.opt(OPT_ENO)
+    if not opts:
+        return "none"
+    if len(opts) == 1:
+        o = opts[0]
+        if s.flags & ACK:
+            if o == ENO_SYNACK_FRESH:
+                return "fresh"
+            if len(o) == ENO_ACCEPT_LEN and o.startswith(ENO_ACCEPT_HEAD):
+                return "accept"
+        else:
+            if o == ENO_SYN_FRESH:
+                return "fresh"
+            if len(o) == ENO_OFFER_LEN and o.startswith(ENO_OFFER_HEAD):
+                return "offer"
+    return "+".join(o.hex() for o in opts)
 
 
 def connections(segs):
@@ -328,6 +376,77 @@ def cmd_inits(segs, _args):
     return []
 
 
+def _first_payloads(c):
+    """{direction key: first payload segment} of a connection."""
+    first = {}
+    for s in c.segs:
+        if s.plen > 0 and not s.flags & (SYN | RST) and s.key not in first:
+            first[s.key] = s
+    return first
+
+
+def _has_init(c):
+    first = _first_payloads(c)
+    return any(s.payload[:4] == (INIT1_MAGIC if k == c.a_key else INIT2_MAGIC)
+               for k, s in first.items())
+
+
+def _forms(segs):
+    forms = sorted(set(eno_form(s) for s in segs))
+    return forms[0] if len(forms) == 1 else ("mixed(%s)" % ",".join(forms) if forms else "-")
+
+
+def cmd_kx(segs, _args):
+    for c in connections(segs):
+        syns = [s for s in c.segs if s.flags & SYN and not s.flags & ACK]
+        synacks = [s for s in c.segs if s.flags & SYN and s.flags & ACK]
+        print("%s syn=%s synack=%s syns=%d synacks=%d init=%s" % (
+            c.label(), _forms(syns), _forms(synacks), len(syns), len(synacks),
+            "yes" if _has_init(c) else "no"))
+    return []
+
+
+def cmd_resumed(segs, _args):
+    errs = []
+    conns = [c for c in connections(segs) if c.accepted()]
+    if not conns:
+        return ["no resumed connection (SYN-ACK with the 19-byte acceptance) in the capture"]
+    for c in conns:
+        syns = [s for s in c.segs if s.flags & SYN and not s.flags & ACK]
+        synacks = [s for s in c.segs if s.flags & SYN and s.flags & ACK]
+        for kind, group, form in (("SYN", syns, "offer"), ("SYN-ACK", synacks, "accept")):
+            opts = set(tuple(s.opt(OPT_ENO)) for s in group)
+            if len(opts) != 1:
+                errs.append("%s: its %d %ss carry different ENO options: %s" % (
+                    c.label(), len(group), kind,
+                    " / ".join("+".join(o.hex() for o in t) or "-" for t in sorted(opts))))
+            for s in group:
+                if eno_form(s) != form:
+                    errs.append("%s: %s carries ENO %s, want the %s form" % (
+                        c.label(), s.describe(), eno_form(s), form))
+        for k, s in _first_payloads(c).items():
+            # an Init goes in clear; tagged data may start with anything
+            if s.payload[:4] in (INIT1_MAGIC, INIT2_MAGIC) and not s.mac_ok():
+                errs.append("%s: resumed, yet %s carries an Init (%s)" % (
+                    c.label(), s.describe(), s.payload[:4].hex()))
+        a_first = next((s for s in c.segs if s.key == c.a_key and not s.flags & SYN), None)
+        if a_first is None:
+            errs.append("%s: no segment from A after its SYN" % c.label())
+        elif ENO_NEGOTIATED not in a_first.opt(OPT_ENO):
+            errs.append("%s: A's first segment after the SYN lacks 45 02: %s" % (
+                c.label(), a_first.describe()))
+        for s in c.segs:
+            if s.flags & SYN:
+                continue
+            if s.opt_error:
+                errs.append("%s: %s" % (s.describe(), s.opt_error))
+            elif not s.mac_ok():
+                errs.append("resumed connection %s: %s: %s" % (
+                    c.label(), s.describe(),
+                    s.mac_bad() or "no MAC option (kind 253, 74 63, length 16)"))
+    return errs
+
+
 def cmd_summary(segs, _args):
     for c in connections(segs):
         a = [s for s in c.segs if s.key == c.a_key]
@@ -409,6 +528,28 @@ def _resumed_flow(mac_everywhere=True, marker=b""):
     ]
 
 
+def _resumed_retx_flow(tag_all=True, eno02=True, same_syn=True, marker=b""):
+    """A resumed connection whose SYN was retransmitted."""
+    a, b = "192.0.2.1", "198.51.100.1"
+    offer = ENO_OFFER_HEAD + b"\x11" * 13
+    offer2 = offer if same_syn else ENO_OFFER_HEAD + b"\x22" * 13
+    accept = ENO_ACCEPT_HEAD + b"\x33" * 13
+    mac = b"\xfd\x10\x74\x63" + b"\xee" * 12
+    d1, d2 = b"x" * 40 + marker[:5], marker[5:] + b"y" * 40
+    A = lambda *x, **k: _pkt(a, b, 40001, 5001, *x, **k)
+    B = lambda *x, **k: _pkt(b, a, 5001, 40001, *x, **k)
+    return [
+        A(100, 0, SYN, opts=offer),
+        A(100, 0, SYN, opts=offer2),                  # retransmitted SYN
+        B(900, 101, SYN | ACK, opts=accept),
+        A(101, 901, ACK, opts=(b"\x45\x02" if eno02 else b"") + mac),
+        A(101, 901, ACK | PSH, opts=b"\x45\x02" + mac, payload=d1),
+        B(901, 101 + len(d1), ACK | PSH, opts=mac if tag_all else b"", payload=b"z" * 30),
+        A(101 + len(d1), 931, ACK | PSH, opts=mac, payload=d2),
+        A(101 + len(d1) + len(d2), 931, ACK | FIN, opts=mac),
+    ]
+
+
 def selftest():
     import os
     import tempfile
@@ -445,6 +586,18 @@ def selftest():
     v1[0] = _pkt("192.0.2.1", "198.51.100.1", 40000, 5001, 100, 0, SYN,
                  opts=b"\x45\x05\xa0\x74\x31")
     expect("SYN with the version 1 tag", "syn-has-eno", v1, [], False)
+    expect("resumed good", "resumed", _resumed_flow(True, marker), [], True)
+    expect("resumed, data untagged", "resumed", _resumed_flow(False, marker), [], False)
+    marker_r = _resumed_retx_flow(marker=marker)
+    expect("resumed", "data-has-mac", marker_r, [], True)
+    expect("resumed", "resumed", marker_r, [], True)
+    expect("resumed", "syn-has-eno", marker_r, [], True)
+    expect("resumed split marker", "absent", marker_r, [marker.decode()], False)
+    expect("resumed one untagged", "data-has-mac", _resumed_retx_flow(tag_all=False), [], False)
+    expect("resumed one untagged", "resumed", _resumed_retx_flow(tag_all=False), [], False)
+    expect("resumed without 45 02", "resumed", _resumed_retx_flow(eno02=False), [], False)
+    expect("resumed SYNs differ", "resumed", _resumed_retx_flow(same_syn=False), [], False)
+    expect("fresh only", "resumed", _flow(True, marker), [], False)
     expect("empty capture", "absent", [], ["x"], False)
     expect("empty capture", "data-has-mac", [], [], False)
     for f in fails:
@@ -465,6 +618,8 @@ COMMANDS = {
     "count-syn-with-opt": cmd_count_syn_with_opt,
     "eno-options": cmd_eno_options,
     "inits": cmd_inits,
+    "kx": cmd_kx,
+    "resumed": cmd_resumed,
     "summary": cmd_summary,
 }
 
@@ -489,7 +644,7 @@ def main(argv):
             print("wirecheck %s: ... and %d more violations" % (cmd, len(errs) - MAX_REPORT),
                   file=sys.stderr)
         return 1
-    if cmd not in ("count-syn-with-opt", "eno-options", "inits", "summary"):
+    if cmd not in ("count-syn-with-opt", "eno-options", "inits", "kx", "summary"):
         print("wirecheck %s: ok (%d TCP segments)" % (cmd, len(segs)))
     return 0
 
