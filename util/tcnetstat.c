@@ -38,6 +38,7 @@ struct row {
 	char role[2];			/* "A", "B" or "" */
 	char suite[16];			/* "aes128", "chacha20" or "" */
 	char gen[48];			/* "TX/RX" generations, or "" */
+	char kx[16];			/* "fresh", "resumed" or "" */
 	char sid[2 * 33 + 1];		/* hex or "" */
 	bool have_bytes;
 	uint64_t bytes_out, bytes_in;
@@ -277,6 +278,11 @@ static void parse_flow(struct rows *rows, const char *line, size_t len)
 		protocol_error("flow record with bad generations", line, len);
 	if (strcmp(r->gen, "-") == 0)
 		r->gen[0] = '\0';
+	v = ctl_get(line, len, "kx", &vl);
+	if (v && !take_value(v, vl, "abcdefghijklmnopqrstuvwxyz-", r->kx, sizeof(r->kx)))
+		protocol_error("flow record with a bad kx", line, len);
+	if (strcmp(r->kx, "-") == 0)
+		r->kx[0] = '\0';
 	v = ctl_get(line, len, "sid", &vl);
 	if (!take_value(v, vl, "0123456789abcdef-", r->sid, sizeof(r->sid)))
 		protocol_error("flow record with a bad session ID", line, len);
@@ -505,8 +511,9 @@ static void cells_of(const struct row *r, bool shorten, struct cells *c)
 static void print_rows(const struct rows *rows, const struct opts *o)
 {
 	static const char *const head[] = { "Local Address", "Remote Address", "State", "Role",
-					    "Suite", "Gen", "Session ID", "Bytes Out", "Bytes In" };
-	int w[9];
+					    "Suite", "Gen", "Kx", "Session ID", "Bytes Out",
+					    "Bytes In" };
+	int w[10];
 	size_t i, k;
 	bool first = true;
 
@@ -530,6 +537,8 @@ static void print_rows(const struct rows *rows, const struct opts *o)
 			json_opt_string(r->suite);
 			fputs(", \"gen\": ", stdout);
 			json_opt_string(r->gen);
+			fputs(", \"kx\": ", stdout);
+			json_opt_string(r->kx);
 			fputs(", \"sid\": ", stdout);
 			json_opt_string(r->sid);
 			if (r->have_bytes)
@@ -542,44 +551,45 @@ static void print_rows(const struct rows *rows, const struct opts *o)
 		return;
 	}
 	if (o->fmt == FMT_TSV) {
-		puts("local\tremote\tstate\trole\tsuite\tgen\tsid\tbytes_out\tbytes_in");
+		puts("local\tremote\tstate\trole\tsuite\tgen\tkx\tsid\tbytes_out\tbytes_in");
 		for (i = 0; i < rows->n; i++) {
 			const struct row *r = &rows->v[i];
 			struct cells c;
 
 			cells_of(r, false, &c);
-			printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.local, c.remote,
-			       r->state, dash(r->role), dash(r->suite), dash(r->gen), c.sid, c.out,
-			       c.in);
+			printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.local, c.remote,
+			       r->state, dash(r->role), dash(r->suite), dash(r->gen), dash(r->kx),
+			       c.sid, c.out, c.in);
 		}
 		return;
 	}
-	for (k = 0; k < 9; k++)
+	for (k = 0; k < 10; k++)
 		w[k] = (int)strlen(head[k]);
 	for (i = 0; i < rows->n; i++) {
 		const struct row *r = &rows->v[i];
 		struct cells c;
-		const char *cell[9];
+		const char *cell[10];
 
 		cells_of(r, !o->wide, &c);
 		cell[0] = c.local, cell[1] = c.remote, cell[2] = r->state, cell[3] = dash(r->role);
-		cell[4] = dash(r->suite), cell[5] = dash(r->gen), cell[6] = c.sid, cell[7] = c.out;
-		cell[8] = c.in;
-		for (k = 0; k < 9; k++)
+		cell[4] = dash(r->suite), cell[5] = dash(r->gen), cell[6] = dash(r->kx);
+		cell[7] = c.sid, cell[8] = c.out, cell[9] = c.in;
+		for (k = 0; k < 10; k++)
 			if ((int)strlen(cell[k]) > w[k])
 				w[k] = (int)strlen(cell[k]);
 	}
-	printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s\n", w[0], head[0], w[1],
-	       head[1], w[2], head[2], w[3], head[3], w[4], head[4], w[5], head[5], w[6], head[6],
-	       w[7], head[7], w[8], head[8]);
+	printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s\n", w[0], head[0],
+	       w[1], head[1], w[2], head[2], w[3], head[3], w[4], head[4], w[5], head[5], w[6],
+	       head[6], w[7], head[7], w[8], head[8], w[9], head[9]);
 	for (i = 0; i < rows->n; i++) {
 		const struct row *r = &rows->v[i];
 		struct cells c;
 
 		cells_of(r, !o->wide, &c);
-		printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s\n", w[0], c.local, w[1],
-		       c.remote, w[2], r->state, w[3], dash(r->role), w[4], dash(r->suite), w[5],
-		       dash(r->gen), w[6], c.sid, w[7], c.out, w[8], c.in);
+		printf("%-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %*s  %*s\n", w[0],
+		       c.local, w[1], c.remote, w[2], r->state, w[3], dash(r->role), w[4],
+		       dash(r->suite), w[5], dash(r->gen), w[6], dash(r->kx), w[7], c.sid, w[8],
+		       c.out, w[9], c.in);
 	}
 }
 

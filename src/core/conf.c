@@ -198,6 +198,20 @@ const struct tc_setting conf_settings[TS_COUNT] = {
 			"preference: aes128,chacha20 (default: AES-128\n"
 			"first where the CPU has AES instructions)",
 	},
+	[TS_RESUMPTION] = {
+		TS_RESUMPTION, .directive = "resumption", .opt = "no-resumption",
+		.kind = TK_WORD, .words = { "on", "off" }, .implies = "off",
+		FIELD(no_resumption), .def = "on",
+		.help = "never offer or accept session resumption: every\n"
+			"connection does a full key exchange",
+	},
+	[TS_RESUME_LIFETIME] = {
+		TS_RESUME_LIFETIME, .directive = "resume-lifetime", .opt = "resume-lifetime",
+		.arg = "S", .kind = TK_UINT, .lo = 1, .hi = 86400, .unit = "seconds",
+		FIELD(resume_lifetime), .def = "600",
+		.help = "keep resumption secrets S seconds after the key\n"
+			"exchange that made them (default %s)",
+	},
 	[TS_STATE_FILE] = {
 		TS_STATE_FILE, .directive = "state-file", .opt = "state-file", .arg = "PATH",
 		.kind = TK_STRING, .flags = TF_NONE | TF_ABSOLUTE, FIELD(state_file),

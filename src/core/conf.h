@@ -32,6 +32,8 @@ enum tc_setting_id {
 	TS_LINGER,
 	TS_RST,
 	TS_SUITES,
+	TS_RESUMPTION,
+	TS_RESUME_LIFETIME,
 	TS_STATE_FILE,
 	TS_NO_X25519_MEMO,
 	TS_SOCKET,
@@ -60,6 +62,8 @@ struct tc_settings {
 		uint16_t list[CONF_MAX_SUITES];	/* in order of preference */
 		unsigned n;
 	} suites;
+	bool no_resumption;
+	uint64_t resume_lifetime;	/* seconds */
 	const char *state_file;		/* NULL: flows do not survive a restart */
 	bool no_x25519_memo;
 	const char *socket;		/* NULL: no control socket */

@@ -52,7 +52,11 @@
 	X(suite_aes128, "connections keyed with suite 0x7403 (AES-128-CTR)") \
 	X(suite_chacha20, "connections keyed with suite 0x7402 (ChaCha20)") \
 	X(no_common_suite, "key exchanges aborted: no cipher suite in common") \
-	X(resume_declined, "resumption offers declined (not implemented yet)") \
+	X(resume_offered, "resumption offers sent (A)")			\
+	X(resume_accepted, "connections resumed (A: offer accepted; B: offer taken)") \
+	X(resume_declined, "resumption offers declined (A: by the peer; B: by us)") \
+	X(resume_aborted, "connections aborted: acceptance not matching our offer") \
+	X(resume_entries, "resumption entries held now (a gauge: A entries + B windows)") \
 	X(gen_entered, "traffic-key generations derived beyond the first") \
 	X(gen_wiped, "traffic-key generations wiped: no segment needs them") \
 	X(seal_fail, "outgoing segments dropped: key wiped or cipher failure") \

@@ -315,10 +315,11 @@ int ctl_format_flow(char *buf, size_t len, const struct flow *f, uint64_t now,
 		strcpy(gen, "-");
 	}
 	return finish(snprintf(buf, len,
-			       "flow local=%s remote=%s state=%s role=%c suite=%s gen=%s sid=%s "
+			       "flow local=%s remote=%s state=%s role=%c suite=%s gen=%s kx=%s sid=%s "
 			       "bytes_out=%" PRIu64 " bytes_in=%" PRIu64 " policy=%s age=%" PRIu64 "\n",
 			       l, r, ctl_flow_state(f), f->role == ROLE_A ? 'A' : 'B',
-			       f->keyed ? conf_suite_name(f->suite) : "-", gen, sid, f->bytes_out,
+			       f->keyed ? conf_suite_name(f->suite) : "-", gen,
+			       !f->keyed ? "-" : f->resumed ? "resumed" : "fresh", sid, f->bytes_out,
 			       f->bytes_in,
 			       policy && *policy ? policy : "-", age),
 		      len);

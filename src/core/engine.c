@@ -60,6 +60,8 @@
 #define SYN_MEMO_LIFETIME (3 * US_PER_SEC)
 #define ENO_SYN_RETRIES_WITH_ENO 3	/* the first SYN and two retransmissions */
 #define MSS_REDUCTION MAC_OPT_LEN
+/* 45 02 and two NOPs: A's non-SYN ENO option, 4-byte aligned. */
+#define ENO_ACK_PADDED_LEN 4
 /* The protocol default MSS when a SYN has no MSS option (RFC 9293). */
 #define MSS_DEFAULT_V4 536
 #define MSS_DEFAULT_V6 1220
@@ -74,6 +76,8 @@ void engine_config_defaults(struct engine_config *c)
 	c->max_held_total = 1024;
 	c->rst_authenticated = false;
 	c->x25519_memo = true;
+	c->resumption = true;
+	c->resume_lifetime_us = RESUME_LIFETIME_DEFAULT;
 	engine_default_suites(c);
 }
 
@@ -124,6 +128,15 @@ static const char *flow_name(const struct flow_key *k, char *buf, size_t len)
 }
 
 #define FLOW_NAME_LEN (2 * INET6_ADDRSTRLEN + 24)
+
+/* The peer's address, as the resumption tables key it. */
+static struct resume_addr resume_peer(const struct flow_key *k)
+{
+	struct resume_addr a = { .family = k->family };
+
+	memcpy(a.addr, k->raddr, sizeof(a.addr));
+	return a;
+}
 
 static bool is_syn(uint8_t flags)
 {
@@ -345,7 +358,12 @@ static int inject(struct engine *e, struct flow *f, const struct inject_spec *s,
 		.opts = s->opts, .opts_len = s->opts_len,
 		.payload = s->payload, .payload_len = s->payload_len,
 	};
-	uint8_t mac_opt[MAC_OPT_LEN] = { TCPOPT_EXP, MAC_OPT_LEN, 0x74, 0x63 };
+	/* A resumed connection's A still owes B the 45 02 of RFC 8547
+	 * (eno_ack_pending): in front of the MAC option. */
+	uint8_t opts[ENO_ACK_PADDED_LEN + MAC_OPT_LEN] = {
+		0x45, 0x02, TCPOPT_NOP, TCPOPT_NOP, TCPOPT_EXP, MAC_OPT_LEN, 0x74, 0x63,
+	};
+	uint8_t *mac_opt = opts + ENO_ACK_PADDED_LEN;
 
 	if (tag_it) {
 		struct seal2_hdr h = {
@@ -362,15 +380,15 @@ static int inject(struct engine *e, struct flow *f, const struct inject_spec *s,
 			e->ctr.inject_fail++;
 			return -1;
 		}
-		b.opts = mac_opt;
-		b.opts_len = sizeof(mac_opt);
+		b.opts = f->eno_ack_pending ? opts : mac_opt;
+		b.opts_len = f->eno_ack_pending ? sizeof(opts) : MAC_OPT_LEN;
 	}
 	return send_built(e, &b);
 }
 
 /* A's non-SYN ENO option (45 02), padded, for the segments A sends before
  * it has heard a non-SYN segment from B. */
-static const uint8_t eno_ack_padded[4] = { 0x45, 0x02, TCPOPT_NOP, TCPOPT_NOP };
+static const uint8_t eno_ack_padded[ENO_ACK_PADDED_LEN] = { 0x45, 0x02, TCPOPT_NOP, TCPOPT_NOP };
 
 /* Appends 45 02 to a segment's options; -1 if there is no room. */
 static int add_eno_ack(struct pkt *p)
@@ -425,7 +443,11 @@ static enum engine_verdict init_reject(struct engine *e, struct flow *f, uint64_
 /* ------------------------------------------------------------------------ */
 /* Established traffic */
 
-static const uint8_t mac_template[MAC_OPT_LEN] = { TCPOPT_EXP, MAC_OPT_LEN, 0x74, 0x63 };
+/* The MAC option, alone or (A in a resumed connection, until B's first
+ * tagged segment) after 45 02: the tag goes into the last option. */
+static const uint8_t mac_template[ENO_ACK_PADDED_LEN + MAC_OPT_LEN] = {
+	0x45, 0x02, TCPOPT_NOP, TCPOPT_NOP, TCPOPT_EXP, MAC_OPT_LEN, 0x74, 0x63,
+};
 
 /* Our kernel's segment -> the wire: translate, encrypt, tag. */
 static enum engine_verdict seal_outgoing(struct engine *e, struct flow *f, struct pkt *p)
@@ -451,8 +473,12 @@ static enum engine_verdict seal_outgoing(struct engine *e, struct flow *f, struc
 		ack = seqmap_to_wire(&f->rcv, ack);
 		tcpopt_sack_shift(opts, &info, f->rcv.init_len);
 	}
-	olen = tcpopt_append(newopts, opts, pkt_opts_len(p), &info, mac_template,
-			     MAC_OPT_LEN, &trimmed);
+	if (f->eno_ack_pending)
+		olen = tcpopt_append(newopts, opts, pkt_opts_len(p), &info, mac_template,
+				     sizeof(mac_template), &trimmed);
+	else
+		olen = tcpopt_append(newopts, opts, pkt_opts_len(p), &info,
+				     mac_template + ENO_ACK_PADDED_LEN, MAC_OPT_LEN, &trimmed);
 	if (olen < 0 || pkt_set_options(p, newopts, (size_t)olen) < 0) {
 		e->ctr.oversize_drop++;
 		return EV_DROP;
@@ -512,7 +538,9 @@ static bool tag_required(const struct flow *f, uint8_t flags, size_t plen)
 {
 	if (plen || (flags & (TCP_FIN | TCP_URG)))
 		return true;
-	if (f->role == ROLE_A)
+	/* A takes nothing untagged after the SYN-ACK, B nothing after A's
+	 * first tag, or in a resumed connection after A's SYN. */
+	if (f->role == ROLE_A || f->resumed)
 		return true;
 	return f->peer_tagged;
 }
@@ -546,6 +574,8 @@ static enum engine_verdict open_incoming(struct engine *e, struct flow *f, struc
 	gen_count(e, &f->rx, m);
 	if (ok) {
 		f->peer_tagged = true;
+		/* B has keys and spoke: A's 45 02 has done its work. */
+		f->eno_ack_pending = false;
 		tagged = true;
 	} else if (flags & TCP_RST) {
 		/* An unauthenticated RST reaches the kernel untranslated: the
@@ -646,15 +676,51 @@ static void log_encrypted(const struct flow *f)
 	char sid[2 * KX_SESSID_LEN + 1];
 
 	sodium_bin2hex(sid, sizeof(sid), f->session_id, sizeof(f->session_id));
-	log_info("encrypted %s role=%c suite=%s sid=%s", flow_name(&f->key, name, sizeof(name)),
-		 f->role == ROLE_A ? 'A' : 'B',
-		 f->suite == SEAL2_SUITE_AES128CTR ? "aes128" : "chacha20", sid);
+	log_info("encrypted %s role=%c suite=%s kx=%s sid=%s",
+		 flow_name(&f->key, name, sizeof(name)), f->role == ROLE_A ? 'A' : 'B',
+		 f->suite == SEAL2_SUITE_AES128CTR ? "aes128" : "chacha20",
+		 f->resumed ? "resumed" : "fresh", sid);
+}
+
+/* The session ID and the traffic-key chains of suite from sec: the flow
+ * is encrypted from here on. */
+static void install_chains(struct engine *e, struct flow *f, const struct kx_secrets *sec,
+			   uint16_t suite)
+{
+	memcpy(f->session_id, sec->session_id, sizeof(f->session_id));
+	/* A sends with the A -> B chain, B with the B -> A chain. */
+	seal2_chain_init(&f->tx, sec->mk, f->role == ROLE_A ? SEAL2_CTX_AB : SEAL2_CTX_BA);
+	seal2_chain_init(&f->rx, sec->mk, f->role == ROLE_A ? SEAL2_CTX_BA : SEAL2_CTX_AB);
+	f->suite = suite;
+	if (suite == SEAL2_SUITE_AES128CTR)
+		e->ctr.suite_aes128++;
+	else
+		e->ctr.suite_chacha20++;
+	f->state = FLOW_ENCRYPTED;
+	f->keyed = true;
+	e->ctr.encrypted_flows++;
+}
+
+/* A fresh key exchange's ss[1] starts a resumption chain with this peer
+ * (doc/protocol.md section 13): A keeps it as its entry for B's address,
+ * B as a new window for A's. */
+static void resume_remember(struct engine *e, const struct flow *f, const uint8_t ss1[32],
+			    uint64_t now)
+{
+	struct resume_addr peer = resume_peer(&f->key);
+
+	if (!e->cfg.resumption)
+		return;
+	if (f->role == ROLE_A)
+		resume_a_store(&e->resume_a, &peer, ss1, f->suite, now);
+	else
+		resume_b_store(&e->resume_b, &peer, ss1, f->suite, now);
 }
 
 /* Runs the key schedule and installs the traffic-key chains of suite. */
 static int install_keys(struct engine *e, struct flow *f, uint16_t suite, const uint8_t *peer_pub,
 			const uint8_t *init1, size_t init1_len,
-			const uint8_t *init2, size_t init2_len)
+			const uint8_t *init2, size_t init2_len, uint64_t now)
 {
 	struct flow_hs *hs = f->hs;
 	struct kx_secrets sec;
@@ -681,22 +747,35 @@ static int install_keys(struct engine *e, struct flow *f, uint16_t suite, const 
 	if (e->io.keylog)
 		e->io.keylog(e->io.ctx, init1 + 9 + 2 * (size_t)init1[8], es);
 	sodium_memzero(es, sizeof(es));
-	memcpy(f->session_id, sec.session_id, sizeof(f->session_id));
-	/* A sends with the A -> B chain, B with the B -> A chain. */
-	seal2_chain_init(&f->tx, sec.mk, f->role == ROLE_A ? SEAL2_CTX_AB : SEAL2_CTX_BA);
-	seal2_chain_init(&f->rx, sec.mk, f->role == ROLE_A ? SEAL2_CTX_BA : SEAL2_CTX_AB);
-	f->suite = suite;
-	if (suite == SEAL2_SUITE_AES128CTR)
-		e->ctr.suite_aes128++;
-	else
-		e->ctr.suite_chacha20++;
+	install_chains(e, f, &sec, suite);
+	resume_remember(e, f, sec.ss1, now);
 	sodium_memzero(&sec, sizeof(sec));
 	sodium_memzero(hs->priv, sizeof(hs->priv));
-	f->state = FLOW_ENCRYPTED;
-	f->keyed = true;
-	e->ctr.encrypted_flows++;
 	/* (the caller logs it, once the segments waiting for the keys
 	 * are on their way) */
+	return 0;
+}
+
+/* A resumed connection's keys from ss[i] and its transcript (doc/protocol.md
+ * section 13); the caller wipes ss.  r_a names the chain in the key log. */
+static int install_resumed_keys(struct engine *e, struct flow *f, const uint8_t ss[RESUME_SS_LEN],
+				const uint8_t r_a[RESUME_RH_LEN], uint16_t suite)
+{
+	struct flow_hs *hs = f->hs;
+	struct kx_secrets sec;
+
+	if (!resume_keys(ss, hs->transcript, (size_t)hs->a_opt_len + hs->b_opt_len, &sec))
+		return -1;
+	/* Before the first tagged segment, as doc/protocol.md section 10
+	 * requires. */
+	if (e->io.keylog_ss)
+		e->io.keylog_ss(e->io.ctx, r_a, ss, suite);
+	install_chains(e, f, &sec, suite);
+	sodium_memzero(&sec, sizeof(sec));
+	/* No Init messages: offsets start at 0 and nothing is shifted. */
+	f->resumed = true;
+	f->have_peer_init = true;
+	e->ctr.resume_accepted++;
 	return 0;
 }
 
@@ -853,7 +932,7 @@ static enum engine_verdict a_on_init2(struct engine *e, struct flow *f, struct p
 	f->have_peer_init = true;
 	seqmap_advance(&f->rcv, m.len);
 	if (install_keys(e, f, m.suite, m.pub, f->hs->own_init, f->hs->own_init_len,
-			 pkt_payload(p), m.len) < 0)
+			 pkt_payload(p), m.len, now) < 0)
 		return init_reject(e, f, now, "all-zero X25519 result");
 	if (f->hs->nheld)
 		release_held(e, f);
@@ -908,7 +987,7 @@ static enum engine_verdict b_on_init1(struct engine *e, struct flow *f, struct p
 	b_inject_init2(e, f);
 	start_rtx_timer(hs, now);
 	if (install_keys(e, f, suite, m.pub, pkt_payload(p), m.len, hs->own_init,
-			 hs->own_init_len) < 0) {
+			 hs->own_init_len, now) < 0) {
 		/* Cannot happen after the check above; fail closed anyway. */
 		return init_reject(e, f, now, "all-zero X25519 result");
 	}
@@ -951,11 +1030,14 @@ static int syn_add_eno(struct pkt *p, const uint8_t *eno, size_t eno_len)
 
 /* The peer's SYN or SYN-ACK carrying a valid offer or answer of our TEP,
  * before our kernel sees it (doc/protocol.md section 3.5): its MSS becomes
- * min(MSS, route MTU - 40 (IPv6 60)) - 16, so that our kernel's segments
- * still fit the path once they carry the MAC option.  A SYN without an MSS
- * option gets one, from the protocol default.  Returns 0 when the segment
- * was rewritten. */
-static int peer_mss_lower(struct engine *e, const struct flow_key *k, struct pkt *p)
+ * min(MSS, route MTU - 40 (IPv6 60)) - reduction, so that our kernel's
+ * segments still fit the path once they carry the MAC option (reduction
+ * MSS_REDUCTION; MSS_REDUCTION + ENO_ACK_PADDED_LEN on an accepting SYN-ACK
+ * at A, whose first segments also carry 45 02).  A SYN without an MSS option
+ * gets one, from the protocol default.  Returns 0 when the segment was
+ * rewritten. */
+static int peer_mss_lower_by(struct engine *e, const struct flow_key *k, struct pkt *p,
+			     unsigned reduction)
 {
 	uint8_t newopts[TCP_MAX_OPT_LEN];
 	struct tcpopt_info info;
@@ -973,7 +1055,7 @@ static int peer_mss_lower(struct engine *e, const struct flow_key *k, struct pkt
 	if (mtu > hdrs && mtu - hdrs < mss)
 		mss = mtu - hdrs;
 	/* tcpopt_lower_mss keeps 64 as the floor, so do we. */
-	target = mss > 64 + MSS_REDUCTION ? mss - MSS_REDUCTION : 64;
+	target = mss > 64 + reduction ? mss - reduction : 64;
 	if (info.mss >= 0) {
 		unsigned cur = get_be16(pkt_opts(p) + info.mss + 2);
 
@@ -990,6 +1072,11 @@ static int peer_mss_lower(struct engine *e, const struct flow_key *k, struct pkt
 	}
 	pkt_fix_checksums(p);
 	return 0;
+}
+
+static int peer_mss_lower(struct engine *e, const struct flow_key *k, struct pkt *p)
+{
+	return peer_mss_lower_by(e, k, p, MSS_REDUCTION);
 }
 
 /* The window our kernel advertised in its SYN(-ACK), in the scaled units
@@ -1091,11 +1178,43 @@ void engine_set_policy(struct engine *e, const struct policy *p)
 	e->policy = p;
 }
 
+/* Whether len more option bytes fit into p's options. */
+static bool syn_has_room(const struct pkt *p, size_t len)
+{
+	uint8_t out[TCP_MAX_OPT_LEN], filler[TCP_MAX_OPT_LEN] = { 0 };
+	struct tcpopt_info info;
+
+	return len <= sizeof(filler) && tcpopt_scan(pkt_opts(p), pkt_opts_len(p), &info) == 0 &&
+	       tcpopt_append(out, pkt_opts(p), pkt_opts_len(p), &info, filler, len, NULL) >= 0;
+}
+
+/* A, first SYN of a connection: offer resumption when we hold an entry for
+ * the peer and the offer fits (doc/protocol.md section 13).  Otherwise the
+ * SYN gets the fresh form and the entry stays for a later connection.  The
+ * secret taken is this connection's alone: it goes with the handshake
+ * state, whichever way that ends. */
+static void a_prepare_offer(struct engine *e, struct flow *f, const struct pkt *p, uint64_t now)
+{
+	struct flow_hs *hs = f->hs;
+	struct resume_addr peer = resume_peer(&f->key);
+	uint8_t n_a[RESUME_N_LEN];
+
+	if (!e->cfg.resumption || !syn_has_room(p, RESUME_OFFER_LEN) ||
+	    !resume_a_take(&e->resume_a, &peer, now, &hs->offer))
+		return;
+	e->io.random(e->io.ctx, n_a, sizeof(n_a));
+	resume_offer_build(hs->offer_opt, hs->offer.r_a, n_a);
+	hs->offering = true;
+	e->ctr.resume_offered++;
+}
+
 /* A: our kernel opens a connection. */
 static enum engine_verdict out_syn(struct engine *e, struct flow *f, const struct flow_key *k,
 				   struct pkt *p, uint64_t now, bool *modified)
 {
 	struct tcpopt_info info;
+	const uint8_t *eno;
+	size_t eno_len;
 	bool with_eno;
 
 	if (f && f->state == FLOW_SYN_SENT && f->snd.isn == pkt_seq(p)) {
@@ -1124,6 +1243,7 @@ static enum engine_verdict out_syn(struct engine *e, struct flow *f, const struc
 			}
 			return go_plaintext(e, f, info.tfo ? "tfo" : info.mptcp ? "mptcp" : "syn-data");
 		}
+		a_prepare_offer(e, f, p, now);
 	}
 	f->hs->syn_time = now;
 	/* doc/protocol.md section 9: after two unanswered retransmissions, try
@@ -1132,7 +1252,11 @@ static enum engine_verdict out_syn(struct engine *e, struct flow *f, const struc
 	with_eno = f->policy == POLICY_PRIVATE || f->hs->syn_count <= ENO_SYN_RETRIES_WITH_ENO;
 	if (!with_eno)
 		e->ctr.eno_syn_without++;
-	if (with_eno && syn_add_eno(p, eno_syn_a, ENO_SYN_A_LEN) < 0) {
+	/* Every SYN of the connection that carries ENO carries the same
+	 * bytes: the offer's R_A and n_A too. */
+	eno = f->hs->offering ? f->hs->offer_opt : eno_syn_a;
+	eno_len = f->hs->offering ? RESUME_OFFER_LEN : ENO_SYN_A_LEN;
+	if (with_eno && syn_add_eno(p, eno, eno_len) < 0) {
 		if (f->policy == POLICY_PRIVATE) {
 			e->ctr.policy_refused++;
 			flow_destroy(e, f);
@@ -1142,11 +1266,52 @@ static enum engine_verdict out_syn(struct engine *e, struct flow *f, const struc
 	}
 	f->hs->last_syn_eno = with_eno;
 	if (with_eno && !f->hs->sent_eno) {
-		memcpy(f->hs->transcript, eno_syn_a, ENO_SYN_A_LEN);
-		f->hs->a_opt_len = ENO_SYN_A_LEN;
+		memcpy(f->hs->transcript, eno, eno_len);
+		f->hs->a_opt_len = (uint8_t)eno_len;
 		f->hs->sent_eno = true;
 	}
 	*modified = with_eno;
+	return EV_ACCEPT;
+}
+
+/* A: B's SYN-ACK accepts a resumption (doc/protocol.md section 13).  It
+ * must answer our offer with the R_B of that same secret; anything else
+ * (no offer made, another R_B) aborts: ENO has switched on, so never
+ * plaintext. */
+static enum engine_verdict a_on_acceptance(struct engine *e, struct flow *f, struct pkt *p,
+					   const uint8_t *b_opt, size_t b_len, bool *modified)
+{
+	struct flow_hs *hs = f->hs;
+	uint8_t r_b[RESUME_RH_LEN], n_b[RESUME_N_LEN];
+	char name[FLOW_NAME_LEN];
+	bool role_b = false;
+
+	if (!hs->offering || !resume_opt_parse(b_opt, b_len, r_b, n_b, &role_b) || !role_b ||
+	    sodium_memcmp(r_b, hs->offer.r_b, RESUME_RH_LEN) != 0) {
+		log_warn("abort %s: peer accepted a resumption %s",
+			 flow_name(&f->key, name, sizeof(name)),
+			 hs->offering ? "with the wrong R_B" : "we did not offer");
+		e->ctr.aborts++;
+		e->ctr.resume_aborted++;
+		return reset_synack(e, f, p);
+	}
+	memcpy(hs->transcript + hs->a_opt_len, b_opt, b_len);
+	hs->b_opt_len = (uint8_t)b_len;
+	f->rcv.isn = pkt_seq(p);
+	if (install_resumed_keys(e, f, hs->offer.ss, hs->offer.r_a, hs->offer.suite) < 0) {
+		/* Cannot happen: the transcript's two options fit. */
+		e->ctr.resume_aborted++;
+		return reset_synack(e, f, p);
+	}
+	/* Until B's first tagged segment our segments carry 45 02 as well
+	 * as the MAC option: our kernel must leave room for both. */
+	f->eno_ack_pending = true;
+	if (peer_mss_lower_by(e, &f->key, p, MSS_REDUCTION + ENO_ACK_PADDED_LEN) == 0)
+		*modified = true;
+	log_encrypted(f);
+	/* The handshake state goes, and the secret with it (SYN-ACK
+	 * repetitions need nothing from it). */
+	hs_free(e, f);
 	return EV_ACCEPT;
 }
 
@@ -1186,15 +1351,19 @@ static enum engine_verdict in_synack(struct engine *e, struct flow *f, struct pk
 			return refuse_active(e, f, p, eno_result_str(r));
 		return go_plaintext(e, f, eno_result_str(r));
 	}
-	if (eno_opt_resumes(b_opt, b_len)) {
-		/* An accepting answer to an offer we never made: ENO has
-		 * switched on, so this is an abort, never plaintext. */
-		char name[FLOW_NAME_LEN];
+	if (eno_opt_resumes(b_opt, b_len))
+		return a_on_acceptance(e, f, p, b_opt, b_len, modified);
+	if (f->hs->offering) {
+		/* Declined: B no longer holds that chain (it restarted, the
+		 * window moved on, or it does not resume).  The fresh
+		 * exchange that follows gives us a new entry; the old one
+		 * goes, unless a newer exchange has replaced it already. */
+		struct resume_addr peer = resume_peer(&f->key);
 
-		log_warn("abort %s: peer accepted a resumption we did not offer",
-			 flow_name(&f->key, name, sizeof(name)));
-		e->ctr.aborts++;
-		return reset_synack(e, f, p);
+		e->ctr.resume_declined++;
+		resume_a_decline(&e->resume_a, &peer, f->hs->offer.chain);
+		sodium_memzero(&f->hs->offer, sizeof(f->hs->offer));
+		f->hs->offering = false;
 	}
 	memcpy(f->hs->transcript + f->hs->a_opt_len, b_opt, b_len);
 	f->hs->b_opt_len = (uint8_t)b_len;
@@ -1205,6 +1374,48 @@ static enum engine_verdict in_synack(struct engine *e, struct flow *f, struct pk
 	if (peer_mss_lower(e, &f->key, p) == 0)
 		*modified = true;
 	return EV_ACCEPT;
+}
+
+/* B: looks at A's resumption offer (doc/protocol.md section 13).  A secret
+ * of one of A's windows whose R_A matches is taken now (it is spent
+ * whether or not our SYN-ACK then has room to accept it); anything else
+ * is declined, and the connection goes on with a fresh exchange. */
+static void b_consider_offer(struct engine *e, struct flow *f, const uint8_t *a_opt,
+			     size_t a_len, uint64_t now)
+{
+	struct flow_hs *hs = f->hs;
+	struct resume_addr peer = resume_peer(&f->key);
+	uint8_t n_a[RESUME_N_LEN], n_b[RESUME_N_LEN];
+	bool role_b = true;
+
+	if (!e->cfg.resumption || !resume_opt_parse(a_opt, a_len, hs->offer.r_a, n_a, &role_b) ||
+	    role_b || !resume_b_take(&e->resume_b, &peer, hs->offer.r_a, now, &hs->accept)) {
+		sodium_memzero(&hs->offer, sizeof(hs->offer));
+		e->ctr.resume_declined++;
+		return;
+	}
+	e->io.random(e->io.ctx, n_b, sizeof(n_b));
+	resume_accept_build(hs->accept_opt, hs->accept.r_b, n_b);
+	hs->accepting = true;
+}
+
+/* B: a new flow for A's SYN with sequence number isn, offering ENO with
+ * a_opt (the transcript keeps it as it came). */
+static struct flow *b_flow_new(struct engine *e, const struct flow_key *k, uint64_t now,
+			       enum policy_action pol, uint32_t isn, const uint8_t *a_opt,
+			       size_t a_len)
+{
+	struct flow *f = flow_new(e, k, now, ROLE_B, FLOW_SYN_RCVD);
+
+	if (!f)
+		return NULL;
+	f->policy = (uint8_t)pol;
+	f->rcv.isn = isn;
+	memcpy(f->hs->transcript, a_opt, a_len);
+	f->hs->a_opt_len = (uint8_t)a_len;
+	if (eno_opt_resumes(a_opt, a_len))
+		b_consider_offer(e, f, a_opt, a_len, now);
+	return f;
 }
 
 /* A SYN for a 4-tuple that has a flow, other than that flow's own SYN
@@ -1335,20 +1546,38 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 		}
 		return EV_ACCEPT_PLAIN;
 	}
-	f = flow_new(e, k, now, ROLE_B, FLOW_SYN_RCVD);
+	f = b_flow_new(e, k, now, pol, pkt_seq(p), a_opt, a_len);
 	if (!f)
 		return EV_DROP;
-	f->policy = (uint8_t)pol;
-	f->rcv.isn = pkt_seq(p);
-	/* A resumption offer is declined: we hold no resumption secrets,
-	 * so our SYN-ACK answers with the fresh form, and the transcript
-	 * keeps A's option as it came. */
-	if (eno_opt_resumes(a_opt, a_len))
-		e->ctr.resume_declined++;
-	memcpy(f->hs->transcript, a_opt, a_len);
-	f->hs->a_opt_len = (uint8_t)a_len;
 	if (peer_mss_lower(e, k, p) == 0)
 		*modified = true;
+	return EV_ACCEPT;
+}
+
+/* B: our kernel's SYN-ACK accepts A's offer (the option is in place):
+ * keys from ss[m] now, data flows as soon as the kernels let it. */
+static enum engine_verdict b_accept(struct engine *e, struct flow *f, struct pkt *p,
+				    uint64_t now, bool *modified)
+{
+	struct flow_hs *hs = f->hs;
+	int rc;
+
+	memcpy(hs->transcript + hs->a_opt_len, hs->accept_opt, RESUME_ACCEPT_LEN);
+	hs->b_opt_len = RESUME_ACCEPT_LEN;
+	f->snd.isn = pkt_seq(p);
+	f->window = scaled_window(p);
+	hs->syn_time = now;
+	rc = install_resumed_keys(e, f, hs->accept.ss, hs->offer.r_a, hs->accept.suite);
+	/* ss[m] is spent: only the option bytes stay, for repetitions. */
+	sodium_memzero(&hs->accept, sizeof(hs->accept));
+	sodium_memzero(&hs->offer, sizeof(hs->offer));
+	if (rc < 0) {
+		/* Cannot happen: the transcript's two options fit. */
+		flow_abort(e, f, now, "resumption keys");
+		return EV_DROP;
+	}
+	log_encrypted(f);
+	*modified = true;
 	return EV_ACCEPT;
 }
 
@@ -1389,25 +1618,39 @@ static enum engine_verdict out_synack(struct engine *e, struct flow *f, struct p
 		}
 		/* The SYN this answers offered ENO: negotiate now, as
 		 * in_syn would have with a fresh table. */
-		nf = flow_new(e, &k, now, ROLE_B, FLOW_SYN_RCVD);
-		if (!nf) {
-			sodium_memzero(m, sizeof(*m));
-			return EV_DROP;
-		}
-		nf->policy = m->policy;
-		nf->rcv.isn = m->isn;
-		memcpy(nf->hs->transcript, m->opt, m->opt_len);
-		nf->hs->a_opt_len = m->opt_len;
+		nf = b_flow_new(e, &k, now, (enum policy_action)m->policy, m->isn, m->opt,
+				m->opt_len);
 		sodium_memzero(m, sizeof(*m));
+		if (!nf)
+			return EV_DROP;
 		return out_synack(e, nf, p, now, modified);
 	}
 	if (f->state != FLOW_SYN_RCVD && f->state != FLOW_KX) {
 		/* The kernel repeats its SYN-ACK for a late SYN after the key
 		 * exchange: the same option, so every SYN-ACK of the
-		 * connection says the same thing. */
-		if (f->snd.isn == pkt_seq(p) && syn_add_eno(p, eno_syn_b, ENO_SYN_B_LEN) == 0)
+		 * connection says the same thing.  A resumed connection's
+		 * acceptance lives with the handshake state, until A's first
+		 * tagged segment shows A has it: after that no SYN-ACK is
+		 * needed, and none leaves with another option. */
+		if (f->snd.isn != pkt_seq(p))
+			return EV_ACCEPT;
+		if (f->resumed) {
+			if (!f->hs || syn_add_eno(p, f->hs->accept_opt, RESUME_ACCEPT_LEN) < 0)
+				return EV_DROP;
 			*modified = true;
+		} else if (syn_add_eno(p, eno_syn_b, ENO_SYN_B_LEN) == 0) {
+			*modified = true;
+		}
 		return EV_ACCEPT;
+	}
+	if (f->hs->accepting) {
+		if (syn_add_eno(p, f->hs->accept_opt, RESUME_ACCEPT_LEN) == 0)
+			return b_accept(e, f, p, now, modified);
+		/* No room for the 19 bytes: declined after all, and the
+		 * secret is spent (doc/protocol.md section 11). */
+		sodium_memzero(&f->hs->accept, sizeof(f->hs->accept));
+		f->hs->accepting = false;
+		e->ctr.resume_declined++;
 	}
 	if (syn_add_eno(p, eno_syn_b, ENO_SYN_B_LEN) < 0) {
 		if (f->policy == POLICY_PRIVATE) {
@@ -1587,7 +1830,7 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
 	case FLOW_ENCRYPTED:
 		/* The 64-bit offset, not the 32-bit number: after 4 GiB data
 		 * comes round to ISN + 1 again. */
-		if (plen && seqmap_offset(&f->rcv, pkt_seq(p)) == 0) {
+		if (plen && !f->resumed && seqmap_offset(&f->rcv, pkt_seq(p)) == 0) {
 			/* A retransmitted Init message: the peer missed our
 			 * answer.  Answer again with identical bytes. */
 			if (f->role == ROLE_B && f->hs && starts_with_magic(p, KX_INIT1_MAGIC)) {
@@ -1623,8 +1866,8 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
  *     reset) or earns a challenge ACK (RFC 5961), which comes back to us;
  *   - the peer's segment carries wire numbers: its ACK number minus our Init
  *     length is exact for the peer's kernel, and our Init length is 77 or
- *     75 (we were A, offering two suites or one) or 74 (we were B), so all
- *     three are sent.  Towards our kernel we
+ *     75 (we were A, offering two suites or one), 74 (we were B) or 0 (a
+ *     resumed connection), so all four are sent.  Towards our kernel we
  *     send an old duplicate ACK, which it answers with an ACK carrying its
  *     own numbers: that segment takes the first path.
  * A wrong number is at worst a challenge ACK or ignored.  Only for
@@ -1633,9 +1876,9 @@ static enum engine_verdict handle_incoming(struct engine *e, struct flow *f, str
 static void lost_flow_reset(struct engine *e, const struct flow_key *k, const struct pkt *p,
 			    bool outgoing, uint64_t now)
 {
-	/* Our Init1 with two suites or one, or our Init2. */
+	/* Our Init1 with two suites or one, our Init2, or none (resumed). */
 	static const uint32_t init_lens[] = { KX_INIT1_FIXED + 4, KX_INIT1_FIXED + 2,
-					      KX_INIT2_LEN };
+					      KX_INIT2_LEN, 0 };
 	const size_t n_lens = sizeof(init_lens) / sizeof(init_lens[0]);
 	uint8_t flags = pkt_flags(p);
 	struct pkt_build to_peer = {
@@ -1921,6 +2164,11 @@ uint64_t engine_tick(struct engine *e, uint64_t now)
 				flow_destroy(e, f);
 			}
 		}
+		/* Resumption secrets past their lifetime are wiped. */
+		if (e->cfg.resumption) {
+			resume_a_expire(&e->resume_a, now);
+			resume_b_expire(&e->resume_b, now);
+		}
 		e->next_scan = now + SCAN_INTERVAL;
 		next_deadline = e->next_scan;
 	}
@@ -1937,6 +2185,8 @@ const struct counters *engine_counters(struct engine *e)
 	/* The gauge is the table's own count, taken when someone looks
 	 * rather than copied on every packet. */
 	e->ctr.flows_active = e->flows.count;
+	e->ctr.resume_entries = e->cfg.resumption ? resume_a_count(&e->resume_a) +
+						    resume_b_count(&e->resume_b) : 0;
 	return &e->ctr;
 }
 
@@ -1974,8 +2224,17 @@ int engine_init_slots(struct engine *e, const struct engine_config *cfg,
 		seal2_ctx_free(&e->sx);
 		return -1;
 	}
+	if (cfg->resumption &&
+	    (resume_a_init(&e->resume_a, ENGINE_RESUME_A_MAX, cfg->resume_lifetime_us) != 0 ||
+	     resume_b_init(&e->resume_b, ENGINE_RESUME_B_MAX, cfg->resume_lifetime_us) != 0)) {
+		resume_a_free(&e->resume_a);
+		seal2_ctx_free(&e->sx);
+		return -1;
+	}
 	e->io.random(e->io.ctx, hash_key, sizeof(hash_key));
 	if (flow_table_init(&e->flows, cfg->max_flows, hash_key, slots, slots_used) != 0) {
+		resume_a_free(&e->resume_a);
+		resume_b_free(&e->resume_b);
 		seal2_ctx_free(&e->sx);
 		return -1;
 	}
@@ -2029,6 +2288,10 @@ void engine_detach(struct engine *e)
 	while (e->handshakes)
 		flow_destroy(e, e->handshakes->flow);
 	flow_table_detach(&e->flows);
+	/* Resumption secrets never outlive the process (doc/protocol.md
+	 * section 13): the next daemon starts without them. */
+	resume_a_free(&e->resume_a);
+	resume_b_free(&e->resume_b);
 	sodium_memzero(e->kp_priv, sizeof(e->kp_priv));
 	escache_reset(&e->es_memo, 0);
 	seal2_ctx_free(&e->sx);
@@ -2039,6 +2302,8 @@ void engine_free(struct engine *e)
 	while (e->flows.oldest)
 		flow_destroy(e, e->flows.oldest);
 	flow_table_free(&e->flows);
+	resume_a_free(&e->resume_a);
+	resume_b_free(&e->resume_b);
 	sodium_memzero(e->kp_priv, sizeof(e->kp_priv));
 	escache_reset(&e->es_memo, 0);
 	seal2_ctx_free(&e->sx);

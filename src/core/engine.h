@@ -19,6 +19,7 @@
 #include "packet.h"
 #include "policy.h"
 #include "ratelimit.h"
+#include "resume.h"
 
 /* Packet marks shared with scripts/tcpcrypt-firewall; the contract (marks,
  * NF_REPEAT, connmark, guard) is doc/design.md section 1. */
@@ -43,6 +44,10 @@ struct engine_io {
 	/* Called when a connection completes the key exchange, before any
 	 * tagged segment of it is sent. */
 	void (*keylog)(void *ctx, const uint8_t n_a[32], const uint8_t es[32]);
+	/* The same for a resumed connection (doc/protocol.md section 10):
+	 * R_A, the ss[i] it was keyed from and its suite.  May be NULL. */
+	void (*keylog_ss)(void *ctx, const uint8_t r_a[RESUME_RH_LEN],
+			  const uint8_t ss[RESUME_SS_LEN], uint16_t suite);
 	/* The MTU of the route to k's remote address (0: unknown), for the
 	 * MSS of the peer's SYN.  May be NULL. */
 	unsigned (*route_mtu)(void *ctx, const struct flow_key *k);
@@ -66,7 +71,18 @@ struct engine_config {
 	 * accept as B. */
 	uint16_t suites[KX_MAX_SUITES];
 	unsigned nsuites;
+	/* Session resumption (doc/protocol.md section 13): off, or on with
+	 * entries that live this long from the end of their key exchange. */
+	bool resumption;
+	uint64_t resume_lifetime_us;
 };
+
+/* Bounds of the resumption tables (oldest dropped first): A's entries, one
+ * per B address, and B's windows, at most RESUME_B_PER_PEER per A address.
+ * sizeof(struct resume_a_entry) and sizeof(struct resume_b_window) bytes
+ * each, allocated once at start. */
+#define ENGINE_RESUME_A_MAX 1024
+#define ENGINE_RESUME_B_MAX 4096
 
 void engine_config_defaults(struct engine_config *c);
 /* The default suite order: AES-128 first where the CPU has AES
@@ -116,6 +132,10 @@ struct engine {
 	unsigned held_total;		/* segments held by all flows */
 	struct syn_memo syn_memo[ENGINE_SYN_MEMO];
 	unsigned syn_memo_next;
+	/* Resumption secrets, in memory only (never in the flow slots):
+	 * ours as A per B address, and B's windows per A address. */
+	struct resume_a_table resume_a;
+	struct resume_b_table resume_b;
 	uint8_t scratch[IPV6_HDR_LEN + TCP_HDR_LEN + TCP_MAX_OPT_LEN + KX_INIT_MAX_LEN];
 };
 

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "kx.h"
+#include "resume.h"
 #include "seal2.h"
 #include "seqmap.h"
 
@@ -68,6 +69,16 @@ struct flow_hs {
 	uint64_t rtx_deadline;		/* 0: no timer */
 	struct held_pkt *held;
 	unsigned nheld;
+	/* Resumption (doc/protocol.md section 13).  A: the secret our SYN
+	 * offers and its option bytes, repeated by every retransmission;
+	 * B: the secret we accept and our SYN-ACK's option.  Wiped with the
+	 * rest of this struct whatever way the handshake ends. */
+	bool offering;			/* A: our SYNs carry offer_opt */
+	bool accepting;			/* B: our SYN-ACKs carry accept_opt */
+	struct resume_offer offer;		/* B: only offer.r_a, A's R_A */
+	struct resume_accept accept;
+	uint8_t offer_opt[RESUME_OFFER_LEN];
+	uint8_t accept_opt[RESUME_ACCEPT_LEN];
 };
 
 struct flow {
@@ -82,6 +93,9 @@ struct flow {
 	bool have_peer_init;			/* peer's Init received */
 	bool peer_tagged;			/* B: a valid tag from A seen */
 	bool fin_out, fin_in;
+	bool resumed;				/* keyed by resumption, no Init */
+	bool eno_ack_pending;			/* A, resumed: our segments carry
+						 * 45 02 until B's first tagged one */
 	uint16_t suite;				/* SEAL2_SUITE_*, once keyed */
 	struct seqdir snd, rcv;			/* our stream, the peer's */
 	/* Traffic-key chains: tx protects our stream, rx the peer's. */
@@ -183,6 +197,8 @@ struct flow {
 	FLOW_LAYOUT_F(111, struct flow, peer_tagged) + \
 	FLOW_LAYOUT_F(112, struct flow, fin_out) + \
 	FLOW_LAYOUT_F(113, struct flow, fin_in) + \
+	FLOW_LAYOUT_F(132, struct flow, resumed) + \
+	FLOW_LAYOUT_F(133, struct flow, eno_ack_pending) + \
 	FLOW_LAYOUT_F(114, struct flow, suite) + \
 	FLOW_LAYOUT_F(115, struct flow, snd) + \
 	FLOW_LAYOUT_F(116, struct flow, rcv) + \

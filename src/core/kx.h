@@ -84,7 +84,7 @@ bool kx_suite_listed(const uint16_t *list, unsigned n, uint16_t suite);
 struct kx_secrets {
 	uint8_t session_id[KX_SESSID_LEN];
 	uint8_t mk[KX_MK_LEN];			/* seal2_chain_init's input */
-	uint8_t ss1[32];			/* for resumption (not used yet) */
+	uint8_t ss1[32];			/* resumption (doc/protocol.md section 13) */
 };
 
 struct kx_input {

@@ -24,11 +24,12 @@
  * flow.h): FLOWSTORE_FLOW_LAYOUT is the FLOW_LAYOUT_FINGERPRINT that goes
  * with FLOWSTORE_VERSION, and the header carries both, so a daemon never
  * adopts slots laid out otherwise, even of the same size. */
-#define FLOWSTORE_VERSION 2	/* 2: protocol version 2 flows (chains, suite) */
+#define FLOWSTORE_VERSION 3	/* 2: protocol version 2 flows (chains, suite);
+				 * 3: resumed flows (resumed, eno_ack_pending) */
 #if UINTPTR_MAX == UINT64_MAX
 /* For LP64 (x86_64, aarch64, ...); the other ABIs lay struct flow out
  * otherwise and rely on the check in the header alone. */
-#define FLOWSTORE_FLOW_LAYOUT 0x558950ab61a7920bull
+#define FLOWSTORE_FLOW_LAYOUT 0x63b355e0f5a55557ull
 _Static_assert(FLOW_LAYOUT_FINGERPRINT == FLOWSTORE_FLOW_LAYOUT,
 	       "struct flow (or a struct in it) changed, and it is the state file's format: "
 	       "raise FLOWSTORE_VERSION and set FLOWSTORE_FLOW_LAYOUT to the new "

@@ -64,3 +64,14 @@ void keylog_write(FILE *f, const uint8_t n_a[32], const uint8_t es[32])
 	fflush(f);
 	sodium_memzero(b, sizeof(b));
 }
+
+void keylog_write_ss(FILE *f, const uint8_t r_a[9], const uint8_t ss[32], uint16_t suite)
+{
+	char a[19], b[65];
+
+	sodium_bin2hex(a, sizeof(a), r_a, 9);
+	sodium_bin2hex(b, sizeof(b), ss, 32);
+	fprintf(f, "TCPCRYPT_SS %s %s %04x\n", a, b, (unsigned)suite);
+	fflush(f);
+	sodium_memzero(b, sizeof(b));
+}

@@ -14,5 +14,8 @@
 FILE *keylog_open(const char *path, char *err, size_t errlen);
 /* Appends "TCPCRYPT_ES <N_A hex> <ES hex>" and flushes it. */
 void keylog_write(FILE *f, const uint8_t n_a[32], const uint8_t es[32]);
+/* Appends "TCPCRYPT_SS <R_A hex> <ss[i] hex> <suite, 4 hex digits>" (a
+ * resumed connection) and flushes it. */
+void keylog_write_ss(FILE *f, const uint8_t r_a[9], const uint8_t ss[32], uint16_t suite);
 
 #endif

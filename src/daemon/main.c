@@ -126,6 +126,15 @@ static void io_keylog(void *ctx, const uint8_t n_a[32], const uint8_t es[32])
 		keylog_write(d->keylog, n_a, es);
 }
 
+static void io_keylog_ss(void *ctx, const uint8_t r_a[RESUME_RH_LEN],
+			 const uint8_t ss[RESUME_SS_LEN], uint16_t suite)
+{
+	struct daemon *d = ctx;
+
+	if (d->keylog)
+		keylog_write_ss(d->keylog, r_a, ss, suite);
+}
+
 static void io_conntrack_liberal(void *ctx, const struct flow_key *k, bool we_opened)
 {
 	struct daemon *d = ctx;
@@ -532,6 +541,8 @@ static void apply_settings(const struct tc_settings *s, struct engine_config *ec
 	ecfg->linger_us = s->linger * 1000000u;
 	ecfg->rst_authenticated = s->rst_authenticated;
 	ecfg->x25519_memo = !s->no_x25519_memo;
+	ecfg->resumption = !s->no_resumption;
+	ecfg->resume_lifetime_us = s->resume_lifetime * 1000000u;
 	/* Without a choice, the engine's (by the CPU). */
 	if (s->given & TS_BIT(TS_SUITES)) {
 		memcpy(ecfg->suites, s->suites.list, sizeof(ecfg->suites));
@@ -677,7 +688,7 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	struct engine_io io = {
 		.ctx = &d, .inject = io_inject, .release = io_release,
-		.random = io_random, .keylog = io_keylog,
+		.random = io_random, .keylog = io_keylog, .keylog_ss = io_keylog_ss,
 		.conntrack_liberal = io_conntrack_liberal, .route_mtu = io_route_mtu,
 	};
 	struct ctl_ops ops = { .ctx = &d, .reload = reload_config, .policy = flow_policy };
@@ -774,6 +785,11 @@ int main(int argc, char **argv)
 			 ecfg.nsuites > 1 ? "," : "",
 			 ecfg.nsuites > 1 ? conf_suite_name(ecfg.suites[1]) : "");
 		log_info("cipher suites: %s", list);
+		if (ecfg.resumption)
+			log_info("session resumption: on, secrets kept %" PRIu64 " s",
+				 ecfg.resume_lifetime_us / 1000000u);
+		else
+			log_info("session resumption: off");
 	}
 	d.mtu_fd[0] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	d.mtu_fd[1] = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -20,7 +20,9 @@ or unreadable capture):
                             (fd 10 74 63 + 12 bytes), except the segments that
                             carry Init1 (15 10 1a 0e) or Init2 (09 71 05 e0):
                             the first payload in each direction and its
-                            byte-identical retransmissions
+                            byte-identical retransmissions.  A resumed
+                            connection (18-byte ENO offer, 19-byte acceptance)
+                            has no Init messages: no exceptions
   no-mac PCAP               no segment carries the MAC option
   absent PCAP STRING...     no STRING occurs in any direction's reassembled
                             byte stream (so also not across segments)
@@ -61,6 +63,8 @@ OPT_ENO = 69
 ENO_TEP_V2 = bytes.fromhex("a07432")
 INIT1_MAGIC = bytes.fromhex("15101a0e")
 INIT2_MAGIC = bytes.fromhex("097105e0")
+# Resumption: A's offer and B's acceptance (doc/protocol.md section 13).
+ENO_OFFER_LEN, ENO_ACCEPT_LEN = 18, 19
 
 
 class Conn:
@@ -84,6 +88,13 @@ class Conn:
     def eno_both(self):
         return (self.syn is not None and self.synack is not None and
                 self.syn.has_opt(OPT_ENO) and self.synack.has_opt(OPT_ENO))
+
+    def resumed(self):
+        """The SYN offered resumption (18-byte ENO) and the SYN-ACK accepted
+        it (19 bytes): no Init messages, every later segment tagged."""
+        return (self.eno_both() and
+                [len(o) for o in self.syn.opt(OPT_ENO)] == [ENO_OFFER_LEN] and
+                [len(o) for o in self.synack.opt(OPT_ENO)] == [ENO_ACCEPT_LEN])
 
 
 def connections(segs):
@@ -200,7 +211,7 @@ def cmd_data_has_mac(segs, _args):
                 first_seq[s.key] = s.seq
                 magic = INIT1_MAGIC if s.key == c.a_key else INIT2_MAGIC
                 who = "A" if s.key == c.a_key else "B"
-                if c.eno_both() and s.payload[:4] != magic:
+                if c.eno_both() and not c.resumed() and s.payload[:4] != magic:
                     errs.append("%s: first payload from %s does not start with the Init%s magic %s (%s)"
                                 % (c.label(), who, "1" if who == "A" else "2",
                                    magic.hex(), s.describe()))
@@ -215,7 +226,7 @@ def cmd_data_has_mac(segs, _args):
                 continue
             if s.mac_ok():
                 continue
-            if init_segment(c, s, first_seq):
+            if not c.resumed() and init_segment(c, s, first_seq):
                 continue
             why = s.mac_bad() or "no MAC option (kind 253, 74 63, length 16)"
             state = "encrypted" if encrypted else "NOT ENO-negotiated (plaintext)"
@@ -378,6 +389,26 @@ def _flow(mac_everywhere=True, marker=b"", v6=False):
     ]
 
 
+def _resumed_flow(mac_everywhere=True, marker=b""):
+    """A resumed connection: offer, acceptance, no Init, tags from A's third
+    segment on (with 45 02 until B's first tagged segment)."""
+    a, b = "192.0.2.1", "198.51.100.1"
+    offer = b"\x45\x12\xa0\x74\x32" + b"\x11" * 13
+    accept = b"\x45\x13\x01\xa0\x74\x32" + b"\x22" * 13
+    mac = b"\xfd\x10\x74\x63" + b"\xee" * 12
+    d1 = INIT1_MAGIC + b"x" * 40 + marker   # data that merely looks like Init1
+    A = lambda *x, **k: _pkt(a, b, 40002, 5001, *x, **k)
+    B = lambda *x, **k: _pkt(b, a, 5001, 40002, *x, **k)
+    return [
+        A(100, 0, SYN, opts=offer + b"\x01\x01"),
+        B(900, 101, SYN | ACK, opts=accept + b"\x01"),
+        A(101, 901, ACK, opts=b"\x45\x02\x01\x01" + mac),
+        A(101, 901, ACK | PSH, opts=(b"\x45\x02\x01\x01" + mac) if mac_everywhere else b"\x45\x02",
+          payload=d1),
+        B(901, 101 + len(d1), ACK | FIN, opts=mac),
+    ]
+
+
 def selftest():
     import os
     import tempfile
@@ -405,6 +436,8 @@ def selftest():
             expect(tag + " good", "no-mac", good, [], False, lt)
             expect(tag + " good", "no-eno", good, [], False, lt)
             expect(tag + " one untagged", "data-has-mac", _flow(False, marker, v6), [], False, lt)
+    expect("resumed good", "data-has-mac", _resumed_flow(True, marker), [], True)
+    expect("resumed, data untagged", "data-has-mac", _resumed_flow(False, marker), [], False)
     plain = [p for p in _flow(True, marker)]
     plain[0] = _pkt("192.0.2.1", "198.51.100.1", 40000, 5001, 100, 0, SYN)
     expect("SYN without ENO", "syn-has-eno", plain, [], False)

@@ -314,7 +314,7 @@ START_TEST(test_format_flow_encrypted)
 	ck_assert_int_eq(n, (int)strlen(buf));
 	ck_assert_str_eq(buf,
 			 "flow local=192.0.2.1:45928 remote=198.51.100.1:7777 state=encrypted role=A "
-			 "suite=aes128 gen=2/1 sid=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0 "
+			 "suite=aes128 gen=2/1 kx=fresh sid=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebfc0 "
 			 "bytes_out=62 bytes_in=12345678901 policy=private-or-clear age=3\n");
 }
 END_TEST
@@ -332,7 +332,7 @@ START_TEST(test_format_flow_negotiating_v6)
 	ck_assert_int_gt(ctl_format_flow(buf, sizeof(buf), &f, 5, "private"), 0);
 	ck_assert_str_eq(buf,
 			 "flow local=[2001:db8:1::1]:45928 remote=[2001:db8:2::1]:7777 "
-			 "state=negotiating role=B suite=- gen=- sid=- bytes_out=62 bytes_in=0 "
+			 "state=negotiating role=B suite=- gen=- kx=- sid=- bytes_out=62 bytes_in=0 "
 			 "policy=private age=0\n");
 	/* and tcnetstat reads it back */
 	len = strlen(buf) - 1;
