@@ -112,7 +112,9 @@ def classify(c):
     if kind == "resumed":
         bad = untagged_resumed(c)
     elif kind in ("fresh", "declined"):
-        bad = len(cmd_data_has_mac(c.segs, []))
+        # (a connection that never carried data is no violation here)
+        bad = sum(1 for e in cmd_data_has_mac(c.segs, [])
+                  if not e.startswith("no segment with payload"))
     else:
         bad = 0
     return kind, bad, ra, so, sa

@@ -18,7 +18,8 @@
 #      the next connection is still resumed.
 #   d) a replayed offer: A's SYN of a resumed connection, captured in R,
 #      sent to B again from R once that connection is over: B declines it
-#      (its SYN-ACK carries 45 06 01 a0 74 32), resume_accepted unchanged.
+#      (its SYN-ACK carries 45 06 01 a0 74 32), resume_accepted unchanged;
+#      the same offer option in a SYN from another port is declined too.
 #   e) kill -9 of B's daemon in the middle of a transfer on a resumed
 #      connection: restarted with its state file it adopts the flow and
 #      the transfer completes intact; restarted without one, both ends are
@@ -164,6 +165,7 @@ expect_kx a 5301 fresh
 expect_kx a 5302 resumed
 expect_kx a 5303 declined
 expect_kx a 5304 resumed
+wirecheck syn-has-eno "$(cap_file a)"
 wirecheck absent "$(cap_file a)" "$marker"
 
 # --- c) B's window of four exceeded by five lost offers -----------------------
@@ -221,6 +223,7 @@ lost3=$(kx_of c 5313)
 [[ $(grep -c ' lost ' <<<"$lost3") -eq 3 ]] || fail "c: want 3 lost offers to port 5313, got:
 $lost3"
 log "c: 5 lost offers then declined (${ra12}); 3 lost offers then resumed"
+wirecheck syn-has-eno "$(cap_file c)"
 wirecheck absent "$(cap_file c)" "$marker"
 
 # --- d) a replayed offer is declined -------------------------------------------
@@ -229,31 +232,57 @@ cap_start d1
 conn 5320
 cap_stop d1
 expect_kx d1 5320 resumed
+sport1=$(kx_of d1 5320 | cut -d' ' -f1)
+offer1=$(kx_of d1 5320 | grep -oE 'syn=[0-9a-f]{36}' | cut -d= -f2)
 syn1=$(python3 "$RW" syn "$(cap_file d1)" 5320 "$TC_WORK/syn-5320.bin") || fail "d: no offering SYN to 5320 in the capture"
 # B's kernel answers the replay from its listener (A's side of that port
-# pair is in TIME_WAIT, B's is closed); R keeps the SYN-ACK from A.
+# pair is in TIME_WAIT, B's is closed); R keeps the SYN-ACKs from A.
 ip netns exec "$NS_B" socat -u TCP4-LISTEN:5320,reuseaddr /dev/null &
 tc_track $!
 wait_listen "$NS_B" 5320
 r_rule iptables -I FORWARD -i eth-b -p tcp --sport 5320 --tcp-flags SYN,ACK SYN,ACK \
 	-m comment --comment t30-replay-synack -j DROP
-snap "$NS_B" resume_accepted resume_declined
 cap_start d2 eth-b
+# synack_seen PORT: B's SYN-ACK to A's port PORT is in the capture d2.
+synack_seen() {
+	tcpdump -r "$(cap_file d2)" -n "tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack != 0 and src port 5320 and dst port $1" 2>/dev/null | grep -q .
+}
+# (d1) the very same bytes: IP header and TCP segment as A sent them
+snap "$NS_B" resume_accepted resume_declined
 ns_exec "$NS_R" python3 "$RW" send "$TC_WORK/syn-5320.bin" >/dev/null || fail "d: the replay could not be sent"
-wait_for -m "d: B's SYN-ACK to the replayed SYN" \
-	bash -c "tcpdump -r '$(cap_file d2)' -n 'tcp[tcpflags] & tcp-syn != 0 and tcp[tcpflags] & tcp-ack != 0 and src port 5320' 2>/dev/null | grep -q ."
+wait_for -m "d: B's SYN-ACK to the replayed SYN" synack_seen "$sport1"
 # R_A is never accepted twice: no acceptance counted, none on the wire.
 expect_delta "$NS_B" resume_accepted 0
 declined=$(live "$NS_B" resume_declined)
 declined=$((declined - ${BASE[$NS_B:resume_declined]}))
+# (d2) the same offer option from another source port: a SYN that matches
+# no flow B remembers, only the secret
+snap "$NS_B" resume_accepted resume_declined
+ns_exec "$NS_R" python3 "$TC_NETNS_DIR/forge.py" syn --src 192.0.2.1:45320 --dst "$B4:5320" \
+	--eno "$offer1" >/dev/null || fail "d: forge.py syn failed"
+wait_for -m "d: B's SYN-ACK to the offer from port 45320" synack_seen 45320
+expect_delta "$NS_B" resume_accepted 0
+expect_delta "$NS_B" resume_declined 1
 cap_stop d2
-syn2=$(python3 "$RW" tcpsha "$(cap_file d2)" 5320)
+syn2=$(python3 "$RW" tcpsha "$(cap_file d2)" 5320 | head -n 1)
 [[ $syn2 == "$syn1" ]] || fail "d: the SYN B received is not the captured one: sent '$syn1', on B's link '$syn2'"
-out=$(kx_of d2 5320)
+out2=$(kx_of d2 5320 | grep '^45320 ')
+read -r _ kind _ _ _ synack <<<"$out2"
+[[ $kind == declined && $synack == synack=450601a07432 ]] ||
+	fail "d: B's answer to the spent offer from another port is not a decline: $out2"
+log "d: a spent offer from another port is declined: $out2"
+out=$(kx_of d2 5320 | grep "^$sport1 ")
 read -r _ kind _ _ _ synack <<<"$out"
 [[ $kind != resumed && $synack != synack=4513* ]] || fail "d: B accepted a replayed offer: $out"
-# ... and it is declined like any unknown R_A.  (Checked last, so that a
-# failure here still lets e and b run: see DEFERRED.)
+# ... and the replay itself is declined like any unknown R_A.  (Checked
+# last, so that a failure here still lets e and b run: see DEFERRED.)
+# Seen with the first resumption engine: B's daemon takes the replay for a
+# retransmission of the connection whose closed flow still lingers (same
+# 4-tuple, same ISN), B's kernel answers it as a new connection (new ISN),
+# and that SYN-ACK leaves with no ENO option at all (also under policy
+# private), counted nowhere: resume_declined +0.  A forged ACK completing
+# it is dropped (mac_fail), so no data flows, but B does not decline as
+# section 13 says.
 if ((declined != 1)) || [[ $kind != declined || $synack != synack=450601a07432 ]]; then
 	defer "d: B's answer to the replayed offer (R_A ${syn1%% *}) is not a decline: resume_declined +$declined (want +1), capture in R: $out (want synack=450601a07432)"
 else
@@ -317,6 +346,7 @@ r=$(grep -E '^(recv|error) ' <<<"$r" | sed 's/^recv //')
 log "e: adopted by B's new daemon, completed intact: $s"
 cap_stop e1
 expect_kx e1 5330 resumed
+wirecheck syn-has-eno "$(cap_file e1)"
 wirecheck absent "$(cap_file e1)" "$marker"
 
 # (e2) without the state file: both ends reset
@@ -339,6 +369,7 @@ cap_stop e2 --drops-ok
 expect_kx e2 5331 declined
 out=$(kx_of e2 5332)
 [[ $out == *" resumed "* ]] || fail "e: the transfer to 5332 was not on a resumed connection: $out"
+wirecheck syn-has-eno "$(cap_file e2)"
 wirecheck absent "$(cap_file e2)" "$marker"
 tc_stop "$NS_B"
 (($(tc_counter "$NS_B" lost_flow_reset) > 0)) || fail "e: B's daemon without state counted no lost_flow_reset"
@@ -359,6 +390,7 @@ conn 5341
 cap_stop b
 expect_kx b 5340 fresh
 expect_kx b 5341 fresh
+wirecheck syn-has-eno "$(cap_file b)"
 wirecheck absent "$(cap_file b)" "$marker"
 
 tc_stop "$NS_A"
