@@ -264,7 +264,8 @@ wait_for -m "d: B's SYN-ACK to the offer from port 45320" synack_seen 45320
 expect_delta "$NS_B" resume_accepted 0
 expect_delta "$NS_B" resume_declined 1
 cap_stop d2
-syn2=$(python3 "$RW" tcpsha "$(cap_file d2)" 5320 | head -n 1)
+syn2=$(python3 "$RW" tcpsha "$(cap_file d2)" 5320)
+syn2=${syn2%%$'\n'*}
 [[ $syn2 == "$syn1" ]] || fail "d: the SYN B received is not the captured one: sent '$syn1', on B's link '$syn2'"
 out2=$(kx_of d2 5320 | grep '^45320 ')
 read -r _ kind _ _ _ synack <<<"$out2"
