@@ -43,6 +43,9 @@ struct io_log {
 	size_t nrel;
 	unsigned nkeylog;
 	uint8_t n_a[32], es[32];	/* the last key-log line */
+	unsigned nkeylog_ss;		/* TCPCRYPT_SS lines */
+	uint8_t ss_r_a[9];		/* ... the last one's R_A */
+	uint16_t ss_suite;
 };
 
 struct host {
@@ -108,6 +111,16 @@ static void io_random(void *ctx, uint8_t *buf, size_t len)
 	}
 }
 
+static void io_keylog_ss(void *ctx, const uint8_t r_a[9], const uint8_t ss[32], uint16_t suite)
+{
+	struct io_log *l = ctx;
+
+	(void)ss;
+	memcpy(l->ss_r_a, r_a, sizeof(l->ss_r_a));
+	l->ss_suite = suite;
+	l->nkeylog_ss++;
+}
+
 static void io_keylog(void *ctx, const uint8_t n_a[32], const uint8_t es[32])
 {
 	struct io_log *l = ctx;
@@ -122,7 +135,7 @@ static void host_init(struct host *h, int family, unsigned which, uint32_t isn,
 {
 	struct engine_io io = {
 		.ctx = &h->log, .inject = io_inject, .release = io_release,
-		.random = io_random, .keylog = io_keylog,
+		.random = io_random, .keylog = io_keylog, .keylog_ss = io_keylog_ss,
 	};
 	struct engine_config c;
 
@@ -2656,6 +2669,296 @@ START_TEST(test_generations_entered_and_wiped)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------------ */
+/* Session resumption (doc/protocol.md section 13) */
+
+static const uint8_t eno_offer_head[] = { 0x45, 0x12, 0xa0, 0x74, 0x32 };
+static const uint8_t eno_accept_head[] = { 0x45, 0x13, 0x01, 0xa0, 0x74, 0x32 };
+
+/* Both hosts with resumption on; a fresh connection from port 40000. */
+static void resume_world(void)
+{
+	struct engine_config c;
+
+	engine_config_defaults(&c);
+	c.resumption = true;
+	world_cfg(AF_INET, 0x11223344u, 0xaabbccddu, &c);
+	full_handshake();
+	ck_assert_uint_eq(A.e.ctr.resume_offered, 0);
+	ck_assert_uint_eq(engine_counters(&A.e)->resume_entries, 1);
+	ck_assert_uint_eq(engine_counters(&B.e)->resume_entries, 1);
+}
+
+/* The next connection: another port and other ISNs, so a new flow. */
+static void next_conn(uint16_t port)
+{
+	A.port = port;
+	A.isn += 0x01000000u;
+	B.isn += 0x02000000u;
+	memset(&T, 0, sizeof(T));
+}
+
+/* The SYN and SYN-ACK of a connection that should resume. */
+static void resumed_handshake(void)
+{
+	step_syn();
+	ck_assert(passes(T.v_syn_a) && passes(T.v_syn_b));
+	step_synack();
+	ck_assert(passes(T.v_synack_b) && passes(T.v_synack_a));
+}
+
+START_TEST(test_resumed_connection)
+{
+	uint8_t sid1[KX_SESSID_LEN];
+	struct seg wire_seg, rx;
+	static const char up[] = "GET / HTTP/1.0\r\n\r\n", down[] = "HTTP/1.0 200 OK\r\n";
+	struct flow *fa, *fb;
+	unsigned mss_b;
+	int pos;
+
+	size_t a_inj, b_inj;
+
+	resume_world();
+	memcpy(sid1, flow_of(&A, &B)->session_id, sizeof(sid1));
+	a_inj = A.log.ninj;
+	b_inj = B.log.ninj;
+	next_conn(40001);
+	resumed_handshake();
+	/* The offer: 18 bytes where the fresh form was, after the kernel's
+	 * options; the acceptance 19. */
+	pos = opt_find(&T.syn, eno_offer_head, sizeof(eno_offer_head));
+	ck_assert_int_eq(pos, 20);
+	ck_assert_uint_eq(pkt_opts_len(&T.syn.p), 40);
+	ck_assert_int_eq(opt_find(&T.synack, eno_accept_head, sizeof(eno_accept_head)), 20);
+	ck_assert_uint_eq(A.e.ctr.resume_offered, 1);
+	ck_assert_uint_eq(A.e.ctr.resume_accepted, 1);
+	ck_assert_uint_eq(B.e.ctr.resume_accepted, 1);
+	/* B lowered A's MSS by 16 as for any offer; A lowers B's by 20. */
+	mss_b = mss_of(&T.synack_rx);
+	ck_assert_uint_eq(mss_b, 1460 - 20);
+	fa = flow_of(&A, &B);
+	fb = flow_of(&B, &A);
+	ck_assert(fa->keyed && fb->keyed && fa->resumed && fb->resumed);
+	ck_assert_int_eq(fa->state, FLOW_ENCRYPTED);
+	ck_assert_mem_eq(fa->session_id, fb->session_id, KX_SESSID_LEN);
+	ck_assert_int_ne(memcmp(fa->session_id, sid1, KX_SESSID_LEN), 0);
+	ck_assert_uint_eq(fa->snd.init_len + fa->rcv.init_len + fb->snd.init_len + fb->rcv.init_len, 0);
+	/* Both key logs name the chain by R_A, the secret's suite with it. */
+	ck_assert_uint_eq(A.log.nkeylog_ss, 1);
+	ck_assert_uint_eq(B.log.nkeylog_ss, 1);
+	ck_assert_mem_eq(A.log.ss_r_a, pkt_opts(&T.syn.p) + pos + 5, 9);
+	ck_assert_mem_eq(B.log.ss_r_a, A.log.ss_r_a, 9);
+	ck_assert_uint_eq(A.log.ss_suite, fa->suite);
+	/* No Init: A's kernel's ACK leaves with 45 02 and the MAC option,
+	 * unshifted, and B takes it (tagged). */
+	xfer(&A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, sizeof(ts_opts), NULL, 0, &wire_seg,
+	     &rx);
+	ck_assert_int_ge(opt_find(&wire_seg, eno_ack_opt, sizeof(eno_ack_opt)), 0);
+	ck_assert_uint_eq(pkt_seq(&rx.p), A.isn + 1);
+	ck_assert_uint_eq(A.log.ninj, a_inj);
+	ck_assert_uint_eq(B.log.ninj, b_inj);
+	/* Data both ways, at offsets from 0. */
+	xfer(&A, &B, A.isn + 1, B.isn + 1, TCP_ACK | TCP_PSH, ts_opts, sizeof(ts_opts), up,
+	     strlen(up), &wire_seg, &rx);
+	ck_assert_int_ne(memcmp(pkt_payload(&wire_seg.p), up, strlen(up)), 0);
+	ck_assert_mem_eq(pkt_payload(&rx.p), up, strlen(up));
+	ck_assert_int_ge(opt_find(&wire_seg, eno_ack_opt, sizeof(eno_ack_opt)), 0);
+	xfer(&B, &A, B.isn + 1, A.isn + 1 + (uint32_t)strlen(up), TCP_ACK | TCP_PSH, ts_opts,
+	     sizeof(ts_opts), down, strlen(down), &wire_seg, &rx);
+	ck_assert_mem_eq(pkt_payload(&rx.p), down, strlen(down));
+	/* B's tagged segment arrived: no more 45 02. */
+	xfer(&A, &B, A.isn + 1 + (uint32_t)strlen(up), B.isn + 1 + (uint32_t)strlen(down),
+	     TCP_ACK, ts_opts, sizeof(ts_opts), NULL, 0, &wire_seg, &rx);
+	ck_assert_int_lt(opt_find(&wire_seg, eno_ack_opt, sizeof(eno_ack_opt)), 0);
+	/* The third connection resumes with the next secret: another ID. */
+	memcpy(sid1, fa->session_id, sizeof(sid1));
+	next_conn(40002);
+	resumed_handshake();
+	ck_assert_uint_eq(A.e.ctr.resume_accepted, 2);
+	ck_assert_int_ne(memcmp(flow_of(&A, &B)->session_id, sid1, KX_SESSID_LEN), 0);
+	ck_assert_mem_eq(flow_of(&A, &B)->session_id, flow_of(&B, &A)->session_id,
+			 KX_SESSID_LEN);
+}
+END_TEST
+
+/* B's segments of a resumed connection need tags from the start, and so
+ * do A's after its SYN: no untagged pure ACK is taken, at either end. */
+START_TEST(test_resumed_untagged_dropped)
+{
+	struct seg s;
+
+	resume_world();
+	next_conn(40001);
+	resumed_handshake();
+	kseg(&s, &A, &B, A.isn + 1, B.isn + 1, TCP_ACK, ts_opts, sizeof(ts_opts), NULL, 0);
+	ck_assert_int_eq(handle(&B, IN, &s, NULL), EV_DROP);
+	kseg(&s, &B, &A, B.isn + 1, A.isn + 1, TCP_ACK, ts_opts, sizeof(ts_opts), NULL, 0);
+	ck_assert_int_eq(handle(&A, IN, &s, NULL), EV_DROP);
+	ck_assert_uint_eq(A.e.ctr.mac_fail + B.e.ctr.mac_fail, 2);
+}
+END_TEST
+
+/* A retransmitted SYN repeats the offer byte for byte, and B's repeated
+ * SYN-ACK the acceptance; one secret is used, on both sides. */
+START_TEST(test_resume_retransmissions_identical)
+{
+	struct seg syn2, synack2, rx;
+	uint8_t opts1[TCP_MAX_OPT_LEN];
+	size_t olen1;
+
+	resume_world();
+	next_conn(40001);
+	step_syn();
+	olen1 = pkt_opts_len(&T.syn.p);
+	memcpy(opts1, pkt_opts(&T.syn.p), olen1);
+	kseg(&syn2, &A, &B, A.isn, 0, TCP_SYN, syn_opts, sizeof(syn_opts), NULL, 0);
+	ck_assert(passes(handle(&A, OUT, &syn2, NULL)));
+	ck_assert_uint_eq(pkt_opts_len(&syn2.p), olen1);
+	ck_assert_mem_eq(pkt_opts(&syn2.p), opts1, olen1);
+	ck_assert_uint_eq(A.e.ctr.resume_offered, 1);
+	step_synack();
+	olen1 = pkt_opts_len(&T.synack.p);
+	memcpy(opts1, pkt_opts(&T.synack.p), olen1);
+	/* A's SYN again at B (its SYN-ACK was late): the kernel answers it. */
+	wire(&rx, &syn2);
+	ck_assert(passes(handle(&B, IN, &rx, NULL)));
+	kseg(&synack2, &B, &A, B.isn, A.isn + 1, TCP_SYN | TCP_ACK, synack_opts,
+	     sizeof(synack_opts), NULL, 0);
+	ck_assert(passes(handle(&B, OUT, &synack2, NULL)));
+	ck_assert_mem_eq(pkt_opts(&synack2.p), opts1, olen1);
+	wire(&rx, &synack2);
+	ck_assert(passes(handle(&A, IN, &rx, NULL)));
+	ck_assert_uint_eq(B.e.ctr.resume_accepted, 1);
+	ck_assert_uint_eq(A.e.ctr.resume_accepted, 1);
+}
+END_TEST
+
+/* B restarted: it holds nothing, declines, and the fresh exchange that
+ * follows gives both a new chain, which the next connection resumes. */
+START_TEST(test_resume_declined_after_restart)
+{
+	struct engine_config c;
+
+	resume_world();
+	engine_free(&B.e);
+	log_free(&B.log);
+	engine_config_defaults(&c);
+	c.resumption = true;
+	host_init(&B, AF_INET, 1, B.isn, &c);
+	next_conn(40001);
+	step_syn();
+	ck_assert_int_eq(opt_find(&T.syn, eno_offer_head, sizeof(eno_offer_head)), 20);
+	step_synack();
+	ck_assert_int_eq(opt_find(&T.synack, eno_b_opt, sizeof(eno_b_opt)), 20);
+	ck_assert_uint_eq(B.e.ctr.resume_declined, 1);
+	ck_assert_uint_eq(A.e.ctr.resume_declined, 1);
+	ck_assert_uint_eq(engine_counters(&A.e)->resume_entries, 0);
+	step_init1();
+	step_init2();
+	step_ack4();
+	ck_assert_mem_eq(flow_of(&A, &B)->session_id, flow_of(&B, &A)->session_id,
+			 KX_SESSID_LEN);
+	ck_assert(!flow_of(&A, &B)->resumed);
+	next_conn(40002);
+	resumed_handshake();
+	ck_assert_uint_eq(A.e.ctr.resume_accepted, 1);
+	ck_assert(flow_of(&B, &A)->resumed);
+}
+END_TEST
+
+/* An acceptance with an R_B that is not our secret's aborts (RSTs both
+ * ways), never plaintext, and the secret is gone. */
+START_TEST(test_resume_wrong_rb_aborts)
+{
+	size_t a_inj;
+	int pos;
+
+	resume_world();
+	a_inj = A.log.ninj;
+	next_conn(40001);
+	step_syn();
+	kseg(&T.synack, &B, &A, B.isn, A.isn + 1, TCP_SYN | TCP_ACK, synack_opts,
+	     sizeof(synack_opts), NULL, 0);
+	ck_assert(passes(handle(&B, OUT, &T.synack, NULL)));
+	wire(&T.synack_rx, &T.synack);
+	pos = opt_find(&T.synack_rx, eno_accept_head, sizeof(eno_accept_head));
+	ck_assert_int_ge(pos, 0);
+	pkt_opts(&T.synack_rx.p)[pos + 6] ^= 1;	/* first byte of R_B */
+	pkt_fix_checksums(&T.synack_rx.p);
+	ck_assert_int_eq(handle(&A, IN, &T.synack_rx, NULL), EV_DROP);
+	ck_assert_uint_eq(A.e.ctr.resume_aborted, 1);
+	ck_assert_uint_eq(A.e.ctr.plaintext_flows, 0);
+	ck_assert_ptr_null(flow_of(&A, &B));
+	ck_assert_uint_eq(A.log.ninj, a_inj + 2);	/* RST to B, RST to our socket */
+}
+END_TEST
+
+/* Someone sends A's offer again, from another port (its R_A seen on the
+ * wire): B finds nothing to match, declines, and never accepts it twice. */
+START_TEST(test_resume_replayed_offer_declined)
+{
+	uint8_t opts[TCP_MAX_OPT_LEN];
+	struct seg syn, synack;
+	size_t olen;
+
+	resume_world();
+	next_conn(40001);
+	resumed_handshake();
+	olen = pkt_opts_len(&T.syn.p);
+	memcpy(opts, pkt_opts(&T.syn.p), olen);
+	A.port = 40009;
+	kseg(&syn, &A, &B, A.isn + 77, 0, TCP_SYN, opts, olen, NULL, 0);
+	ck_assert(passes(handle(&B, IN, &syn, NULL)));
+	ck_assert_uint_eq(B.e.ctr.resume_declined, 1);
+	kseg(&synack, &B, &A, B.isn + 77, A.isn + 78, TCP_SYN | TCP_ACK, synack_opts,
+	     sizeof(synack_opts), NULL, 0);
+	ck_assert(passes(handle(&B, OUT, &synack, NULL)));
+	ck_assert_int_eq(opt_find(&synack, eno_b_opt, sizeof(eno_b_opt)), 20);
+	ck_assert_uint_eq(B.e.ctr.resume_accepted, 1);
+}
+END_TEST
+
+/* A SYN whose options leave no room for the 18 bytes gets the fresh form,
+ * and the entry stays for the next connection. */
+START_TEST(test_resume_no_room_fresh_form)
+{
+	/* 24 bytes: MSS, SACK permitted, TS, WS, and a 4-byte experiment. */
+	static const uint8_t big[24] = {
+		2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0x10, 0x20, 0x30, 0, 0, 0, 0,
+		1, 3, 3, 7, 254, 4, 0x12, 0x34,
+	};
+	struct seg syn;
+
+	resume_world();
+	next_conn(40001);
+	kseg(&syn, &A, &B, A.isn, 0, TCP_SYN, big, sizeof(big), NULL, 0);
+	ck_assert(passes(handle(&A, OUT, &syn, NULL)));
+	ck_assert_int_eq(opt_find(&syn, eno_a_opt, sizeof(eno_a_opt)), 24);
+	ck_assert_uint_eq(A.e.ctr.resume_offered, 0);
+	ck_assert_uint_eq(engine_counters(&A.e)->resume_entries, 1);
+	next_conn(40002);
+	resumed_handshake();
+	ck_assert_uint_eq(A.e.ctr.resume_accepted, 1);
+}
+END_TEST
+
+/* Entries live resume_lifetime_us: after it the SYN is fresh again. */
+START_TEST(test_resume_entry_expires)
+{
+	resume_world();
+	now += RESUME_LIFETIME_DEFAULT + US_SEC;
+	engine_tick(&A.e, now);
+	engine_tick(&B.e, now);
+	ck_assert_uint_eq(engine_counters(&A.e)->resume_entries, 0);
+	ck_assert_uint_eq(engine_counters(&B.e)->resume_entries, 0);
+	next_conn(40001);
+	step_syn();
+	ck_assert_int_eq(opt_find(&T.syn, eno_a_opt, sizeof(eno_a_opt)), 20);
+	ck_assert_uint_eq(A.e.ctr.resume_offered, 0);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -2667,7 +2970,8 @@ static Suite *engine_suite(void)
 	TCase *wrap = tcase_create("wrap");
 	TCase *att = tcase_create("attacks");
 	TCase *v2 = tcase_create("version2");
-	TCase *all[] = { eno, data, fb, rtx, life, wrap, v2 };
+	TCase *res = tcase_create("resume");
+	TCase *all[] = { eno, data, fb, rtx, life, wrap, v2, res };
 
 	if (sodium_init() < 0)
 		abort();
@@ -2748,6 +3052,16 @@ static Suite *engine_suite(void)
 	tcase_add_test(v2, test_version1_offer_is_plaintext);
 	tcase_add_test(v2, test_generations_entered_and_wiped);
 	suite_add_tcase(s, v2);
+
+	tcase_add_test(res, test_resumed_connection);
+	tcase_add_test(res, test_resumed_untagged_dropped);
+	tcase_add_test(res, test_resume_retransmissions_identical);
+	tcase_add_test(res, test_resume_declined_after_restart);
+	tcase_add_test(res, test_resume_wrong_rb_aborts);
+	tcase_add_test(res, test_resume_replayed_offer_declined);
+	tcase_add_test(res, test_resume_no_room_fresh_form);
+	tcase_add_test(res, test_resume_entry_expires);
+	suite_add_tcase(s, res);
 
 	tcase_add_checked_fixture(att, NULL, policy_teardown);
 	tcase_set_timeout(att, 60);
