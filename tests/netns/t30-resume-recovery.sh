@@ -26,7 +26,7 @@
 #      reset.  Never a plaintext byte on the wire.
 #   b) A's entry expired (A with --resume-lifetime=2): its resume_entries
 #      gauge falls to 0 and its next SYN has the fresh form.
-# About 25 s.
+# About 30 s.
 . "$(dirname "$0")/lib.sh"
 tc_need_daemon
 TCNETSTAT=$(tc_find_built util/tcnetstat) || fail "util/tcnetstat is not built"
