@@ -1498,13 +1498,13 @@ static enum engine_verdict in_syn(struct engine *e, struct flow *f, const struct
 	enum eno_result r;
 	enum policy_action pol;
 
-	if (f && f->role == ROLE_B && f->rcv.isn == pkt_seq(p) && f->state != FLOW_CLOSED &&
-	    f->state != FLOW_ABORTED) {
-		/* A retransmitted SYN (our SYN-ACK was lost or is late).  The
-		 * negotiation goes on; a connection already under way keeps its
-		 * state and its kernel answers with an ACK.  (The same SYN
-		 * after the connection ended is a replay: stray_syn's, and the
-		 * kernel's, to judge.) */
+	if (f && f->role == ROLE_B && f->rcv.isn == pkt_seq(p) &&
+	    (f->state == FLOW_SYN_RCVD || f->state == FLOW_KX || (f->resumed && f->hs))) {
+		/* A retransmitted SYN (our SYN-ACK was lost or is late): the
+		 * negotiation goes on.  Once A has shown it has our SYN-ACK
+		 * (Init1, or a resumed connection's first tag), the same SYN
+		 * is a duplicate or a replay: stray_syn's, and the kernel's,
+		 * to judge. */
 		if ((f->state == FLOW_SYN_RCVD || f->state == FLOW_KX) &&
 		    peer_mss_lower(e, k, p) == 0)
 			*modified = true;
