@@ -10,9 +10,9 @@
  * the engine uses, each with distinct peer addresses, through the same
  * resume_a_store / resume_b_store calls the engine makes, and reports per
  * table:
- *   - sizeof one entry and the bound in bytes (max entries x sizeof): the
- *     memory the table can ever take, since it is one array allocated up
- *     front;
+ *   - sizeof one entry with its index record, and the bound in bytes
+ *     (max entries x that): the memory the table can ever take, since it
+ *     is two arrays allocated up front;
  *   - the growth of this process's VmRSS while the table was created and
  *     filled, in total and per entry (page-granular: the array's pages
  *     count once they are written);
@@ -121,7 +121,7 @@ static int fill_a(struct result *r)
 	resume_a_free(&t);
 	r->name = "A";
 	r->max = A_MAX;
-	r->entry_size = sizeof(struct resume_a_entry);
+	r->entry_size = sizeof(struct resume_a_entry) + sizeof(struct resume_idx);
 	r->rss_kib = r1 - r0;
 	r->rss_over_kib = r2 - r1;
 	return 0;
@@ -155,7 +155,7 @@ static int fill_b(struct result *r)
 	resume_b_free(&t);
 	r->name = "B";
 	r->max = B_MAX;
-	r->entry_size = sizeof(struct resume_b_window);
+	r->entry_size = sizeof(struct resume_b_window) + sizeof(struct resume_idx);
 	r->rss_kib = r1 - r0;
 	r->rss_over_kib = r2 - r1;
 	return 0;

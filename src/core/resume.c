@@ -137,9 +137,48 @@ static bool addr_eq(const struct resume_addr *a, const struct resume_addr *b)
 	return a->family == b->family && memcmp(a->addr, b->addr, sizeof(a->addr)) == 0;
 }
 
+/* FNV-1a of the address: only to skip other peers' entries quickly. */
+static uint32_t addr_hash(const struct resume_addr *a)
+{
+	uint32_t h = 2166136261u ^ a->family;
+
+	for (size_t i = 0; i < sizeof(a->addr); i++)
+		h = (h ^ a->addr[i]) * 16777619u;
+	return h;
+}
+
 static uint64_t expiry(uint64_t now, uint64_t lifetime)
 {
 	return now > UINT64_MAX - lifetime ? UINT64_MAX : now + lifetime;
+}
+
+/* The index of a free slot, else of the oldest entry (expired ones are
+ * older than live ones, all having the same lifetime). */
+static unsigned free_or_oldest(const struct resume_idx *idx, unsigned max)
+{
+	unsigned best = 0;
+
+	for (unsigned i = 0; i < max; i++) {
+		if (!idx[i].chain)
+			return i;
+		if (idx[i].chain < idx[best].chain)
+			best = i;
+	}
+	return best;
+}
+
+static int table_alloc(void **entries, struct resume_idx **idx, unsigned max, size_t size)
+{
+	*entries = calloc(max, size);
+	*idx = calloc(max, sizeof(**idx));
+	if (!*entries || !*idx) {
+		free(*entries);
+		free(*idx);
+		*entries = NULL;
+		*idx = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -147,80 +186,84 @@ static uint64_t expiry(uint64_t now, uint64_t lifetime)
 
 int resume_a_init(struct resume_a_table *t, unsigned max, uint64_t lifetime)
 {
+	void *e;
+
 	memset(t, 0, sizeof(*t));
-	if (max == 0)
+	if (max == 0 || table_alloc(&e, &t->idx, max, sizeof(*t->e)) != 0)
 		return -1;
-	t->e = calloc(max, sizeof(*t->e));
-	if (!t->e)
-		return -1;
+	t->e = e;
 	t->max = max;
 	t->lifetime = lifetime ? lifetime : RESUME_LIFETIME_DEFAULT;
 	return 0;
 }
 
-static void a_drop(struct resume_a_entry *e)
+static void a_drop(struct resume_a_table *t, unsigned i)
 {
-	sodium_memzero(e, sizeof(*e));
+	sodium_memzero(&t->e[i], sizeof(t->e[i]));
+	memset(&t->idx[i], 0, sizeof(t->idx[i]));
 }
 
 void resume_a_clear(struct resume_a_table *t)
 {
 	if (t->e)
 		sodium_memzero(t->e, t->max * sizeof(*t->e));
+	if (t->idx)
+		memset(t->idx, 0, t->max * sizeof(*t->idx));
 }
 
 void resume_a_free(struct resume_a_table *t)
 {
 	resume_a_clear(t);
 	free(t->e);
+	free(t->idx);
 	memset(t, 0, sizeof(*t));
 }
 
-static struct resume_a_entry *a_find(struct resume_a_table *t, const struct resume_addr *peer)
+/* The slot of peer's entry, or -1. */
+static int a_find(const struct resume_a_table *t, const struct resume_addr *peer)
 {
+	uint32_t h = addr_hash(peer);
+
 	for (unsigned i = 0; i < t->max; i++)
-		if (t->e[i].chain && addr_eq(&t->e[i].peer, peer))
-			return &t->e[i];
-	return NULL;
+		if (t->idx[i].chain && t->idx[i].peer_hash == h && addr_eq(&t->e[i].peer, peer))
+			return (int)i;
+	return -1;
 }
 
 void resume_a_store(struct resume_a_table *t, const struct resume_addr *peer,
 		    const uint8_t ss1[RESUME_SS_LEN], uint16_t suite, uint64_t now)
 {
-	struct resume_a_entry *e = a_find(t, peer);
+	int found = a_find(t, peer);
+	unsigned i = found >= 0 ? (unsigned)found : free_or_oldest(t->idx, t->max);
+	struct resume_a_entry *e = &t->e[i];
 
-	if (!e) {
-		/* A free slot, else the oldest entry (expired ones are older
-		 * than live ones, all having the same lifetime). */
-		e = &t->e[0];
-		for (unsigned i = 0; i < t->max && e->chain; i++)
-			if (!t->e[i].chain || t->e[i].chain < e->chain)
-				e = &t->e[i];
-	}
-	a_drop(e);
+	a_drop(t, i);
 	memcpy(e->ss, ss1, RESUME_SS_LEN);
 	e->expires = expiry(now, t->lifetime);
-	e->chain = ++t->next_chain;
 	e->index = 1;
 	e->suite = suite;
 	e->peer = *peer;
+	t->idx[i].chain = ++t->next_chain;
+	t->idx[i].peer_hash = addr_hash(peer);
 }
 
 bool resume_a_take(struct resume_a_table *t, const struct resume_addr *peer, uint64_t now,
 		   struct resume_offer *o)
 {
-	struct resume_a_entry *e = a_find(t, peer);
+	int i = a_find(t, peer);
+	struct resume_a_entry *e;
 
 	sodium_memzero(o, sizeof(*o));
-	if (!e)
+	if (i < 0)
 		return false;
+	e = &t->e[i];
 	if (now >= e->expires || e->index == UINT32_MAX) {
-		a_drop(e);
+		a_drop(t, (unsigned)i);
 		return false;
 	}
 	memcpy(o->ss, e->ss, RESUME_SS_LEN);
 	resume_r(o->ss, o->r_a, o->r_b);
-	o->chain = e->chain;
+	o->chain = t->idx[i].chain;
 	o->index = e->index;
 	o->suite = e->suite;
 	/* ss[i] now belongs to the connection only. */
@@ -232,10 +275,10 @@ bool resume_a_take(struct resume_a_table *t, const struct resume_addr *peer, uin
 void resume_a_decline(struct resume_a_table *t, const struct resume_addr *peer,
 		      uint64_t chain)
 {
-	struct resume_a_entry *e = a_find(t, peer);
+	int i = a_find(t, peer);
 
-	if (e && e->chain == chain)
-		a_drop(e);
+	if (i >= 0 && t->idx[i].chain == chain)
+		a_drop(t, (unsigned)i);
 }
 
 unsigned resume_a_expire(struct resume_a_table *t, uint64_t now)
@@ -243,8 +286,8 @@ unsigned resume_a_expire(struct resume_a_table *t, uint64_t now)
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < t->max; i++)
-		if (t->e[i].chain && now >= t->e[i].expires) {
-			a_drop(&t->e[i]);
+		if (t->idx[i].chain && now >= t->e[i].expires) {
+			a_drop(t, i);
 			n++;
 		}
 	return n;
@@ -255,7 +298,7 @@ unsigned resume_a_count(const struct resume_a_table *t)
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < t->max; i++)
-		n += t->e[i].chain != 0;
+		n += t->idx[i].chain != 0;
 	return n;
 }
 
@@ -264,32 +307,36 @@ unsigned resume_a_count(const struct resume_a_table *t)
 
 int resume_b_init(struct resume_b_table *t, unsigned max, uint64_t lifetime)
 {
+	void *w;
+
 	memset(t, 0, sizeof(*t));
-	if (max == 0)
+	if (max == 0 || table_alloc(&w, &t->idx, max, sizeof(*t->w)) != 0)
 		return -1;
-	t->w = calloc(max, sizeof(*t->w));
-	if (!t->w)
-		return -1;
+	t->w = w;
 	t->max = max;
 	t->lifetime = lifetime ? lifetime : RESUME_LIFETIME_DEFAULT;
 	return 0;
 }
 
-static void b_drop(struct resume_b_window *w)
+static void b_drop(struct resume_b_table *t, unsigned i)
 {
-	sodium_memzero(w, sizeof(*w));
+	sodium_memzero(&t->w[i], sizeof(t->w[i]));
+	memset(&t->idx[i], 0, sizeof(t->idx[i]));
 }
 
 void resume_b_clear(struct resume_b_table *t)
 {
 	if (t->w)
 		sodium_memzero(t->w, t->max * sizeof(*t->w));
+	if (t->idx)
+		memset(t->idx, 0, t->max * sizeof(*t->idx));
 }
 
 void resume_b_free(struct resume_b_table *t)
 {
 	resume_b_clear(t);
 	free(t->w);
+	free(t->idx);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -306,36 +353,26 @@ static void b_fill(struct resume_b_window *w, uint32_t j, const uint8_t ss[RESUM
 void resume_b_store(struct resume_b_table *t, const struct resume_addr *peer,
 		    const uint8_t ss1[RESUME_SS_LEN], uint16_t suite, uint64_t now)
 {
-	struct resume_b_window *w = NULL, *peer_oldest = NULL, *oldest = NULL;
-	unsigned peer_n = 0;
+	uint32_t h = addr_hash(peer);
+	unsigned peer_n = 0, peer_oldest = 0, i;
+	struct resume_b_window *w;
 	uint8_t ss[RESUME_SS_LEN];
 
-	for (unsigned i = 0; i < t->max; i++) {
-		struct resume_b_window *x = &t->w[i];
-
-		if (!x->chain) {
-			if (!w)
-				w = x;
+	for (i = 0; i < t->max; i++) {
+		if (!t->idx[i].chain || t->idx[i].peer_hash != h || !addr_eq(&t->w[i].peer, peer))
 			continue;
-		}
-		if (!oldest || x->chain < oldest->chain)
-			oldest = x;
-		if (addr_eq(&x->peer, peer)) {
-			peer_n++;
-			if (!peer_oldest || x->chain < peer_oldest->chain)
-				peer_oldest = x;
-		}
+		if (!peer_n++ || t->idx[i].chain < t->idx[peer_oldest].chain)
+			peer_oldest = i;
 	}
-	if (peer_n >= RESUME_B_PER_PEER)
-		w = peer_oldest;
-	else if (!w)
-		w = oldest;
-	b_drop(w);
+	i = peer_n >= RESUME_B_PER_PEER ? peer_oldest : free_or_oldest(t->idx, t->max);
+	b_drop(t, i);
+	w = &t->w[i];
 	w->expires = expiry(now, t->lifetime);
-	w->chain = ++t->next_chain;
 	w->k = 0;
 	w->suite = suite;
 	w->peer = *peer;
+	t->idx[i].chain = ++t->next_chain;
+	t->idx[i].peer_hash = h;
 	memcpy(ss, ss1, sizeof(ss));
 	for (uint32_t j = 1; j <= RESUME_WINDOW; j++) {
 		b_fill(w, j, ss);
@@ -347,15 +384,17 @@ void resume_b_store(struct resume_b_table *t, const struct resume_addr *peer,
 bool resume_b_take(struct resume_b_table *t, const struct resume_addr *peer,
 		   const uint8_t r_a[RESUME_RH_LEN], uint64_t now, struct resume_accept *a)
 {
+	uint32_t h = addr_hash(peer);
+
 	sodium_memzero(a, sizeof(*a));
 	for (unsigned i = 0; i < t->max; i++) {
 		struct resume_b_window *w = &t->w[i];
 		uint32_t m = 0, top;
 
-		if (!w->chain || !addr_eq(&w->peer, peer))
+		if (!t->idx[i].chain || t->idx[i].peer_hash != h || !addr_eq(&w->peer, peer))
 			continue;
 		if (now >= w->expires) {
-			b_drop(w);
+			b_drop(t, i);
 			continue;
 		}
 		for (uint32_t j = w->k + 1; j <= w->k + RESUME_WINDOW; j++) {
@@ -369,7 +408,7 @@ bool resume_b_take(struct resume_b_table *t, const struct resume_addr *peer,
 		if (!m)
 			continue;
 		if (m > UINT32_MAX - RESUME_WINDOW) {
-			b_drop(w);
+			b_drop(t, i);
 			return false;
 		}
 		/* ss[m] goes to the connection; R_B is of that same m. */
@@ -402,8 +441,8 @@ unsigned resume_b_expire(struct resume_b_table *t, uint64_t now)
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < t->max; i++)
-		if (t->w[i].chain && now >= t->w[i].expires) {
-			b_drop(&t->w[i]);
+		if (t->idx[i].chain && now >= t->w[i].expires) {
+			b_drop(t, i);
 			n++;
 		}
 	return n;
@@ -414,6 +453,6 @@ unsigned resume_b_count(const struct resume_b_table *t)
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < t->max; i++)
-		n += t->w[i].chain != 0;
+		n += t->idx[i].chain != 0;
 	return n;
 }

@@ -75,13 +75,22 @@ struct resume_addr {
 	uint8_t addr[16];	/* IPv4 in the first 4 bytes, the rest zero */
 };
 
+/* Where the tables look first: per entry, its creation order (0: free)
+ * and a hash of its peer's address, packed together so that finding a
+ * peer's entries or the oldest one reads this small array only, not every
+ * entry's secrets. */
+struct resume_idx {
+	uint64_t chain;			/* creation order: lower is older */
+	uint32_t peer_hash;
+	uint32_t unused;
+};
+
 /* ------------------------------------------------------------------------
  * Host A: one entry per B address */
 
 struct resume_a_entry {
 	uint8_t ss[RESUME_SS_LEN];	/* the next unused ss[index] */
 	uint64_t expires;		/* time it is dropped at */
-	uint64_t chain;			/* which fresh exchange (0: free slot) */
 	uint32_t index;			/* i >= 1 */
 	uint16_t suite;
 	struct resume_addr peer;
@@ -89,6 +98,7 @@ struct resume_a_entry {
 
 struct resume_a_table {
 	struct resume_a_entry *e;	/* max entries */
+	struct resume_idx *idx;		/* max: which fresh exchange (0: free) */
 	unsigned max;
 	uint64_t lifetime;		/* microseconds */
 	uint64_t next_chain;		/* creation order: lower is older */
@@ -149,7 +159,6 @@ struct resume_b_window {
 	/* ss[j] lives in slot[j % RESUME_WINDOW], for k < j <= k + WINDOW */
 	struct resume_b_slot slot[RESUME_WINDOW];
 	uint64_t expires;
-	uint64_t chain;			/* creation order (0: free) */
 	uint32_t k;			/* last accepted index, 0 at first */
 	uint16_t suite;
 	struct resume_addr peer;
@@ -157,6 +166,7 @@ struct resume_b_window {
 
 struct resume_b_table {
 	struct resume_b_window *w;	/* max windows */
+	struct resume_idx *idx;		/* max: creation order (0: free) */
 	unsigned max;
 	uint64_t lifetime;
 	uint64_t next_chain;
