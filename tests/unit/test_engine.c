@@ -2796,6 +2796,15 @@ START_TEST(test_resumed_untagged_dropped)
 	kseg(&s, &B, &A, B.isn + 1, A.isn + 1, TCP_ACK, ts_opts, sizeof(ts_opts), NULL, 0);
 	ck_assert_int_eq(handle(&A, IN, &s, NULL), EV_DROP);
 	ck_assert_uint_eq(A.e.ctr.mac_fail + B.e.ctr.mac_fail, 2);
+	/* A keepalive before the first byte (sequence number ISN, offset
+	 * 2^64 - 1) is tagged as generation 0 and taken, both ways, and
+	 * moves no offset. */
+	xfer(&A, &B, A.isn, B.isn + 1, TCP_ACK, ts_opts, sizeof(ts_opts), NULL, 0, NULL, &s);
+	ck_assert_uint_eq(pkt_seq(&s.p), A.isn);
+	xfer(&B, &A, B.isn, A.isn + 1, TCP_ACK, ts_opts, sizeof(ts_opts), NULL, 0, NULL, &s);
+	ck_assert_uint_eq(flow_of(&A, &B)->snd.high, 0);
+	ck_assert_uint_eq(flow_of(&B, &A)->rcv.high, 0);
+	ck_assert_uint_eq(A.e.ctr.mac_fail + B.e.ctr.mac_fail, 2);
 }
 END_TEST
 
