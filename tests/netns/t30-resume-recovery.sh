@@ -277,13 +277,10 @@ read -r _ kind _ _ _ synack <<<"$out"
 [[ $kind != resumed && $synack != synack=4513* ]] || fail "d: B accepted a replayed offer: $out"
 # ... and the replay itself is declined like any unknown R_A.  (Checked
 # last, so that a failure here still lets e and b run: see DEFERRED.)
-# Seen with the first resumption engine: B's daemon takes the replay for a
-# retransmission of the connection whose closed flow still lingers (same
-# 4-tuple, same ISN), B's kernel answers it as a new connection (new ISN),
-# and that SYN-ACK leaves with no ENO option at all (also under policy
-# private), counted nowhere: resume_declined +0.  A forged ACK completing
-# it is dropped (mac_fail), so no data flows, but B does not decline as
-# section 13 says.
+# The replay has the 4-tuple and ISN of the finished connection whose flow
+# still lingers in B; B's kernel answers it as a new connection (new ISN).
+# That SYN-ACK must decline (doc/protocol.md section 13), never leave
+# without ENO.
 if ((declined != 1)) || [[ $kind != declined || $synack != synack=450601a07432 ]]; then
 	defer "d: B's answer to the replayed offer (R_A ${syn1%% *}) is not a decline: resume_declined +$declined (want +1), capture in R: $out (want synack=450601a07432)"
 else
