@@ -2131,6 +2131,10 @@ static bool flow_expired(const struct engine *e, const struct flow *f, uint64_t 
 	case FLOW_ENCRYPTED:
 		if (f->linger_until && now >= f->linger_until)
 			return true;
+		/* B's resumed connection that A never answered (no tagged
+		 * segment yet) is still a handshake, and expires like one. */
+		if (f->resumed && f->hs)
+			return now - f->last_seen > e->cfg.handshake_idle_us;
 		return now - f->last_seen > e->cfg.idle_us;
 	default:
 		/* A running Init timer ends in an abort with RSTs: let it. */

@@ -2979,6 +2979,21 @@ START_TEST(test_resume_no_room_fresh_form)
 }
 END_TEST
 
+/* B's resumed connection that A never answers is a handshake: it goes
+ * after the handshake idle time, not after the established one's. */
+START_TEST(test_resumed_unanswered_expires)
+{
+	resume_world();
+	next_conn(40001);
+	resumed_handshake();
+	ck_assert_ptr_nonnull(flow_of(&B, &A)->hs);
+	now += B.e.cfg.handshake_idle_us + 2 * US_SEC;
+	engine_tick(&B.e, now);
+	ck_assert_ptr_null(flow_of(&B, &A));
+	ck_assert_uint_eq(B.e.ctr.flows_expired, 1);
+}
+END_TEST
+
 /* Entries live resume_lifetime_us: after it the SYN is fresh again. */
 START_TEST(test_resume_entry_expires)
 {
@@ -3098,6 +3113,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(res, test_resume_replayed_syn_after_close);
 	tcase_add_test(res, test_resume_no_room_fresh_form);
 	tcase_add_test(res, test_resume_entry_expires);
+	tcase_add_test(res, test_resumed_unanswered_expires);
 	suite_add_tcase(s, res);
 
 	tcase_add_checked_fixture(att, NULL, policy_teardown);
