@@ -214,6 +214,25 @@ tc_listening() {
 	[[ -n $(ip netns exec "$ns" ss -Hltn "sport = :$port") ]]
 }
 
+# expect_refused NS ADDR PORT: connect() from NS must fail with ECONNREFUSED
+# (a refused connection, never a plaintext one: nothing may be sent).
+expect_refused() {
+	local out
+	out=$(ns_exec "$1" timeout 20 python3 -c '
+import socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
+    s.sendall(b"must never be sent\n")
+    print("connected")
+except ConnectionRefusedError:
+    print("refused")
+except OSError as e:
+    print("error %s" % e)
+' "$2" "$3") || true
+	[[ $out == refused ]] || fail "connection from $1 to $2:$3: want refused, got '$out'"
+	log "$2:$3 from $1: refused"
+}
+
 wait_listen() {
 	wait_for -m "a listener on TCP port $2 in $1" tc_listening "$1" "$2"
 }

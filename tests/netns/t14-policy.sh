@@ -12,24 +12,6 @@ topo_setup
 HOLD="$TC_NETNS_DIR/holdconn.py"
 tag=$(rand_tag)
 
-# expect_refused NS ADDR PORT: connect() must fail with ECONNREFUSED.
-expect_refused() {
-	local out
-	out=$(ns_exec "$1" timeout 20 python3 -c '
-import socket, sys
-try:
-    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-    s.sendall(b"must never be sent\n")
-    print("connected")
-except ConnectionRefusedError:
-    print("refused")
-except OSError as e:
-    print("error %s" % e)
-' "$2" "$3") || true
-	[[ $out == refused ]] || fail "connection from $1 to $2:$3: want refused, got '$out'"
-	log "$2:$3 from $1: refused"
-}
-
 # sink PORT: B stores whatever arrives on PORT (every connection).
 sink() {
 	ip netns exec "$NS_B" socat -u "TCP4-LISTEN:$1,reuseaddr,fork" \

@@ -129,23 +129,6 @@ $fa"
 	log "port $port: tcnetstat on A and B agree: Kx fresh x$nf, resumed x$nr, $n distinct session IDs"
 }
 
-# expect_refused NS ADDR PORT: connect() fails with ECONNREFUSED.
-expect_refused() {
-	local out
-	out=$(ns_exec "$1" timeout 20 python3 -c '
-import socket, sys
-try:
-    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-    s.sendall(b"must never be sent\n")
-    print("connected")
-except ConnectionRefusedError:
-    print("refused")
-except OSError as e:
-    print("error %s" % e)
-' "$2" "$3") || true
-	[[ $out == refused ]] || fail "connection from $1 to $2:$3: want refused, got '$out'"
-}
-
 # kx_lines PCAP: wirecheck kx, one line per connection in capture order.
 kx_lines() { python3 "$TC_WIRECHECK" kx "$1" || fail "wirecheck kx $1 failed"; }
 
