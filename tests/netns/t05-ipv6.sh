@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # shellcheck source-path=SCRIPTDIR
 # t05: t01 over IPv6 -- bulk data (socat) and HTTP (curl) between
-# 2001:db8:1::1 and 2001:db8:2::1, both encrypted, checked on the wire.
+# 2001:db8:1::1 and 2001:db8:2::1, both encrypted, checked on the wire;
+# the second connection resumed.
 . "$(dirname "$0")/lib.sh"
 tc_need_daemon
 topo_setup
@@ -33,6 +34,12 @@ wirecheck syn-has-eno "$pcap"
 wirecheck data-has-mac "$pcap"
 wirecheck absent "$pcap" "$marker"
 expect_same_sid 5401
+# curl's connection resumes from socat's key exchange (doc/protocol.md
+# section 13), keyed by B's IPv6 address.
+expect_same_sid 8080
+expect_counter "$NS_A" resume_accepted 1
+expect_counter "$NS_B" resume_accepted 1
+grep -qE "encrypted .*:8080 .*kx=resumed" "${TC_DLOG[$NS_A]}" || fail "the HTTP connection was not resumed"
 expect_counter "$NS_A" mac_fail 0
 expect_counter "$NS_B" mac_fail 0
 log "PASS"
