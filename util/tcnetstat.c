@@ -2,7 +2,8 @@
 /* tcnetstat: the host's TCP connections with what tcpcryptd knows about
  * them -- encrypted or not, role, suite, session ID, bytes -- joined from
  * the kernel's socket list (/proc/net/tcp, /proc/net/tcp6) and the
- * daemon's control socket (doc/control.md). */
+ * daemon's control socket (doc/control.md).  With -s, the daemon's
+ * counters instead: a table, TSV, JSON, or the Prometheus text format. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "counters.h"
 #include "ctlproto.h"
 
 #define DEFAULT_SOCKET "/run/tcpcrypt/tcpcryptd.sock"
@@ -30,7 +32,7 @@
 /* Exit statuses (also in --help). */
 enum { EXIT_OK = 0, EXIT_UNREACHABLE = 1, EXIT_USAGE = 2, EXIT_PROTOCOL = 3 };
 
-enum format { FMT_TABLE, FMT_TSV, FMT_JSON };
+enum format { FMT_TABLE, FMT_TSV, FMT_JSON, FMT_PROMETHEUS };
 
 struct row {
 	struct ctl_addr local, remote;
@@ -325,7 +327,7 @@ struct counter {
 static size_t daemon_counters(struct conn *c, struct counter **out)
 {
 	struct counter *v = NULL;
-	size_t n = 0, cap = 0, len, vl;
+	size_t n = 0, cap = 0, len, vl, i;
 	char *line;
 	const char *p;
 
@@ -350,6 +352,11 @@ static size_t daemon_counters(struct conn *c, struct counter **out)
 		p = ctl_get(line, len, "value", &vl);
 		if (!take_u64(p, vl, &v[n].value))
 			protocol_error("counter record with a bad value", line, len);
+		/* Twice the same name would be two metrics of one name in the
+		 * Prometheus output and two equal keys in the JSON object. */
+		for (i = 0; i < n; i++)
+			if (strcmp(v[i].name, v[n].name) == 0)
+				protocol_error("counter named twice", line, len);
 		n++;
 	}
 }
@@ -593,10 +600,80 @@ static void print_rows(const struct rows *rows, const struct opts *o)
 	}
 }
 
+/* What this tcnetstat knows about the daemon's counters, from the list in
+ * counters.h: the description and whether the value is a gauge. */
+struct counter_info {
+	const char *name, *desc;
+	bool gauge;
+};
+
+static const struct counter_info counter_infos[] = {
+#define TC_INFO_COUNTER(name, desc) { #name, desc, false },
+#define TC_INFO_GAUGE(name, desc) { #name, desc, true },
+	TC_COUNTER_LIST(TC_INFO_COUNTER, TC_INFO_GAUGE)
+#undef TC_INFO_COUNTER
+#undef TC_INFO_GAUGE
+};
+
+static const struct counter_info *counter_info(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(counter_infos) / sizeof(counter_infos[0]); i++)
+		if (strcmp(counter_infos[i].name, name) == 0)
+			return &counter_infos[i];
+	return NULL;
+}
+
+/* A HELP text as the Prometheus text format (0.0.4) wants it: backslash
+ * and line feed escaped, nothing else. */
+static void prom_help_text(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", stdout);
+		else if (*s == '\n')
+			fputs("\\n", stdout);
+		else
+			putchar(*s);
+	}
+}
+
+/* The Prometheus text exposition format, version 0.0.4: per counter a
+ * HELP line, a TYPE line and the sample.  Counters are named
+ * tcpcryptd_NAME_total, gauges tcpcryptd_NAME.  A counter that a newer
+ * daemon has and this program does not know is "untyped": it may be
+ * either.  Names are [a-z0-9_] (daemon_counters checked them), so the
+ * prefix makes each a valid metric name. */
+static void print_prometheus(const struct counter *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct counter_info *ci = counter_info(v[i].name);
+		const char *suffix = ci && !ci->gauge ? "_total" : "";
+		const char *type = !ci ? "untyped" : ci->gauge ? "gauge" : "counter";
+
+		printf("# HELP tcpcryptd_%s%s ", v[i].name, suffix);
+		if (ci)
+			prom_help_text(ci->desc);
+		else
+			printf("tcpcryptd counter %s (no description in this tcnetstat)",
+			       v[i].name);
+		printf("\n# TYPE tcpcryptd_%s%s %s\n", v[i].name, suffix, type);
+		printf("tcpcryptd_%s%s %" PRIu64 "\n", v[i].name, suffix, v[i].value);
+	}
+}
+
 static void print_counters(const struct counter *v, size_t n, const struct opts *o)
 {
 	size_t i;
 	int w = 0;
+
+	if (o->fmt == FMT_PROMETHEUS) {
+		print_prometheus(v, n);
+		return;
+	}
 
 	if (o->fmt == FMT_JSON) {
 		putchar('{');
@@ -632,6 +709,7 @@ static void usage(FILE *out)
 		"  -s, --stats          print the daemon's counters instead\n"
 		"  -t, --tsv            tab-separated values, header line first\n"
 		"  -j, --json           a JSON array of objects (an object with -s)\n"
+		"  -P, --prometheus     the counters in the Prometheus text format (implies -s)\n"
 		"  -w, --wide           show whole session IDs in the table\n"
 		"  -n, --numeric        numeric addresses (always; accepted for habit)\n"
 		"      --encrypted-only only connections that are encrypted\n"
@@ -656,6 +734,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "stats", no_argument, NULL, 's' },
 		{ "tsv", no_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "prometheus", no_argument, NULL, 'P' },
 		{ "wide", no_argument, NULL, 'w' },
 		{ "numeric", no_argument, NULL, 'n' },
 		{ "socket", required_argument, NULL, 'S' },
@@ -666,14 +745,15 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	};
 	const char *env = getenv("TCPCRYPT_SOCKET");
 	int c;
-	bool tsv = false, json = false;
+	bool tsv = false, json = false, prom = false;
 
 	o->socket = env && *env ? env : DEFAULT_SOCKET;
-	while ((c = getopt_long(argc, argv, "stjwnS:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "stjPwnS:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->stats = true; break;
 		case 't': tsv = true; break;
 		case 'j': json = true; break;
+		case 'P': prom = true; break;
 		case 'w': o->wide = true; break;
 		case 'n': break;
 		case 'S':
@@ -699,11 +779,15 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "%s: unexpected argument: %s\n", prog, argv[optind]);
 		exit(EXIT_USAGE);
 	}
-	if (tsv && json) {
-		fprintf(stderr, "%s: --tsv and --json exclude each other\n", prog);
+	if ((int)tsv + (int)json + (int)prom > 1) {
+		fprintf(stderr, "%s: --tsv, --json and --prometheus exclude each other\n", prog);
 		exit(EXIT_USAGE);
 	}
-	o->fmt = json ? FMT_JSON : tsv ? FMT_TSV : FMT_TABLE;
+	/* Only the counters have a Prometheus form: one metric per
+	 * connection would be a new series for every port pair. */
+	if (prom)
+		o->stats = true;
+	o->fmt = prom ? FMT_PROMETHEUS : json ? FMT_JSON : tsv ? FMT_TSV : FMT_TABLE;
 }
 
 int main(int argc, char **argv)
@@ -720,10 +804,16 @@ int main(int argc, char **argv)
 		struct counter *v = NULL;
 		size_t n = daemon_counters(&c, &v);
 
+		/* All counters are read before the first byte is printed: an
+		 * error on the way leaves stdout empty, never a half file. */
 		print_counters(v, n, &o);
 		free(v);
 		close(c.fd);
-		return fflush(stdout) == 0 ? EXIT_OK : EXIT_PROTOCOL;
+		if (fflush(stdout) != 0) {
+			fprintf(stderr, "%s: writing the output: %s\n", prog, strerror(errno));
+			return EXIT_PROTOCOL;
+		}
+		return EXIT_OK;
 	}
 	daemon_list(&c, &rows);
 	close(c.fd);
