@@ -77,6 +77,7 @@ CASES = [
     ("init1-truncated", ACK | PSH, b"", INIT1[:30]),
     ("init1-badlen", ACK | PSH, b"", INIT1_MAGIC + struct.pack("!I", 80) + INIT1[8:]),
     ("init2-badlen", ACK | PSH, b"", INIT2_MAGIC + struct.pack("!I", 70) + INIT2[8:]),
+    ("init2-unknown-suite", ACK | PSH, b"", INIT2[:8] + h("7401") + INIT2[10:]),
     # kind 253 of another experiment: left to Wireshark's own dissector
     ("exp-other", ACK, h("fd 06 12 34 00 00"), b""),
 ]

@@ -17,9 +17,9 @@
 #      with no expert info; each malformed one (unknown version tag, wrong
 #      TEP data length, ENO length byte past the end, misplaced global
 #      suboption, short MAC option, truncated Init1, wrong Init length
-#      fields) raises its expert info; a kind 253 option of another
-#      experiment is left to Wireshark (no tcpcrypt.mac).
-# About 10 s.
+#      fields, an unknown suite) raises its expert info; a kind 253
+#      option of another experiment is left to Wireshark (no tcpcrypt.mac).
+# About 5 s.
 . "$(dirname "$0")/lib.sh"
 command -v tshark >/dev/null 2>&1 || fail "tshark is missing: scripts/install-deps installs it (Debian package tshark)"
 LUA="$TC_SRCDIR/contrib/wireshark/tcpcrypt.lua"
@@ -133,10 +133,10 @@ ts "$W/craft.pcap" -T fields -E separator='|' -E occurrence=a -E aggregator=, \
 	-e tcp.srcport -e tcpcrypt.eno.form -e tcpcrypt.mac.tag \
 	-e tcpcrypt.eno.malformed -e tcpcrypt.eno.unknown_version -e tcpcrypt.eno.bad_data_len \
 	-e tcpcrypt.mac.bad_len -e tcpcrypt.init.truncated -e tcpcrypt.init.bad_len \
-	-e tcp.options.experimental.exid >"$W/craft.txt"
+	-e tcpcrypt.init.unknown_suite -e tcp.options.experimental.exid >"$W/craft.txt"
 # The expert fields present per case: "malformed" etc., or "-" for none.
 declare -A GOT=()
-while IFS='|' read -r port form tag e1 e2 e3 e4 e5 e6 exid; do
+while IFS='|' read -r port form tag e1 e2 e3 e4 e5 e6 e7 exid; do
 	got=""
 	[[ -n $e1 ]] && got+=" malformed"
 	[[ -n $e2 ]] && got+=" unknown_version"
@@ -144,6 +144,7 @@ while IFS='|' read -r port form tag e1 e2 e3 e4 e5 e6 exid; do
 	[[ -n $e4 ]] && got+=" mac.bad_len"
 	[[ -n $e5 ]] && got+=" truncated"
 	[[ -n $e6 ]] && got+=" init.bad_len"
+	[[ -n $e7 ]] && got+=" unknown_suite"
 	[[ -n $exid ]] && got+=" exid=$exid"
 	[[ -n $tag ]] && got+=" tag"
 	GOT[$port]="${form:--}${got}"
@@ -165,6 +166,7 @@ declare -A WANT=(
 	[init1-truncated]="- truncated"
 	[init1-badlen]="- init.bad_len"
 	[init2-badlen]="- init.bad_len"
+	[init2-unknown-suite]="- unknown_suite"
 	[exp-other]="- exid=0x1234"
 )
 n=0
