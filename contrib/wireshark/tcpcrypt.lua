@@ -104,6 +104,8 @@ tcpcrypt.experts = { e.eno_malformed, e.eno_version, e.eno_data_len, e.mac_len,
 
 -- ---------------------------------------------------------------------------
 -- TCP-ENO (kind 69)
+-- Suboption bits are taken apart with plain arithmetic, not a bit library,
+-- so that the code runs on the Lua of older and newer Wireshark releases.
 
 -- One TEP suboption: sub is its byte at tvb offset pos, its data runs from
 -- dpos for dlen bytes.  b is the b bit of the option's global suboption.
@@ -116,9 +118,9 @@ local function eno_tep(tvb, tree, pos, dpos, dlen, b)
 	if dlen > 0 then
 		t:add(f.eno_data, tvb(dpos, dlen))
 	end
-	if bit.band(sub, 0x7f) ~= OUR_TEP then
+	if sub % 0x80 ~= OUR_TEP then
 		t:append_text(" (another TEP)")
-		return string.format("TEP 0x%02x", bit.band(sub, 0x7f))
+		return string.format("TEP 0x%02x", sub % 0x80)
 	end
 	if dlen < 2 then
 		t:add_proto_expert_info(e.eno_version, "TEP 0x20 without a version tag (doc/protocol.md 3.1 wants 74 32)")
@@ -166,7 +168,7 @@ local function dissect_eno(tvb, pinfo, tree)
 	local malformed = nil
 	while pos < olen do
 		local sub = tvb(pos, 1):uint()
-		local glt = bit.band(sub, 0x7f)
+		local glt = sub % 0x80
 		if glt < OUR_TEP and sub < 0x80 then
 			local g = t:add(f.eno_global, tvb(pos, 1))
 			if pos ~= 2 then
@@ -177,17 +179,17 @@ local function dissect_eno(tvb, pinfo, tree)
 			g:add(f.eno_b, tvb(pos, 1))
 			g:add(f.eno_a, tvb(pos, 1))
 			explicit = true
-			b = bit.band(sub, 0x01) ~= 0
+			b = sub % 2 == 1
 			pos = pos + 1
 		elseif glt < OUR_TEP then
 			-- a length byte: n data bytes follow the TEP suboption after it
-			local n = bit.band(sub, 0x1f)
+			local n = sub % 0x20
 			local li = t:add(f.eno_sublen, tvb(pos, 1))
 			if olen - pos < 2 then
 				malformed = "length byte at the end of the option"
 			else
 				local tep = tvb(pos + 1, 1):uint()
-				if bit.band(tep, 0x7f) < OUR_TEP or bit.band(tep, 0x80) == 0 then
+				if tep % 0x80 < OUR_TEP or tep < 0x80 then
 					malformed = "length byte not followed by a TEP suboption with v = 1"
 				elseif n > olen - pos - 2 then
 					malformed = string.format("length byte says %d data bytes, %d are left", n, olen - pos - 2)
