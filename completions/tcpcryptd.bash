@@ -137,8 +137,9 @@ _tcpcryptd() {
 
 _tcnetstat() {
 	_tcpcrypt_getopt \
-		"-S:file -s:flag -t:flag -j:flag -w:flag -n:flag -h:flag -V:flag" \
-		"--stats --tsv --json --wide --numeric --encrypted-only --socket= --help --version" \
+		"-S:file -s:flag -t:flag -j:flag -P:flag -w:flag -n:flag -h:flag -V:flag" \
+		"--stats --tsv --json --prometheus --wide --numeric --encrypted-only --socket= --help
+		 --version" \
 		"--socket:file"
 }
 
