@@ -27,6 +27,9 @@ fi
 builddir=$("$top/scripts/build.sh" "${build_args[@]}" | tail -n 1)
 cd "$builddir"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+# Tests that cannot use the sanitized build (t34 installs the packaged
+# binaries) look at this and say so.
+if [[ ${build_args[*]-} == *--asan* ]]; then export TC_ASAN=1; else unset TC_ASAN; fi
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 status=0

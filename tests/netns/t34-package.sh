@@ -43,6 +43,7 @@ for t in dpkg-buildpackage dpkg-parsechangelog; do
 	command -v "$t" >/dev/null 2>&1 ||
 		skip "$t is not installed: the Debian packages cannot be built here (dpkg-dev; scripts/install-deps installs it)"
 done
+[[ -z ${TC_ASAN:-} ]] || skip "the packages hold the plain build, not the sanitized one under test: covered by the plain run"
 command -v apt-get >/dev/null 2>&1 || skip "apt-get is missing: not a Debian system, the packages cannot be installed"
 [[ -f $TC_SRCDIR/debian/control ]] || skip "no debian/ in $TC_SRCDIR (a tree made by 'make dist' without it?)"
 tc_require_tools cc pkg-config dpkg-query iptables-save ip6tables-save getent
