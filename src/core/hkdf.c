@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* HKDF-SHA256 (RFC 5869) on top of libsodium's HMAC-SHA256. */
+/* HKDF-SHA256 (RFC 5869): extract on libsodium's HMAC-SHA256, expand on
+ * OpenSSL's SHA-256 (see hmac_sha256). */
 #include "hkdf.h"
 
+#include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,20 +36,89 @@ void hkdf_extract_final(struct hkdf_extract *x, uint8_t prk[HKDF_SHA256_LEN])
 	sodium_memzero(x, sizeof(*x));
 }
 
+/* HMAC-SHA256 for the expand step, the hot one: every connection derives a
+ * dozen keys, and libsodium's SHA-256 is portable C, while OpenSSL's uses
+ * the CPU's SHA instructions where there are some (several times faster).
+ * One digest context for the process (the daemon has one thread); if
+ * OpenSSL fails once, libsodium does the work from then on. */
+#define SHA256_BLOCK 64
+
+static EVP_MD *sha256_md;
+static EVP_MD_CTX *sha256_ctx;
+static bool sha256_evp_failed;
+
+static bool sha256_evp_ready(void)
+{
+	if (sha256_evp_failed)
+		return false;
+	if (!sha256_md)
+		sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (!sha256_ctx)
+		sha256_ctx = EVP_MD_CTX_new();
+	if (!sha256_md || !sha256_ctx)
+		sha256_evp_failed = true;
+	return !sha256_evp_failed;
+}
+
+/* One pass of SHA-256 over pad (the key XOR a pad byte) and the parts. */
+static bool evp_pass(const uint8_t pad[SHA256_BLOCK], const uint8_t *const part[3],
+		     const size_t part_len[3], uint8_t out[HKDF_SHA256_LEN])
+{
+	unsigned len = 0;
+	bool ok = EVP_DigestInit_ex2(sha256_ctx, sha256_md, NULL) == 1 &&
+		  EVP_DigestUpdate(sha256_ctx, pad, SHA256_BLOCK) == 1;
+
+	for (int i = 0; ok && i < 3; i++)
+		if (part_len[i])
+			ok = EVP_DigestUpdate(sha256_ctx, part[i], part_len[i]) == 1;
+	return ok && EVP_DigestFinal_ex(sha256_ctx, out, &len) == 1 && len == HKDF_SHA256_LEN;
+}
+
+/* HMAC(key, part[0] | part[1] | part[2]) with a 32-byte key (RFC 2104). */
+static void hmac_sha256(uint8_t out[HKDF_SHA256_LEN], const uint8_t key[HKDF_SHA256_LEN],
+			const uint8_t *const part[3], const size_t part_len[3])
+{
+	uint8_t ipad[SHA256_BLOCK], opad[SHA256_BLOCK], inner[HKDF_SHA256_LEN];
+	const uint8_t *outer_part[3] = { inner, NULL, NULL };
+	const size_t outer_len[3] = { sizeof(inner), 0, 0 };
+	crypto_auth_hmacsha256_state st;
+	bool ok = false;
+
+	if (sha256_evp_ready()) {
+		memset(ipad, 0x36, sizeof(ipad));
+		memset(opad, 0x5c, sizeof(opad));
+		for (size_t i = 0; i < HKDF_SHA256_LEN; i++) {
+			ipad[i] ^= key[i];
+			opad[i] ^= key[i];
+		}
+		ok = evp_pass(ipad, part, part_len, inner) && evp_pass(opad, outer_part, outer_len, out);
+		/* Leave no key-derived state in the shared context. */
+		if (EVP_DigestInit_ex2(sha256_ctx, sha256_md, NULL) != 1)
+			ok = false;
+		sodium_memzero(ipad, sizeof(ipad));
+		sodium_memzero(opad, sizeof(opad));
+		sodium_memzero(inner, sizeof(inner));
+		if (!ok)
+			sha256_evp_failed = true;
+	}
+	if (ok)
+		return;
+	crypto_auth_hmacsha256_init(&st, key, HKDF_SHA256_LEN);
+	for (int i = 0; i < 3; i++)
+		if (part_len[i])
+			crypto_auth_hmacsha256_update(&st, part[i], part_len[i]);
+	crypto_auth_hmacsha256_final(&st, out);
+	sodium_memzero(&st, sizeof(st));
+}
+
 /* T(i) = HMAC(PRK, T(i-1) | info | i); T(0) is empty. */
 static void hkdf_block(uint8_t t[HKDF_SHA256_LEN], const uint8_t prk[HKDF_SHA256_LEN],
 		       const uint8_t *info, size_t info_len, uint8_t counter)
 {
-	crypto_auth_hmacsha256_state st;
+	const uint8_t *part[3] = { t, info, &counter };
+	const size_t part_len[3] = { counter > 1 ? HKDF_SHA256_LEN : 0, info_len, 1 };
 
-	crypto_auth_hmacsha256_init(&st, prk, HKDF_SHA256_LEN);
-	if (counter > 1)
-		crypto_auth_hmacsha256_update(&st, t, HKDF_SHA256_LEN);
-	if (info_len > 0)
-		crypto_auth_hmacsha256_update(&st, info, info_len);
-	crypto_auth_hmacsha256_update(&st, &counter, 1);
-	crypto_auth_hmacsha256_final(&st, t);
-	sodium_memzero(&st, sizeof(st));
+	hmac_sha256(t, prk, part, part_len);
 }
 
 int hkdf_expand(uint8_t *out, size_t out_len, const uint8_t prk[HKDF_SHA256_LEN],

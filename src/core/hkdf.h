@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* HKDF-SHA256 (RFC 5869) built on libsodium's HMAC-SHA256, which is all
- * libsodium 1.0.18 offers.  Extract is incremental because tcpcrypt's input
- * keying material is a concatenation of four pieces. */
+/* HKDF-SHA256 (RFC 5869).  Extract runs on libsodium's HMAC-SHA256 and is
+ * incremental, because tcpcrypt's input keying material is a concatenation
+ * of four pieces; expand, which every connection runs a dozen times, on
+ * OpenSSL's SHA-256 (the CPU's SHA instructions), falling back to
+ * libsodium. */
 #ifndef TC_HKDF_H
 #define TC_HKDF_H
 
