@@ -9,10 +9,11 @@
 --   * the TCP-ENO option (kind 69, doc/protocol.md sections 3 and 13): the
 --     global suboption and its b bit, each TEP suboption, and for our TEP
 --     (0xa0) the version tag 74 32 and, in the resumption forms, R and n;
---   * the MAC option (kind 253, experiment identifier 0x7463, section 6.3):
---     the 12-byte tag;
---   * Init1 and Init2 at the start of the byte streams (section 4): magic,
---     length, suite list or chosen suite, nonce and public key;
+--   * the MAC option (kind 253, experiment identifier 0x7463,
+--     doc/protocol.md section 6.3): the 12-byte tag;
+--   * Init1 and Init2 at the start of the byte streams
+--     (doc/protocol.md section 4): magic, length, suite list or chosen
+--     suite, nonce and public key;
 -- with expert info for malformed ones.  Both options are dissected through
 -- Wireshark's "tcp.option" dissector table; kind 253 options of other
 -- experiments are handed back to Wireshark's own dissector.  Init1/Init2 are

@@ -151,9 +151,15 @@ unit=$(grep -E '/systemd/system/tcpcryptd\.service$' "$W/files-tcpcryptd.txt") |
 grep -qx "ExecStart=/usr/sbin/tcpcryptd --foreground \$TCPCRYPTD_ARGS" "$unit" ||
 	fail "the installed unit does not start /usr/sbin/tcpcryptd: $(grep '^ExecStart=' "$unit")"
 for f in /usr/sbin/tcpcryptd /usr/sbin/tcpcrypt-firewall /usr/sbin/tcpcryptd-launch /usr/bin/tcnetstat \
-	/usr/bin/tcpcrypt-sessid /usr/lib/sysusers.d/tcpcrypt.conf /usr/include/tcpcrypt.h; do
+	/usr/bin/tcpcrypt-sessid /usr/bin/tcpcrypt-decrypt /usr/lib/sysusers.d/tcpcrypt.conf \
+	/usr/include/tcpcrypt.h /usr/share/bash-completion/completions/tcnetstat \
+	/usr/share/zsh/vendor-completions/_tcpcryptd; do
 	[[ -e $f ]] || fail "$f is not installed"
 done
+# The dissector where Debian's Wireshark looks for Lua plugins.
+grep -qE '^/usr/lib/[^/]+/wireshark/plugins/tcpcrypt\.lua$' "$W/files-tcpcryptd.txt" ||
+	fail "tcpcryptd ships no Wireshark dissector in /usr/lib/<triplet>/wireshark/plugins"
+/usr/bin/tcpcrypt-decrypt --help >/dev/null 2>&1 || [[ $? -eq 2 ]] || fail "the installed tcpcrypt-decrypt does not run"
 [[ ! -e /etc/systemd/system/multi-user.target.wants/tcpcryptd.service ]] ||
 	fail "the package enabled tcpcryptd.service (it must be an opt-in)"
 [[ ! -e /run/tcpcrypt ]] || fail "installing the package made /run/tcpcrypt (something started the daemon)"
