@@ -321,6 +321,12 @@ static void keypair_take(struct engine *e, struct flow_hs *hs, uint64_t now)
 /* ------------------------------------------------------------------------ */
 /* Injection */
 
+/* The MAC option, alone or (A in a resumed connection, until B's first
+ * tagged segment) after 45 02: the tag goes into the last option. */
+static const uint8_t mac_template[ENO_ACK_PADDED_LEN + MAC_OPT_LEN] = {
+	0x45, 0x02, TCPOPT_NOP, TCPOPT_NOP, TCPOPT_EXP, MAC_OPT_LEN, 0x74, 0x63,
+};
+
 struct inject_spec {
 	uint32_t seq, ack;
 	uint8_t flags;
@@ -360,11 +366,10 @@ static int inject(struct engine *e, struct flow *f, const struct inject_spec *s,
 	};
 	/* A resumed connection's A still owes B the 45 02 of RFC 8547
 	 * (eno_ack_pending): in front of the MAC option. */
-	uint8_t opts[ENO_ACK_PADDED_LEN + MAC_OPT_LEN] = {
-		0x45, 0x02, TCPOPT_NOP, TCPOPT_NOP, TCPOPT_EXP, MAC_OPT_LEN, 0x74, 0x63,
-	};
+	uint8_t opts[sizeof(mac_template)];
 	uint8_t *mac_opt = opts + ENO_ACK_PADDED_LEN;
 
+	memcpy(opts, mac_template, sizeof(opts));
 	if (tag_it) {
 		struct seal2_hdr h = {
 			.flags = s->flags,
@@ -443,11 +448,6 @@ static enum engine_verdict init_reject(struct engine *e, struct flow *f, uint64_
 /* ------------------------------------------------------------------------ */
 /* Established traffic */
 
-/* The MAC option, alone or (A in a resumed connection, until B's first
- * tagged segment) after 45 02: the tag goes into the last option. */
-static const uint8_t mac_template[ENO_ACK_PADDED_LEN + MAC_OPT_LEN] = {
-	0x45, 0x02, TCPOPT_NOP, TCPOPT_NOP, TCPOPT_EXP, MAC_OPT_LEN, 0x74, 0x63,
-};
 
 /* Our kernel's segment -> the wire: translate, encrypt, tag. */
 static enum engine_verdict seal_outgoing(struct engine *e, struct flow *f, struct pkt *p)
@@ -1637,8 +1637,6 @@ static enum engine_verdict out_synack(struct engine *e, struct flow *f, struct p
 		 * acceptance lives with the handshake state, until A's first
 		 * tagged segment shows A has it: after that no SYN-ACK is
 		 * needed, and none leaves with another option. */
-		if (f->snd.isn != pkt_seq(p))
-			return EV_ACCEPT;
 		if (f->resumed) {
 			if (!f->hs || syn_add_eno(p, f->hs->accept_opt, RESUME_ACCEPT_LEN) < 0)
 				return EV_DROP;
