@@ -322,6 +322,7 @@ topo_setup() {
 
 declare -A TC_DPID=()
 declare -A TC_DLOG=()
+declare -A TC_DSOCK=()	# the control socket of the daemon tc_start started
 TC_DSEQ=0
 
 # tc_start NS [DAEMON ARGS...]: firewall up in NS, daemon in the background,
@@ -335,6 +336,7 @@ tc_start() {
 	log="$TC_WORK/daemon-$TC_DSEQ-$ns.log"
 	: >"$log"
 	TC_DLOG[$ns]=$log
+	TC_DSOCK[$ns]="$TC_WORK/ctl-$TC_DSEQ.sock"
 	TC_DAEMON_LOGS+=("$log")
 	ns_exec "$ns" "$TC_FIREWALL" up --queue "$TC_QUEUE" >>"$log" 2>&1 ||
 		fail "tcpcrypt-firewall up failed in $ns: $(tail -n 5 "$log")"
@@ -346,7 +348,7 @@ tc_start() {
 		# One state file per host, so a daemon started again in the
 		# same namespace finds its predecessor's flows.
 		ip netns exec "$ns" "$TC_DAEMON" --foreground --queue "$TC_QUEUE" --config /dev/null \
-			--socket "$TC_WORK/ctl-$TC_DSEQ.sock" --state-file "$TC_STATE_DIR/flows-$ns" \
+			--socket "${TC_DSOCK[$ns]}" --state-file "$TC_STATE_DIR/flows-$ns" \
 			-v "$@" 2>>"$log" &
 	fi
 	pid=$!
@@ -379,6 +381,18 @@ tc_counter() {
 	local v
 	v=$(awk -v n="$2" '$1 == "counter" && $2 == n { v = $3 } END { if (v != "") print v }' "${TC_DLOG[$1]}")
 	[[ -n $v ]] || fail "counter $2 not found in ${TC_DLOG[$1]} (daemon stopped? counters print at exit)"
+	echo "$v"
+}
+
+# tc_live NS NAME: a counter (or gauge) of the daemon running in NS, read
+# through its control socket (tc_counter reads the one it printed at exit).
+tc_live() {
+	local v
+	[[ -n ${TC_TCNETSTAT:-} ]] || TC_TCNETSTAT=$(tc_find_built util/tcnetstat) ||
+		fail "util/tcnetstat is not built"
+	v=$(ns_exec "$1" "$TC_TCNETSTAT" -S "${TC_DSOCK[$1]}" -s --tsv |
+		awk -F'\t' -v n="$2" '$1 == n { print $2 }')
+	[[ -n $v ]] || fail "tcnetstat -s in $1: no counter $2"
 	echo "$v"
 }
 

@@ -39,19 +39,10 @@ else
 	DEFAULT_SUITE=chacha20
 	DEFAULT_OFFER=7402,7403
 fi
-declare -A SOCK=()
-
-# start NS ARGS...: tc_start, remembering the daemon's control socket.
-start() {
-	local ns=$1
-	tc_start "$@"
-	SOCK[$ns]="$TC_WORK/ctl-$TC_DSEQ.sock"
-}
-
 # tsv_field NS PORT FIELD: FIELD (by its name in the header) of the
 # connection with PORT as local or remote port, from tcnetstat --tsv.
 tsv_field() {
-	ns_exec "$1" "$TCNETSTAT" -S "${SOCK[$1]}" --tsv | awk -F'\t' -v p=":$2" -v f="$3" '
+	ns_exec "$1" "$TCNETSTAT" -S "${TC_DSOCK[$1]}" --tsv | awk -F'\t' -v p=":$2" -v f="$3" '
 		NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
 		(substr($1, length($1) - length(p) + 1) == p || substr($2, length($2) - length(p) + 1) == p) {
 			if (!(f in col)) { print "no-column-" f; exit }
@@ -68,7 +59,7 @@ expect_suite() {
 	gen=$(tsv_field "$ns" "$port" gen)
 	[[ $st == encrypted && $su == "$want" && $gen == 0/0 ]] ||
 		fail "tcnetstat in $ns for port $port: state '$st' suite '$su' gen '$gen', want encrypted $want 0/0:
-$(ns_exec "$ns" "$TCNETSTAT" -S "${SOCK[$ns]}" --tsv)"
+$(ns_exec "$ns" "$TCNETSTAT" -S "${TC_DSOCK[$ns]}" --tsv)"
 	log "tcnetstat in $ns: port $port encrypted, suite $su, gen $gen"
 }
 
@@ -121,8 +112,8 @@ $out"
 }
 
 # --- a) A offers chacha20 only; B prefers aes128 but takes A's choice ---------
-start "$NS_A" --suites=chacha20
-start "$NS_B" --suites=aes128,chacha20
+tc_start "$NS_A" --suites=chacha20
+tc_start "$NS_B" --suites=aes128,chacha20
 cap_start a
 held_transfer 5281
 expect_suite "$NS_A" 5281 chacha20
@@ -144,8 +135,8 @@ expect_same_sid 5281
 tc_stop "$NS_B"
 expect_counter "$NS_B" suite_chacha20 1
 expect_counter "$NS_B" mac_fail 0
-start "$NS_A" --suites=chacha20
-start "$NS_B" --suites=aes128
+tc_start "$NS_A" --suites=chacha20
+tc_start "$NS_B" --suites=aes128
 cap_start b
 ip netns exec "$NS_B" python3 "$TC_TCPIO" serve "$B4" 5282 --recv "$TC_WORK/up-5282.bin" \
 	--timeout 30 2>"$TC_WORK/server-5282.err" &
@@ -183,8 +174,8 @@ if grep -E "plaintext" "${TC_DLOG[$NS_B]}" "${TC_DLOG[$NS_A]}" | grep -qE "[^0-9
 fi
 
 # --- d) default suites: the CPU decides -----------------------------------------
-start "$NS_A"
-start "$NS_B"
+tc_start "$NS_A"
+tc_start "$NS_B"
 want_list=$DEFAULT_SUITE,chacha20
 [[ $DEFAULT_SUITE == aes128 ]] || want_list=chacha20,aes128
 grep -q "cipher suites: $want_list\$" "${TC_DLOG[$NS_A]}" ||

@@ -41,28 +41,10 @@ B4=198.51.100.1
 marker="TCPCRYPT-MARKER-PLAINTEXT-$(rand_tag)"
 make_payload "$TC_WORK/up.bin" $((64 * 1024)) "$marker-UP"
 make_payload "$TC_WORK/down.bin" $((16 * 1024)) "$marker-DOWN"
-declare -A SOCK=()
-
-# start NS ARGS...: tc_start, remembering the daemon's control socket.
-start() {
-	local ns=$1
-	tc_start "$@"
-	SOCK[$ns]="$TC_WORK/ctl-$TC_DSEQ.sock"
-	wait_for -m "control socket in $ns" test -S "${SOCK[$ns]}"
-}
-
-# live NS NAME: a counter of the running daemon (tcnetstat -s).
-live() {
-	local v
-	v=$(ns_exec "$1" "$TCNETSTAT" -S "${SOCK[$1]}" -s --tsv | awk -F'\t' -v n="$2" '$1 == n { print $2 }')
-	[[ -n $v ]] || fail "tcnetstat -s in $1 has no counter $2"
-	echo "$v"
-}
-
 # expect_live NS NAME WANT
 expect_live() {
 	local got
-	got=$(live "$1" "$2") || exit 1
+	got=$(tc_live "$1" "$2") || exit 1
 	[[ $got == "$3" ]] || fail "counter $2 in $1 is $got, want $3 ($4)"
 }
 
@@ -95,7 +77,7 @@ xfer() {
 flows() {
 	local ns=$1 port=$2 side=A
 	[[ $ns == "$NS_B" ]] && side=B
-	ns_exec "$ns" "$TCNETSTAT" -S "${SOCK[$ns]}" --tsv | awk -F'\t' -v b="$B4:$port" -v side="$side" '
+	ns_exec "$ns" "$TCNETSTAT" -S "${TC_DSOCK[$ns]}" --tsv | awk -F'\t' -v b="$B4:$port" -v side="$side" '
 		NR == 1 { for (i = 1; i <= NF; i++) col[tolower($i)] = i; next }
 		{
 			if (!("kx" in col) || !("sid" in col)) { print "no kx/sid column"; exit }
@@ -133,8 +115,8 @@ $fa"
 kx_lines() { python3 "$TC_WIRECHECK" kx "$1" || fail "wirecheck kx $1 failed"; }
 
 # --- a) 20 sequential connections: one fresh, 19 resumed -----------------------
-start "$NS_A"
-start "$NS_B"
+tc_start "$NS_A"
+tc_start "$NS_B"
 cap_start a
 xfer 5291 20
 log "20 connections to port 5291 intact both ways"
@@ -149,12 +131,12 @@ expect_live "$NS_B" mac_fail 0 "after 20 connections"
 expect_kx_list 5291 1 19
 
 # libtcpcrypt from inside a resumed connection.
-ip netns exec "$NS_B" env TCPCRYPT_SOCKET="${SOCK[$NS_B]}" timeout 30 "$SESSID" --wait 5 listen "$B4" 5292 \
+ip netns exec "$NS_B" env TCPCRYPT_SOCKET="${TC_DSOCK[$NS_B]}" timeout 30 "$SESSID" --wait 5 listen "$B4" 5292 \
 	>"$TC_WORK/sessid-b.out" 2>"$TC_WORK/sessid-b.err" &
 spid=$!
 tc_track "$spid"
 wait_listen "$NS_B" 5292
-ns_exec "$NS_A" env TCPCRYPT_SOCKET="${SOCK[$NS_A]}" timeout 30 "$SESSID" --wait 5 connect "$B4" 5292 \
+ns_exec "$NS_A" env TCPCRYPT_SOCKET="${TC_DSOCK[$NS_A]}" timeout 30 "$SESSID" --wait 5 connect "$B4" 5292 \
 	>"$TC_WORK/sessid-a.out" 2>"$TC_WORK/sessid-a.err" ||
 	fail "tcpcrypt-sessid connect failed: $(cat "$TC_WORK/sessid-a.err")"
 wait_pid "$spid" 30 "tcpcrypt-sessid listen"
@@ -187,7 +169,7 @@ wirecheck data-has-mac "$pcap"
 wirecheck absent "$pcap" "$marker"
 
 # --- d) no option room in the SYN: fresh form, entry kept ----------------------
-before=$(live "$NS_A" resume_offered) || exit 1
+before=$(tc_live "$NS_A" resume_offered) || exit 1
 ip netns exec "$NS_B" socat -u TCP4-LISTEN:5295,reuseaddr /dev/null &
 tc_track $!
 wait_listen "$NS_B" 5295
@@ -211,8 +193,8 @@ expect_live "$NS_A" resume_offered $((before + 1)) "the next connection"
 log "the next connection is resumed: A's entry was kept"
 
 # --- b) the offering SYN lost once, then the accepting SYN-ACK ------------------
-acc=$(live "$NS_A" resume_accepted) || exit 1
-off=$(live "$NS_A" resume_offered) || exit 1
+acc=$(tc_live "$NS_A" resume_accepted) || exit 1
+off=$(tc_live "$NS_A" resume_offered) || exit 1
 impair_start --drop syn:1:dport=5293
 cap_start b-syn eth-a
 xfer 5293
@@ -261,8 +243,8 @@ expect_counter "$NS_B" mac_fail 0
 expect_counter "$NS_B" resume_declined 0
 
 # --- c) policy private on both hosts ---------------------------------------------
-start "$NS_A" --policy private
-start "$NS_B" --policy private
+tc_start "$NS_A" --policy private
+tc_start "$NS_B" --policy private
 cap_start c
 xfer 5297 2
 expect_kx_list 5297 1 1
@@ -276,8 +258,8 @@ tc_track $!
 wait_listen "$NS_B" 5300
 expect_refused "$NS_A" 192.0.2.254 5300
 expect_refused "$NS_R" "$B4" 5300
-n=$(live "$NS_A" policy_refused) || exit 1
-m=$(live "$NS_B" policy_refused) || exit 1
+n=$(tc_live "$NS_A" policy_refused) || exit 1
+m=$(tc_live "$NS_B" policy_refused) || exit 1
 ((n >= 1 && m >= 1)) || fail "policy private: policy_refused is $n on A and $m on B, want >= 1 each"
 log "policy private in force on both hosts: fresh then resumed, peers without tcpcryptd refused"
 tc_stop "$NS_A"
@@ -293,8 +275,8 @@ wirecheck data-has-mac "$(cap_file c)"
 wirecheck absent "$(cap_file c)" "$marker"
 
 # --- e) resumption off ------------------------------------------------------------
-start "$NS_A" --no-resumption
-start "$NS_B"
+tc_start "$NS_A" --no-resumption
+tc_start "$NS_B"
 cap_start e-off
 xfer 5298 2
 expect_kx_list 5298 2 0
@@ -310,8 +292,8 @@ expect_counter "$NS_A" resume_offered 0
 expect_counter "$NS_B" resume_declined 0
 log "--no-resumption on A: every SYN fresh"
 
-start "$NS_A"
-start "$NS_B" --no-resumption
+tc_start "$NS_A"
+tc_start "$NS_B" --no-resumption
 cap_start e-dec
 xfer 5299 3
 expect_kx_list 5299 3 0

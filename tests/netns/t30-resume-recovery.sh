@@ -38,29 +38,12 @@ B4=198.51.100.1
 marker="TCPCRYPT-MARKER-PLAINTEXT-$(rand_tag)"
 make_payload "$TC_WORK/up.bin" $((192 * 1024)) "$marker-UP"
 make_payload "$TC_WORK/down.bin" $((64 * 1024)) "$marker-DOWN"
-declare -A SOCK=()
-
-# start NS ARGS...: tc_start, remembering the daemon's control socket.
-start() {
-	local ns=$1
-	tc_start "$@"
-	SOCK[$ns]="$TC_WORK/ctl-$TC_DSEQ.sock"
-}
-
-# live NS NAME: a counter (or gauge) of the running daemon in NS.
-live() {
-	local v
-	v=$(ns_exec "$1" "$TCNETSTAT" -S "${SOCK[$1]}" -s --tsv | awk -F'\t' -v n="$2" '$1 == n { print $2 }')
-	[[ -n $v ]] || fail "tcnetstat -s in $1: no counter $2"
-	echo "$v"
-}
-
 # snap NS NAME...: remember the daemon's counters as BASE[NS:NAME].
 declare -A BASE=()
 snap() {
 	local ns=$1 n
 	shift
-	for n in "$@"; do BASE[$ns:$n]=$(live "$ns" "$n") || exit 1; done
+	for n in "$@"; do BASE[$ns:$n]=$(tc_live "$ns" "$n") || exit 1; done
 }
 
 # defer MESSAGE: a failed check after which the later cases can still run;
@@ -74,7 +57,7 @@ defer() {
 # expect_delta NS NAME N: the counter moved by exactly N since snap.
 expect_delta() {
 	local ns=$1 name=$2 want=$3 got base
-	got=$(live "$ns" "$name") || exit 1
+	got=$(tc_live "$ns" "$name") || exit 1
 	base=${BASE[$ns:$name]}
 	((got - base == want)) ||
 		fail "$CASE: $name in $ns went from ${BASE[$ns:$name]} to $got, want +$want"
@@ -131,7 +114,7 @@ ${out:-nothing}"
 
 # tsv_kx NS PORT: the Kx column of tcnetstat --tsv for the flow with PORT.
 tsv_kx() {
-	ns_exec "$1" "$TCNETSTAT" -S "${SOCK[$1]}" --tsv | awk -F'\t' -v p=":$2" '
+	ns_exec "$1" "$TCNETSTAT" -S "${TC_DSOCK[$1]}" --tsv | awk -F'\t' -v p=":$2" '
 		NR == 1 { for (i = 1; i <= NF; i++) col[tolower($i)] = i; next }
 		(substr($1, length($1) - length(p) + 1) == p || substr($2, length($2) - length(p) + 1) == p) {
 			if (!("kx" in col)) { print "no-kx-column"; exit }
@@ -139,8 +122,8 @@ tsv_kx() {
 		}'
 }
 
-start "$NS_A"
-start "$NS_B"
+tc_start "$NS_A"
+tc_start "$NS_B"
 
 # --- a) B restarted: it declines, the exchange is fresh, then resumed ---------
 CASE=a
@@ -150,16 +133,16 @@ conn 5302
 tc_stop "$NS_B"
 expect_counter "$NS_B" resume_accepted 1
 expect_counter "$NS_B" resume_declined 0
-start "$NS_B"
+tc_start "$NS_B"
 snap "$NS_A" resume_offered resume_accepted resume_declined
 conn 5303
 expect_delta "$NS_A" resume_offered 1
 expect_delta "$NS_A" resume_declined 1
 expect_delta "$NS_A" resume_accepted 0
-[[ $(live "$NS_B" resume_declined) == 1 ]] || fail "a: B's new daemon counts resume_declined $(live "$NS_B" resume_declined), want 1"
-[[ $(live "$NS_B" resume_accepted) == 0 ]] || fail "a: B's new daemon counts resume_accepted $(live "$NS_B" resume_accepted), want 0"
+[[ $(tc_live "$NS_B" resume_declined) == 1 ]] || fail "a: B's new daemon counts resume_declined $(tc_live "$NS_B" resume_declined), want 1"
+[[ $(tc_live "$NS_B" resume_accepted) == 0 ]] || fail "a: B's new daemon counts resume_accepted $(tc_live "$NS_B" resume_accepted), want 0"
 conn 5304
-[[ $(live "$NS_B" resume_accepted) == 1 ]] || fail "a: B's new daemon counts resume_accepted $(live "$NS_B" resume_accepted), want 1 after port 5304"
+[[ $(tc_live "$NS_B" resume_accepted) == 1 ]] || fail "a: B's new daemon counts resume_accepted $(tc_live "$NS_B" resume_accepted), want 1 after port 5304"
 cap_stop a
 expect_kx a 5301 fresh
 expect_kx a 5302 resumed
@@ -177,7 +160,7 @@ expect_counter "$NS_A" resume_offered 3
 expect_counter "$NS_A" resume_accepted 2
 expect_counter "$NS_A" resume_declined 1
 expect_counter "$NS_A" resume_aborted 0
-start "$NS_A"
+tc_start "$NS_A"
 cap_start c
 conn 5310
 snap "$NS_A" resume_offered resume_accepted resume_declined
@@ -253,7 +236,7 @@ ns_exec "$NS_R" python3 "$RW" send "$TC_WORK/syn-5320.bin" >/dev/null || fail "d
 wait_for -m "d: B's SYN-ACK to the replayed SYN" synack_seen "$sport1"
 # R_A is never accepted twice: no acceptance counted, none on the wire.
 expect_delta "$NS_B" resume_accepted 0
-declined=$(live "$NS_B" resume_declined)
+declined=$(tc_live "$NS_B" resume_declined)
 declined=$((declined - ${BASE[$NS_B:resume_declined]}))
 # (d2) the same offer option from another source port: a SYN that matches
 # no flow B remembers, only the secret
@@ -327,7 +310,7 @@ expect_delta "$NS_A" resume_accepted 1
 [[ $(tsv_kx "$NS_A" 5330) == resumed ]] || fail "e: tcnetstat on A shows Kx '$(tsv_kx "$NS_A" 5330)' for port 5330, want resumed"
 kill_b 5330
 before=$(b_received 5330)
-start "$NS_B"
+tc_start "$NS_B"
 grep -qE "resumed [1-9][0-9]* flows" "${TC_DLOG[$NS_B]}" ||
 	fail "e: B's new daemon took over no flow: $(grep -i 'state file' "${TC_DLOG[$NS_B]}")"
 more_arrived() { (($(b_received 5330) > before)); }
@@ -357,7 +340,7 @@ start_transfer 5332
 expect_delta "$NS_A" resume_accepted 1
 kill_b 5332
 rm -f "$TC_STATE_DIR/flows-$NS_B"
-start "$NS_B"
+tc_start "$NS_B"
 wait_pid "${SPID[5332]}" 30 "e: the sender to see the reset"
 grep -qx "error ECONNRESET" "$TC_WORK/send-5332.out" || fail "e: sender: want ECONNRESET, got: $(cat "$TC_WORK/send-5332.out")"
 wait_pid "${RPID[5332]}" 30 "e: the receiver to see the reset"
@@ -376,15 +359,15 @@ tc_stop "$NS_B"
 CASE=b
 tc_stop "$NS_A"
 expect_counter "$NS_A" resume_aborted 0
-start "$NS_A" --resume-lifetime=2
-start "$NS_B"
+tc_start "$NS_A" --resume-lifetime=2
+tc_start "$NS_B"
 cap_start b
 conn 5340
-(($(live "$NS_A" resume_entries) >= 1)) || fail "b: A holds no resumption entry after a fresh exchange"
-entries_zero() { [[ $(live "$NS_A" resume_entries) == 0 ]]; }
+(($(tc_live "$NS_A" resume_entries) >= 1)) || fail "b: A holds no resumption entry after a fresh exchange"
+entries_zero() { [[ $(tc_live "$NS_A" resume_entries) == 0 ]]; }
 wait_for -t 6 -m "b: A's resume_entries gauge to fall to 0 (lifetime 2 s)" entries_zero
 conn 5341
-[[ $(live "$NS_A" resume_offered) == 0 ]] || fail "b: A offered resumption with an expired entry"
+[[ $(tc_live "$NS_A" resume_offered) == 0 ]] || fail "b: A offered resumption with an expired entry"
 cap_stop b
 expect_kx b 5340 fresh
 expect_kx b 5341 fresh
