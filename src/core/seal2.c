@@ -42,12 +42,27 @@ int seal2_ctx_init(struct seal2_ctx *x)
 	return x->cipher != NULL ? 0 : -1;
 }
 
-/* EVP_CIPHER_CTX_reset frees the provider's context, key schedule
- * cleansed; the allocation of the EVP context itself is kept. */
+/* Makes a slot forget its key.  The context is keyed again with an
+ * all-zero key and one byte is encrypted, which overwrites the key
+ * schedule, the counter block and the buffered keystream block: the
+ * context is kept for the next key, so a new connection costs a key
+ * expansion, not a free and an allocation of the provider's context (and
+ * the cleansing that goes with them).  If OpenSSL refuses, the context is
+ * reset: the provider's context is then freed, key schedule cleansed. */
 static void aes_slot_clear(struct seal2_aes_slot *s)
 {
-	if (s->evp != NULL)
-		EVP_CIPHER_CTX_reset(s->evp);
+	static const uint8_t zero_key[AES_KEY_LEN], zero_iv[AES_BLOCK];
+
+	if (s->evp != NULL && s->used) {
+		uint8_t b = 0;
+		int outl;
+
+		if (!s->primed || EVP_EncryptInit_ex2(s->evp, NULL, zero_key, zero_iv, NULL) != 1 ||
+		    EVP_EncryptUpdate(s->evp, &b, &outl, &b, 1) != 1) {
+			EVP_CIPHER_CTX_reset(s->evp);
+			s->primed = 0;
+		}
+	}
 	sodium_memzero(s->key, sizeof(s->key));
 	s->used = 0;
 	s->at_valid = 0;
@@ -63,12 +78,19 @@ static void chacha_clear(struct seal2_ctx *x)
 	x->chacha_at_valid = 0;
 }
 
-/* OpenSSL cleanses a freed Poly1305 context: the only way to make it drop
- * its key. */
+/* Makes the Poly1305 context drop its key: keyed again with an all-zero
+ * key, which overwrites r, s and the accumulator, so the context is kept
+ * for the next key.  If OpenSSL refuses, the context is freed (OpenSSL
+ * cleanses a freed Poly1305 context). */
 static void mac_clear(struct seal2_ctx *x)
 {
-	EVP_MAC_CTX_free(x->mac_ctx);
-	x->mac_ctx = NULL;
+	static const uint8_t zero_key[32];
+
+	if (x->mac_ctx != NULL && x->mac_keyed &&
+	    EVP_MAC_init(x->mac_ctx, zero_key, sizeof(zero_key), NULL) != 1) {
+		EVP_MAC_CTX_free(x->mac_ctx);
+		x->mac_ctx = NULL;
+	}
 	sodium_memzero(x->mac_key, sizeof(x->mac_key));
 	x->mac_keyed = 0;
 }
@@ -84,6 +106,7 @@ void seal2_ctx_free(struct seal2_ctx *x)
 	EVP_CIPHER_free(x->cipher);
 	EVP_CIPHER_free(x->chacha);
 	mac_clear(x);
+	EVP_MAC_CTX_free(x->mac_ctx);
 	EVP_MAC_free(x->mac);
 	memset(x, 0, sizeof(*x));
 }
@@ -168,10 +191,16 @@ static EVP_CIPHER_CTX *ctx_aes(struct seal2_ctx *x, const uint8_t key[AES_KEY_LE
 	aes_slot_clear(s);
 	if (s->evp == NULL && (s->evp = EVP_CIPHER_CTX_new()) == NULL)
 		return NULL;
-	if (EVP_EncryptInit_ex2(s->evp, x->cipher, key, iv, NULL) != 1) {
+	/* The cipher only when the context has none yet: passing it again
+	 * would set the provider's context up anew. */
+	s->used = 1;	/* from here on, a failure must wipe the slot */
+	if (EVP_EncryptInit_ex2(s->evp, s->primed ? NULL : x->cipher, key, iv, NULL) != 1) {
+		EVP_CIPHER_CTX_reset(s->evp);
+		s->primed = 0;
 		aes_slot_clear(s);
 		return NULL;
 	}
+	s->primed = 1;
 	memcpy(s->key, key, AES_KEY_LEN);
 	s->used = ++x->clock ? x->clock : (x->clock = 1);
 	*slot = s;
@@ -552,11 +581,14 @@ static int poly1305_evp(struct seal2_ctx *x, const struct seal2_keys *k, const u
 	     EVP_MAC_final(x->mac_ctx, hash, &outl, 16) == 1 && outl == 16;
 	sodium_memzero(key, sizeof(key));
 	if (!ok) {
+		EVP_MAC_CTX_free(x->mac_ctx);
+		x->mac_ctx = NULL;
 		mac_clear(x);
 		return -1;
 	}
 	return 0;
 }
+
 
 /* seal2_tag_keys, with OpenSSL's Poly1305 when x has it. */
 static int tag_keys(struct seal2_ctx *x, const struct seal2_keys *k, const struct seal2_hdr *h,
@@ -564,7 +596,7 @@ static int tag_keys(struct seal2_ctx *x, const struct seal2_keys *k, const struc
 {
 	uint8_t ph[SEAL2_PSEUDO_LEN], hash[16], out[crypto_core_hchacha20_OUTPUTBYTES];
 
-	if (x == NULL || x->mac == NULL) {
+	if (x == NULL || x->mac == NULL || ct_len <= SEAL2_SHORT_TAG) {
 		seal2_tag_keys(k, h, ct, ct_len, tag);
 		return 0;
 	}

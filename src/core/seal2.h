@@ -92,6 +92,7 @@ struct seal2_ctx {
 		void *evp;			/* EVP_CIPHER_CTX *, NULL until used */
 		uint8_t key[16];
 		uint32_t used;			/* 0: holds no key */
+		uint32_t primed;		/* 1: evp has the cipher set up */
 		uint32_t at_valid;		/* 1: the context stands at offset at */
 		uint64_t at;
 	} aes[SEAL2_AES_CACHE];
@@ -106,6 +107,13 @@ struct seal2_ctx {
 	uint8_t mac_key[SEAL2_HASH_LEN];	/* the K_hash it was last keyed with */
 	uint32_t mac_keyed;
 };
+
+/* Up to this much ciphertext, a tag is computed with libsodium's Poly1305
+ * even when the context has OpenSSL's: no context to key through
+ * OSSL_PARAMs, and a smaller code path to bring into the cache, which is
+ * most of what the tag of a handshake segment or an ACK costs.  Both
+ * compute the same function (test_seal2 checks either side of the limit). */
+#define SEAL2_SHORT_TAG 128
 
 /* What the tag covers besides the ciphertext (as struct seal_hdr): flags is
  * the raw TCP flags byte; the pseudo header masks it with 0x37 and zeroes

@@ -585,7 +585,7 @@ END_TEST
 START_TEST(test_ctx_forgets)
 {
 	struct seal2_chain a, b;
-	uint8_t buf[100] = { 0 }, again[100] = { 0 };
+	uint8_t buf[SEAL2_SHORT_TAG + 40] = { 0 }, again[100] = { 0 };
 
 	seal2_chain_init(&a, mk_test, SEAL2_CTX_AB);
 	seal2_chain_init(&b, mk_test, SEAL2_CTX_BA);
@@ -599,6 +599,19 @@ START_TEST(test_ctx_forgets)
 	seal2_chain_wipe(&b, &ctx);
 	for (unsigned i = 0; i < SEAL2_AES_CACHE; i++)
 		ck_assert_uint_eq(ctx.aes[i].used, 0);
+	/* a context that forgot a key and takes it again (keyed anew, not
+	 * set up anew) gives the same keystream */
+	{
+		uint8_t k1[100] = { 0 }, k2[100] = { 0 };
+
+		seal2_chain_init(&a, mk_test, SEAL2_CTX_AB);
+		ck_assert_int_eq(seal2_xor(&ctx, SEAL2_SUITE_AES128CTR, &a, 7, k1, 100), 0);
+		seal2_chain_wipe(&a, &ctx);
+		seal2_chain_init(&a, mk_test, SEAL2_CTX_AB);
+		ck_assert_int_eq(seal2_xor(&ctx, SEAL2_SUITE_AES128CTR, &a, 7, k2, 100), 0);
+		ck_assert_mem_eq(k1, k2, 100);
+		seal2_chain_wipe(&a, &ctx);
+	}
 	/* a chain evicting a slot makes the context forget its key */
 	seal2_chain_init(&a, mk_test, SEAL2_CTX_AB);
 	for (uint64_t j = 0; j <= SEAL2_CHAIN_SLOTS; j++)
@@ -619,13 +632,19 @@ START_TEST(test_ctx_forgets)
 		struct seal2_hdr h = { .flags = 0x10, .seq_off = 7, .ack_off = 9 };
 		uint8_t tag[SEAL2_TAG_LEN];
 
-		ck_assert_int_eq(seal2_tag(&a, &h, NULL, 0, tag, &ctx), 0);
+		/* a short tag does not key OpenSSL's context; a long one does */
+		ck_assert_int_eq(seal2_tag(&a, &h, buf, SEAL2_SHORT_TAG, tag, &ctx), 0);
+		ck_assert_uint_eq(ctx.mac_keyed, 0);
+		h.payload_len = sizeof(buf);
+		ck_assert_int_eq(seal2_tag(&a, &h, buf, sizeof(buf), tag, &ctx), 0);
 		ck_assert_uint_ne(ctx.mac_keyed, 0);
 	}
 	seal2_chain_wipe(&a, &ctx);
 	ck_assert_uint_eq(ctx.chacha_keyed, 0);
 	ck_assert_uint_eq(ctx.mac_keyed, 0);
-	ck_assert_ptr_null(ctx.mac_ctx);
+	/* the contexts stay allocated for the next keys, holding none */
+	for (unsigned i = 0; i < SEAL2_AES_CACHE; i++)
+		ck_assert_uint_eq(ctx.aes[i].used, 0);
 	/* unknown suite */
 	seal2_chain_init(&a, mk_test, SEAL2_CTX_AB);
 	ck_assert_int_eq(seal2_xor(&ctx, 0x7401, &a, 0, buf, 1), -1);
@@ -663,7 +682,8 @@ START_TEST(test_chacha20_backends)
 END_TEST
 
 /* The tag through OpenSSL's Poly1305 (with a context) and libsodium's
- * (without) agree, for lengths around Poly1305's 16-byte blocks. */
+ * (without) agree, for lengths around Poly1305's 16-byte blocks and around
+ * SEAL2_SHORT_TAG, below which the context uses libsodium's too. */
 START_TEST(test_tag_backends)
 {
 	struct seal2_chain ch;
@@ -671,7 +691,10 @@ START_TEST(test_tag_backends)
 
 	seal2_chain_init(&ch, mk_test, SEAL2_CTX_BA);
 	randombytes_buf(ct, sizeof(ct));
-	for (size_t len = 0; len <= sizeof(ct); len += len < 70 ? 1 : 139) {
+	for (size_t len = 0; len <= sizeof(ct); len++) {
+		if (len >= 70 && len % 139 != 0 &&
+		    (len + 8 < SEAL2_SHORT_TAG || len > SEAL2_SHORT_TAG + 8))
+			continue;
 		struct seal2_hdr h = { .flags = (uint8_t)(0x10 | (len & 0x2f)), .seq_off = G - len,
 				       .ack_off = 3 * G + len, .payload_len = (uint16_t)len,
 				       .urg_ptr = (uint16_t)len };
