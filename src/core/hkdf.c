@@ -60,21 +60,54 @@ static bool sha256_evp_ready(void)
 	return !sha256_evp_failed;
 }
 
+/* Most infos are short (a context byte and at most a transcript): then
+ * each SHA-256 pass below is one EVP update of a block built on the
+ * stack, not one per piece.  In a handshake, where the code is not in the
+ * cache, every EVP call counts more than the compression it wraps. */
+#define ONE_PIECE_INFO 160
+
 /* One pass of SHA-256 over pad (the key XOR a pad byte) and the parts. */
 static bool evp_pass(const uint8_t pad[SHA256_BLOCK], const uint8_t *const part[3],
 		     const size_t part_len[3], uint8_t out[HKDF_SHA256_LEN])
 {
+	uint8_t blk[SHA256_BLOCK + HKDF_SHA256_LEN + ONE_PIECE_INFO + 1];
+	size_t n = SHA256_BLOCK, total = SHA256_BLOCK;
 	unsigned len = 0;
-	bool ok = EVP_DigestInit_ex2(sha256_ctx, sha256_md, NULL) == 1 &&
-		  EVP_DigestUpdate(sha256_ctx, pad, SHA256_BLOCK) == 1;
+	bool ok;
 
-	for (int i = 0; ok && i < 3; i++)
-		if (part_len[i])
-			ok = EVP_DigestUpdate(sha256_ctx, part[i], part_len[i]) == 1;
+	for (int i = 0; i < 3; i++)
+		total += part_len[i];
+	if (total <= sizeof(blk)) {
+		memcpy(blk, pad, SHA256_BLOCK);
+		for (int i = 0; i < 3; i++)
+			if (part_len[i]) {
+				memcpy(blk + n, part[i], part_len[i]);
+				n += part_len[i];
+			}
+		ok = EVP_DigestInit_ex2(sha256_ctx, sha256_md, NULL) == 1 &&
+		     EVP_DigestUpdate(sha256_ctx, blk, n) == 1;
+		sodium_memzero(blk, n);
+	} else {
+		ok = EVP_DigestInit_ex2(sha256_ctx, sha256_md, NULL) == 1 &&
+		     EVP_DigestUpdate(sha256_ctx, pad, SHA256_BLOCK) == 1;
+		for (int i = 0; ok && i < 3; i++)
+			if (part_len[i])
+				ok = EVP_DigestUpdate(sha256_ctx, part[i], part_len[i]) == 1;
+	}
 	return ok && EVP_DigestFinal_ex(sha256_ctx, out, &len) == 1 && len == HKDF_SHA256_LEN;
 }
 
-/* HMAC(key, part[0] | part[1] | part[2]) with a 32-byte key (RFC 2104). */
+/* Leaves no key-derived state in the shared context (the last pass ended
+ * with an output in it): once per expand, not per block. */
+static void evp_wipe(void)
+{
+	if (sha256_ctx && !sha256_evp_failed &&
+	    EVP_DigestInit_ex2(sha256_ctx, sha256_md, NULL) != 1)
+		sha256_evp_failed = true;
+}
+
+/* HMAC(key, part[0] | part[1] | part[2]) with a 32-byte key (RFC 2104).
+ * The caller calls evp_wipe() when done. */
 static void hmac_sha256(uint8_t out[HKDF_SHA256_LEN], const uint8_t key[HKDF_SHA256_LEN],
 			const uint8_t *const part[3], const size_t part_len[3])
 {
@@ -92,14 +125,13 @@ static void hmac_sha256(uint8_t out[HKDF_SHA256_LEN], const uint8_t key[HKDF_SHA
 			opad[i] ^= key[i];
 		}
 		ok = evp_pass(ipad, part, part_len, inner) && evp_pass(opad, outer_part, outer_len, out);
-		/* Leave no key-derived state in the shared context. */
-		if (EVP_DigestInit_ex2(sha256_ctx, sha256_md, NULL) != 1)
-			ok = false;
 		sodium_memzero(ipad, sizeof(ipad));
 		sodium_memzero(opad, sizeof(opad));
 		sodium_memzero(inner, sizeof(inner));
-		if (!ok)
+		if (!ok) {
+			evp_wipe();
 			sha256_evp_failed = true;
+		}
 	}
 	if (ok)
 		return;
@@ -141,6 +173,7 @@ int hkdf_expand(uint8_t *out, size_t out_len, const uint8_t prk[HKDF_SHA256_LEN]
 		memcpy(out + done, t, n);
 		done += n;
 	}
+	evp_wipe();
 	sodium_memzero(t, sizeof(t));
 	return 0;
 }

@@ -172,6 +172,37 @@ START_TEST(test_expand_limit)
 }
 END_TEST
 
+/* Expand against RFC 5869's definition written out with libsodium's
+ * HMAC-SHA256, for infos that fit hkdf.c's one-piece block and infos that
+ * do not (ONE_PIECE_INFO, 160 bytes). */
+START_TEST(test_expand_info_lengths)
+{
+	uint8_t prk[HKDF_SHA256_LEN], info[300], got[96], want[96], t[HKDF_SHA256_LEN];
+
+	for (size_t i = 0; i < sizeof(prk); i++)
+		prk[i] = (uint8_t)(0xa0 + i);
+	for (size_t i = 0; i < sizeof(info); i++)
+		info[i] = (uint8_t)(i * 13);
+	for (size_t len = 0; len <= sizeof(info); len += len < 150 ? 37 : 1) {
+		if (len > 170 && len < 290)
+			len = 290;
+		for (uint8_t c = 1; c <= 3; c++) {
+			crypto_auth_hmacsha256_state st;
+
+			crypto_auth_hmacsha256_init(&st, prk, sizeof(prk));
+			if (c > 1)
+				crypto_auth_hmacsha256_update(&st, t, sizeof(t));
+			crypto_auth_hmacsha256_update(&st, info, len);
+			crypto_auth_hmacsha256_update(&st, &c, 1);
+			crypto_auth_hmacsha256_final(&st, t);
+			memcpy(want + (c - 1) * HKDF_SHA256_LEN, t, HKDF_SHA256_LEN);
+		}
+		ck_assert_int_eq(hkdf_expand(got, sizeof(got), prk, info, len), 0);
+		ck_assert_msg(memcmp(got, want, sizeof(got)) == 0, "info of %zu bytes", len);
+	}
+}
+END_TEST
+
 /* CPRF(K, C, L) is HKDF-Expand with the one-byte info C. */
 START_TEST(test_cprf)
 {
@@ -202,6 +233,7 @@ static Suite *hkdf_suite(void)
 	tcase_add_test(tc, test_extract_bytewise);
 	tcase_add_test(tc, test_expand_prefix);
 	tcase_add_test(tc, test_expand_limit);
+	tcase_add_test(tc, test_expand_info_lengths);
 	tcase_add_test(tc, test_cprf);
 	suite_add_tcase(s, tc);
 	return s;
