@@ -17,6 +17,15 @@ void log_use_syslog(const char *ident);
 bool log_is_syslog(void);
 enum log_level log_get_level(void);
 
+/* While on, messages are held in memory (up to 16 KiB, then written) and
+ * written by log_flush(), which the event loop calls once it has sent the
+ * verdicts of a batch of packets: a line logged on a handshake's path
+ * then costs its system call after the segment has left, not before.
+ * Held lines are also written at exit() and when deferring is turned
+ * off; an abort loses them. */
+void log_defer(bool on);
+void log_flush(void);
+
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_err(...)   log_msg(LOG_LVL_ERR, __VA_ARGS__)

@@ -654,6 +654,9 @@ uint64_t ctl_next_deadline(const struct ctl_server *s)
 	uint64_t next = s->listen_paused_until ? s->listen_paused_until : UINT64_MAX;
 	unsigned k;
 
+	/* Asked twice per turn of the event loop: most turns have no client. */
+	if (s->nclients == 0)
+		return next;
 	for (k = 0; k < CTL_MAX_CLIENTS; k++)
 		if (s->clients[k] && s->clients[k]->last_active + CTL_IDLE_US < next)
 			next = s->clients[k]->last_active + CTL_IDLE_US;

@@ -46,6 +46,7 @@
 #include "nfq.h"
 #include "conf.h"
 #include "policy.h"
+#include "randpool.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/tcpcryptd.conf"
 #define QUEUE_MAXLEN 4096
@@ -75,6 +76,7 @@ struct daemon {
 		uint64_t until;
 	} mtu_memo[8];
 	unsigned mtu_memo_next;
+	struct randpool rand;		/* the engine's random bytes */
 	uint8_t pkt_buf[PKT_BUF_SIZE];
 };
 
@@ -115,8 +117,9 @@ static void io_release(void *ctx, uint32_t id, bool accept, const uint8_t *pkt, 
 
 static void io_random(void *ctx, uint8_t *buf, size_t len)
 {
-	(void)ctx;
-	randombytes_buf(buf, len);
+	struct daemon *d = ctx;
+
+	randpool_get(&d->rand, buf, len);
 }
 
 static void io_keylog(void *ctx, const uint8_t n_a[32], const uint8_t es[32])
@@ -679,6 +682,7 @@ static int run(struct daemon *d, int sfd, int ep)
 		}
 		timeout = next > now ? (int)((next - now + 999) / 1000) : 0;
 		nfqio_flush(&d->nfq);
+		log_flush();
 		n = epoll_wait(ep, events, 4, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_err("epoll_wait: %s", strerror(errno));
@@ -701,9 +705,14 @@ static int run(struct daemon *d, int sfd, int ep)
 		note_shell_counters(d);
 		/* After the packets: a client never delays a verdict. */
 		if (d->ctl_on) {
-			now = now_us();
-			if (ctl_due || now >= ctl_next_deadline(&d->ctl))
-				ctl_handle(&d->ctl, now);
+			uint64_t c = ctl_next_deadline(&d->ctl);
+
+			/* The clock only when a client spoke or has a deadline. */
+			if (ctl_due || c != UINT64_MAX) {
+				now = now_us();
+				if (ctl_due || now >= c)
+					ctl_handle(&d->ctl, now);
+			}
 		}
 	}
 }
@@ -805,6 +814,10 @@ int main(int argc, char **argv)
 		return EX_OSERR;
 	}
 	lock_resumption_tables(&d.engine);
+	/* The pool holds random bytes not yet handed out (nonces, private
+	 * keys to be): kept out of swap like the secrets, best effort. */
+	if (mlock(&d.rand, sizeof(d.rand)) < 0)
+		log_warn("cannot lock the random pool in memory: %s", strerror(errno));
 	{
 		char list[32];
 
@@ -860,7 +873,10 @@ int main(int argc, char **argv)
 		notify_systemd("READY=1");
 	}
 
+	/* Lines logged while packets are handled wait for their verdicts. */
+	log_defer(true);
 	rc = run(&d, sfd, ep);
+	log_defer(false);
 	ctnl_close(&d.ct);
 
 	if (d.ctl_on)
@@ -887,5 +903,6 @@ int main(int argc, char **argv)
 	policy_free(&d.policy);
 	policy_free(&d.cli_policy);
 	conf_free(&cfg);
+	randpool_wipe(&d.rand);
 	return rc;
 }
