@@ -294,6 +294,59 @@ TCPCRYPT_SOCKET="$SOCK_A" ns_exec "$NS_A" "$TCNETSTAT" --tsv >/dev/null || rc=$?
 ((rc == 0)) || fail "TCPCRYPT_SOCKET not honoured (status $rc)"
 log "tcnetstat -s: encrypted_flows=$n; exit statuses 1 (unreachable), 2 (usage)"
 
+# --- tcnetstat against a daemon that answers wrongly ------------------------
+# A stand-in on a socket of its own answers a list request with one flow
+# record: tcnetstat shows a good one (kx=resumed) and refuses each bad one
+# with exit status 3, naming the field, instead of printing it.
+
+fake_list() { # RECORD: tcnetstat --tsv against a stand-in that answers RECORD
+	local fsock="$TC_WORK/fake-$RANDOM.sock" fpid rc=0
+	ns_exec "$NS_A" python3 - "$fsock" "$1" <<'EOF' &
+import os, socket, sys
+path, record = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX)
+s.bind(path + ".tmp")
+os.rename(path + ".tmp", path)
+s.listen(1)
+s.settimeout(20)
+c, _ = s.accept()
+c.settimeout(10)
+if c.recv(1024).startswith(b"list"):
+    c.sendall(record.encode() + b"\nok count=1\n")
+c.close()
+EOF
+	fpid=$!
+	tc_track "$fpid"
+	wait_for -m "the stand-in daemon" test -S "$fsock"
+	ns_exec "$NS_A" "$TCNETSTAT" -S "$fsock" --tsv >"$TC_WORK/fake.out" 2>"$TC_WORK/fake.err" || rc=$?
+	wait "$fpid" || true
+	return "$rc"
+}
+good="flow local=192.0.2.1:40000 remote=198.51.100.1:7001 state=encrypted role=A suite=aes128 gen=0/0"
+good+=" kx=resumed sid=a0$(printf '%064d' 0) bytes_out=1 bytes_in=2 policy=private age=3"
+rc=0
+fake_list "$good" || rc=$?
+((rc == 0)) || fail "tcnetstat against a good record: status $rc, $(cat "$TC_WORK/fake.err")"
+grep -qP '^192\.0\.2\.1:40000\t198\.51\.100\.1:7001\tencrypted\tA\taes128\t0/0\tresumed\t' "$TC_WORK/fake.out" ||
+	fail "tcnetstat --tsv of a resumed record: $(cat "$TC_WORK/fake.out")"
+# FIELD VALUE WHAT: each a record with one bad field, and what tcnetstat says
+while read -r field value what; do
+	rec=$(sed -E "s| $field=[^ ]+| $field=$value|" <<<"$good")
+	rc=0
+	fake_list "$rec" || rc=$?
+	if ((rc != 3)) || ! grep -q "flow record with $what" "$TC_WORK/fake.err"; then
+		fail "tcnetstat against $field=$value: status $rc, $(cat "$TC_WORK/fake.err")"
+	fi
+done <<'EOF'
+kx RESUMED a bad kx
+kx fresh;x a bad kx
+kx resumedresumedresumed a bad kx
+gen 0/x bad generations
+suite AES a bad suite
+role C a bad role
+EOF
+log "tcnetstat: a resumed record shown; bad kx, gen, suite and role refused (status 3)"
+
 # --- the protocol directly -------------------------------------------------
 
 out=$(ctlq "$NS_A" "$SOCK_A" version)
