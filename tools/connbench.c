@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * connbench: the protocol engine's own CPU time per resumed connection,
- * without the kernel, the queue or the scheduler around it.
+ * connbench: the protocol engine's own time per connection, resumed or
+ * fresh, without the kernel, the queue or the scheduler around it.
  *
- *   connbench [--conns N] [--pollute KIB] [--suite aes128|chacha20] [--json]
+ *   connbench [--conns N] [--pollute KIB] [--suite aes128|chacha20]
+ *             [--fresh] [--json]
  *
  * Two engines in one process, A (the client) and B (the server), play
  * the connections of scripts/bench's conn/s figure: SYN, SYN-ACK, ACK, a
@@ -13,15 +14,20 @@
  * resumption tables are seeded with one shared secret first, so every
  * connection is resumed (the program fails otherwise), as with the
  * daemons once the first connection to an address has had its key
- * exchange.  Time moves 1 ms per connection and engine_tick runs after
- * each, so closed flows expire as in the daemon.
+ * exchange.  With --fresh, resumption is off and every connection has
+ * its key exchange: A's third segment carries Init1, and the Init2 that
+ * B's engine injects and the ACK that A's engine injects in return are
+ * handed to the other engine (the X25519 result is remembered, as the
+ * daemon does by default).  Time moves 1 ms per connection and
+ * engine_tick runs after each, so closed flows expire as in the daemon.
  *
  * Reported: the time spent in the engine calls (engine_handle and
  * engine_tick) per connection, for A and for B, median of 5 runs of N
- * connections; the clock is read around every call (about 20 ns each).  --pollute writes KIB KiB of other memory before every
- * engine call, as the kernel's packet path does between two segments in
- * the daemon: then the figure includes the cache misses a daemon pays,
- * which is most of what it costs there.
+ * connections; the clock is read around every call (about 20 ns each).
+ * --pollute writes KIB KiB of other memory before every engine call, as
+ * the kernel's packet path does between two segments in the daemon:
+ * then the figure includes the cache misses a daemon pays, which is most
+ * of what it costs there.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -54,6 +60,9 @@ struct host {
 	uint8_t addr[4];
 	uint64_t rng;
 	uint64_t cpu_ns;	/* in its engine's calls */
+	uint8_t inj[SEG_CAP];	/* the last packet its engine injected */
+	size_t inj_len;
+	unsigned ninj;
 };
 
 static struct host A, B;
@@ -76,7 +85,13 @@ static void io_random(void *ctx, uint8_t *buf, size_t len)
 
 static int io_inject(void *ctx, const uint8_t *pkt, size_t len)
 {
-	(void)ctx, (void)pkt, (void)len;
+	struct host *h = ctx;
+
+	if (len > sizeof(h->inj))
+		return -1;
+	memcpy(h->inj, pkt, len);
+	h->inj_len = len;
+	h->ninj++;
 	return 0;
 }
 
@@ -108,6 +123,12 @@ static void die(const char *what)
 {
 	fprintf(stderr, "connbench: %s\n", what);
 	exit(1);
+}
+
+static void v_pass(enum engine_verdict v, const char *what)
+{
+	if (v != EV_ACCEPT && v != EV_ACCEPT_ENCRYPTED)
+		die(what);
 }
 
 /* One segment from `from` to `to`: built as from's kernel sends it, through
@@ -142,8 +163,7 @@ static void segment(struct host *from, struct host *to, uint16_t sport, uint16_t
 	t0 = thread_ns();
 	v = engine_handle(&from->e, now, true, false, ++next_id, &p, &modified);
 	from->cpu_ns += thread_ns() - t0;
-	if (v != EV_ACCEPT && v != EV_ACCEPT_ENCRYPTED)
-		die("a sender's engine did not pass a segment");
+	v_pass(v, "a sender's engine did not pass a segment");
 	memcpy(copy, p.buf, p.len);
 	if (pkt_parse(&p, copy, p.len, sizeof(copy)) != PKT_OK)
 		die("a sealed segment does not parse");
@@ -151,19 +171,52 @@ static void segment(struct host *from, struct host *to, uint16_t sport, uint16_t
 	t0 = thread_ns();
 	v = engine_handle(&to->e, now, false, false, ++next_id, &p, &modified);
 	to->cpu_ns += thread_ns() - t0;
-	if (v != EV_ACCEPT && v != EV_ACCEPT_ENCRYPTED)
-		die("a receiver's engine did not pass a segment");
+	v_pass(v, "a receiver's engine did not pass a segment");
+}
+
+/* The packet from's engine injected last, as to's engine receives it;
+ * returns the verdict. */
+static enum engine_verdict deliver_injected(struct host *from, struct host *to, unsigned ninj)
+{
+	static uint8_t buf[SEG_CAP];
+	struct pkt p;
+	bool modified;
+	enum engine_verdict v;
+	uint64_t t0;
+
+	if (from->ninj != ninj + 1)
+		die("an engine did not inject its Init message or ACK");
+	memcpy(buf, from->inj, from->inj_len);
+	if (pkt_parse(&p, buf, from->inj_len, sizeof(buf)) != PKT_OK)
+		die("an injected packet does not parse");
+	pollute();
+	t0 = thread_ns();
+	v = engine_handle(&to->e, now, false, false, ++next_id, &p, &modified);
+	to->cpu_ns += thread_ns() - t0;
+	return v;
 }
 
 /* One request/response connection from A's port sport to B's port 80. */
-static void connection(uint16_t sport)
+static void connection(uint16_t sport, bool fresh)
 {
 	const uint32_t a = 0x10000000u + sport * 7919u, b = 0x80000000u - sport * 104729u;
 	uint64_t t0;
 
 	segment(&A, &B, sport, 80, a, 0, TH_SYN, 0);
 	segment(&B, &A, 80, sport, b, a + 1, TH_SYN | TH_ACK, 0);
-	segment(&A, &B, sport, 80, a + 1, b + 1, TH_ACK, 0);
+	if (fresh) {
+		unsigned na = A.ninj, nb = B.ninj;
+
+		/* A's engine puts Init1 on its kernel's ACK; B's answers with
+		 * Init2, which A's engine takes (it never reaches A's kernel)
+		 * and acknowledges with a tagged ACK of its own. */
+		segment(&A, &B, sport, 80, a + 1, b + 1, TH_ACK, 0);
+		if (deliver_injected(&B, &A, nb) != EV_DROP)
+			die("A's engine did not take Init2");
+		v_pass(deliver_injected(&A, &B, na), "B's engine refused A's ACK of Init2");
+	} else {
+		segment(&A, &B, sport, 80, a + 1, b + 1, TH_ACK, 0);
+	}
 	segment(&A, &B, sport, 80, a + 1, b + 1, TH_PSH | TH_ACK, 100);
 	segment(&B, &A, 80, sport, b + 1, a + 101, TH_ACK, 0);
 	segment(&B, &A, 80, sport, b + 1, a + 101, TH_PSH | TH_ACK, 100);
@@ -180,7 +233,7 @@ static void connection(uint16_t sport)
 	}
 }
 
-static void host_init(struct host *h, uint8_t last, uint16_t suite)
+static void host_init(struct host *h, uint8_t last, uint16_t suite, bool resumption)
 {
 	struct engine_io io = { .ctx = h, .inject = io_inject, .release = io_release,
 				.random = io_random };
@@ -192,6 +245,7 @@ static void host_init(struct host *h, uint8_t last, uint16_t suite)
 	engine_config_defaults(&c);
 	c.nsuites = 1;
 	c.suites[0] = suite;
+	c.resumption = resumption;
 	if (engine_init(&h->e, &c, &io) != 0)
 		die("engine_init failed");
 }
@@ -207,7 +261,7 @@ int main(int argc, char **argv)
 {
 	unsigned conns = 2000, pollute_kib = 0;
 	uint16_t suite = SEAL2_SUITE_AES128CTR;
-	bool json = false;
+	bool json = false, fresh = false;
 	uint64_t a_ns[RUNS], b_ns[RUNS];
 	uint8_t ss1[RESUME_SS_LEN];
 	struct resume_addr pa = { .family = AF_INET }, pb = { .family = AF_INET };
@@ -224,9 +278,11 @@ int main(int argc, char **argv)
 							      : SEAL2_SUITE_AES128CTR;
 		else if (!strcmp(argv[i], "--json"))
 			json = true;
+		else if (!strcmp(argv[i], "--fresh"))
+			fresh = true;
 		else {
 			fprintf(stderr, "usage: connbench [--conns N] [--pollute KIB] "
-					"[--suite aes128|chacha20] [--json]\n");
+					"[--suite aes128|chacha20] [--fresh] [--json]\n");
 			return 2;
 		}
 	}
@@ -236,20 +292,22 @@ int main(int argc, char **argv)
 	pollution_len = (size_t)pollute_kib * 1024;
 	if (pollution_len && (pollution = calloc(1, pollution_len)) == NULL)
 		die("out of memory");
-	host_init(&A, 1, suite);
-	host_init(&B, 2, suite);
-	/* One shared secret, as a fresh exchange would leave it. */
-	randombytes_buf(ss1, sizeof(ss1));
-	memcpy(pa.addr, A.addr, 4);
-	memcpy(pb.addr, B.addr, 4);
-	resume_a_store(&A.e.resume_a, &pb, ss1, suite, now);
-	resume_b_store(&B.e.resume_b, &pa, ss1, suite, now);
-	sodium_memzero(ss1, sizeof(ss1));
+	host_init(&A, 1, suite, !fresh);
+	host_init(&B, 2, suite, !fresh);
+	if (!fresh) {
+		/* One shared secret, as a fresh exchange would leave it. */
+		randombytes_buf(ss1, sizeof(ss1));
+		memcpy(pa.addr, A.addr, 4);
+		memcpy(pb.addr, B.addr, 4);
+		resume_a_store(&A.e.resume_a, &pb, ss1, suite, now);
+		resume_b_store(&B.e.resume_b, &pa, ss1, suite, now);
+		sodium_memzero(ss1, sizeof(ss1));
+	}
 	/* A first run warms up allocations and tables; it is not counted. */
 	for (int r = -1; r < RUNS; r++) {
 		A.cpu_ns = B.cpu_ns = 0;
 		for (unsigned i = 0; i < conns; i++) {
-			connection(port);
+			connection(port, fresh);
 			port = port == 65535 ? 1024 : port + 1;
 		}
 		if (r >= 0) {
@@ -258,18 +316,22 @@ int main(int argc, char **argv)
 		}
 	}
 	resumed = A.e.ctr.resume_accepted;
-	if (resumed != (unsigned long long)conns * (RUNS + 1))
-		die("not every connection was resumed");
+	if (resumed != (fresh ? 0 : (unsigned long long)conns * (RUNS + 1)))
+		die(fresh ? "a connection was resumed" : "not every connection was resumed");
+	if (A.e.ctr.encrypted_flows != (unsigned long long)conns * (RUNS + 1))
+		die("not every connection was encrypted");
 	qsort(a_ns, RUNS, sizeof(a_ns[0]), cmp_u64);
 	qsort(b_ns, RUNS, sizeof(b_ns[0]), cmp_u64);
 	if (json)
-		printf("{\"conns\": %u, \"pollute_kib\": %u, \"suite\": \"0x%04x\", "
-		       "\"a_ns\": %llu, \"b_ns\": %llu}\n", conns, pollute_kib, suite,
+		printf("{\"kx\": \"%s\", \"conns\": %u, \"pollute_kib\": %u, \"suite\": \"0x%04x\", "
+		       "\"a_ns\": %llu, \"b_ns\": %llu}\n", fresh ? "fresh" : "resumed", conns,
+		       pollute_kib, suite,
 		       (unsigned long long)a_ns[RUNS / 2], (unsigned long long)b_ns[RUNS / 2]);
 	else
-		printf("resumed connections: %u x %d runs, suite 0x%04x, %u KiB polluted "
-		       "per call\nengine CPU per connection (median): A %.2f us, B %.2f us\n",
-		       conns, RUNS, suite, pollute_kib, a_ns[RUNS / 2] / 1e3, b_ns[RUNS / 2] / 1e3);
+		printf("%s connections: %u x %d runs, suite 0x%04x, %u KiB polluted "
+		       "per call\nengine time per connection (median): A %.2f us, B %.2f us\n",
+		       fresh ? "fresh" : "resumed", conns, RUNS, suite, pollute_kib,
+		       a_ns[RUNS / 2] / 1e3, b_ns[RUNS / 2] / 1e3);
 	engine_free(&A.e);
 	engine_free(&B.e);
 	free(pollution);
