@@ -59,7 +59,7 @@ struct host {
 	struct engine e;
 	uint8_t addr[4];
 	uint64_t rng;
-	uint64_t cpu_ns;	/* in its engine's calls */
+	uint64_t engine_ns;	/* in its engine's calls */
 	uint8_t inj[SEG_CAP];	/* the last packet its engine injected */
 	size_t inj_len;
 	unsigned ninj;
@@ -103,7 +103,7 @@ static void io_release(void *ctx, uint32_t id, bool accept, const uint8_t *pkt, 
 /* The monotonic clock, not the thread's CPU clock: that one is a system
  * call, which would cost more than many an engine call it timed; this one
  * is read in user space (vDSO), and the process has a core to itself. */
-static uint64_t thread_ns(void)
+static uint64_t clock_ns(void)
 {
 	struct timespec t;
 
@@ -160,17 +160,17 @@ static void segment(struct host *from, struct host *to, uint16_t sport, uint16_t
 		die("pkt_build failed");
 	p.cap = sizeof(buf);
 	pollute();
-	t0 = thread_ns();
+	t0 = clock_ns();
 	v = engine_handle(&from->e, now, true, false, ++next_id, &p, &modified);
-	from->cpu_ns += thread_ns() - t0;
+	from->engine_ns += clock_ns() - t0;
 	v_pass(v, "a sender's engine did not pass a segment");
 	memcpy(copy, p.buf, p.len);
 	if (pkt_parse(&p, copy, p.len, sizeof(copy)) != PKT_OK)
 		die("a sealed segment does not parse");
 	pollute();
-	t0 = thread_ns();
+	t0 = clock_ns();
 	v = engine_handle(&to->e, now, false, false, ++next_id, &p, &modified);
-	to->cpu_ns += thread_ns() - t0;
+	to->engine_ns += clock_ns() - t0;
 	v_pass(v, "a receiver's engine did not pass a segment");
 }
 
@@ -190,9 +190,9 @@ static enum engine_verdict deliver_injected(struct host *from, struct host *to, 
 	if (pkt_parse(&p, buf, from->inj_len, sizeof(buf)) != PKT_OK)
 		die("an injected packet does not parse");
 	pollute();
-	t0 = thread_ns();
+	t0 = clock_ns();
 	v = engine_handle(&to->e, now, false, false, ++next_id, &p, &modified);
-	to->cpu_ns += thread_ns() - t0;
+	to->engine_ns += clock_ns() - t0;
 	return v;
 }
 
@@ -227,9 +227,9 @@ static void connection(uint16_t sport, bool fresh)
 	now += 1000;
 	for (struct host *h = &A; h; h = h == &A ? &B : NULL) {
 		pollute();
-		t0 = thread_ns();
+		t0 = clock_ns();
 		engine_tick(&h->e, now);
-		h->cpu_ns += thread_ns() - t0;
+		h->engine_ns += clock_ns() - t0;
 	}
 }
 
@@ -305,14 +305,14 @@ int main(int argc, char **argv)
 	}
 	/* A first run warms up allocations and tables; it is not counted. */
 	for (int r = -1; r < RUNS; r++) {
-		A.cpu_ns = B.cpu_ns = 0;
+		A.engine_ns = B.engine_ns = 0;
 		for (unsigned i = 0; i < conns; i++) {
 			connection(port, fresh);
 			port = port == 65535 ? 1024 : port + 1;
 		}
 		if (r >= 0) {
-			a_ns[r] = A.cpu_ns / conns;
-			b_ns[r] = B.cpu_ns / conns;
+			a_ns[r] = A.engine_ns / conns;
+			b_ns[r] = B.engine_ns / conns;
 		}
 	}
 	resumed = A.e.ctr.resume_accepted;
