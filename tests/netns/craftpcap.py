@@ -8,26 +8,19 @@ Raw IPv4 link type, one segment per frame, 10.0.0.1 -> 10.0.0.2.  Each case
 has its own source port (40000 + case number) and prints one line
 "PORT NAME" so that the test can map tshark's output to the case.  The
 cases follow doc/protocol.md sections 3.1, 4, 6.3 and 13.  Python standard
-library only.
+library only, and ipcsum.py beside it.
 """
 
 import struct
 import sys
+
+from ipcsum import csum
 
 LINKTYPE_IPV4 = 228
 SYN, ACK, PSH = 0x02, 0x10, 0x08
 
 INIT1_MAGIC = bytes.fromhex("15101a0e")
 INIT2_MAGIC = bytes.fromhex("097105e0")
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
 
 
 def segment(sport, flags, options=b"", payload=b"", seq=1000, ack=0):

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause
 """The Internet checksum (RFC 1071), shared by the test programs that build
-raw IP packets (flood.py, forge.py, halfopen.py)."""
+raw IP packets (flood.py, forge.py, halfopen.py, craftpcap.py)."""
 import struct
 
 
