@@ -285,20 +285,29 @@ local function add_part(t, fld, r, off, len)
 	return true
 end
 
+-- A suite field: added, flagged when unknown; returns its name.
 local function add_suite(t, fld, r)
+	local s = r:uint()
 	local it = t:add(fld, r)
-	if not suites[r:uint()] then
-		it:add_proto_expert_info(e.init_suite, string.format("Unknown suite 0x%04x", r:uint()))
+	if not suites[s] then
+		it:add_proto_expert_info(e.init_suite, string.format("Unknown suite 0x%04x", s))
 	end
+	return suites[s] or string.format("0x%04x", s)
+end
+
+-- What Init1 and Init2 begin with: the message's tree, its magic number
+-- and its length field.  Returns the tree, whether the length field is
+-- whole, and its value (nil when it is not).
+local function init_head(r, tree, fld, name, magic_fld, len_fld)
+	local t = tree:add(fld, r)
+	t:set_text("tcpcrypt " .. name)
+	t:add(magic_fld, r(0, 4))
+	local ok = add_part(t, len_fld, r, 4, 4)
+	return t, ok, ok and r(4, 4):uint() or nil
 end
 
 local function dissect_init1(r, pinfo, tree)
-	local t = tree:add(f.init1, r)
-	t:set_text("tcpcrypt Init1")
-	t:add(f.init1_magic, r(0, 4))
-	local ok = add_part(t, f.init1_len, r, 4, 4)
-	local want = nil
-	if ok then want = r(4, 4):uint() end
+	local t, ok, want = init_head(r, tree, f.init1, "Init1", f.init1_magic, f.init1_len)
 	if ok then ok = add_part(t, f.init1_nciphers, r, 8, 1) end
 	local n = 0
 	if ok then
@@ -310,9 +319,7 @@ local function dissect_init1(r, pinfo, tree)
 				ok = false
 				break
 			end
-			add_suite(t, f.init1_suite, r(9 + 2 * i, 2))
-			local s = r(9 + 2 * i, 2):uint()
-			names[#names + 1] = suites[s] or string.format("0x%04x", s)
+			names[#names + 1] = add_suite(t, f.init1_suite, r(9 + 2 * i, 2))
 		end
 		t:append_text(": suites " .. table.concat(names, ","))
 	end
@@ -331,16 +338,9 @@ local function dissect_init1(r, pinfo, tree)
 end
 
 local function dissect_init2(r, pinfo, tree)
-	local t = tree:add(f.init2, r)
-	t:set_text("tcpcrypt Init2")
-	t:add(f.init2_magic, r(0, 4))
-	local ok = add_part(t, f.init2_len, r, 4, 4)
-	local want = nil
-	if ok then want = r(4, 4):uint() end
+	local t, ok, want = init_head(r, tree, f.init2, "Init2", f.init2_magic, f.init2_len)
 	if ok and r:len() >= 10 then
-		add_suite(t, f.init2_suite, r(8, 2))
-		local s = r(8, 2):uint()
-		t:append_text(": suite " .. (suites[s] or string.format("0x%04x", s)))
+		t:append_text(": suite " .. add_suite(t, f.init2_suite, r(8, 2)))
 	elseif ok then
 		add_part(t, f.init2_suite, r, 8, 2)
 		ok = false
