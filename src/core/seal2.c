@@ -188,16 +188,16 @@ static EVP_CIPHER_CTX *ctx_aes(struct seal2_ctx *x, const uint8_t key[AES_KEY_LE
 		if (s == NULL || e->used < s->used)
 			s = e;
 	}
+	/* The evicted key may still be in use elsewhere, but the keystream
+	 * block buffered here must not outlive the slot: wiped first. */
 	aes_slot_clear(s);
 	if (s->evp == NULL && (s->evp = EVP_CIPHER_CTX_new()) == NULL)
 		return NULL;
 	/* The cipher only when the context has none yet: passing it again
 	 * would set the provider's context up anew. */
-	s->used = 1;	/* from here on, a failure must wipe the slot */
 	if (EVP_EncryptInit_ex2(s->evp, s->primed ? NULL : x->cipher, key, iv, NULL) != 1) {
-		EVP_CIPHER_CTX_reset(s->evp);
+		EVP_CIPHER_CTX_reset(s->evp);	/* whatever it took of the key */
 		s->primed = 0;
-		aes_slot_clear(s);
 		return NULL;
 	}
 	s->primed = 1;
@@ -588,7 +588,6 @@ static int poly1305_evp(struct seal2_ctx *x, const struct seal2_keys *k, const u
 	}
 	return 0;
 }
-
 
 /* seal2_tag_keys, with OpenSSL's Poly1305 when x has it. */
 static int tag_keys(struct seal2_ctx *x, const struct seal2_keys *k, const struct seal2_hdr *h,
