@@ -468,7 +468,10 @@ static int handle_line(struct ctl_server *s, struct ctl_client *c, const char *l
 	return out_error(c, "unknown-command", "unknown-command");
 }
 
-static void client_update_events(struct ctl_server *s, struct ctl_client *c)
+/* Watches c for what it waits on now.  Returns -1 when epoll refuses
+ * (ENOMEM): the client would wait on events nobody delivers, so the caller
+ * drops it rather than leave it hanging until its deadline. */
+static int client_update_events(struct ctl_server *s, struct ctl_client *c)
 {
 	uint32_t want = 0;
 
@@ -479,9 +482,13 @@ static void client_update_events(struct ctl_server *s, struct ctl_client *c)
 	if (want != c->events) {
 		struct epoll_event ev = { .events = want, .data.u64 = c->slot };
 
-		epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &ev);
+		if (epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &ev) < 0) {
+			log_warn("control: cannot watch a client: %s", strerror(errno));
+			return -1;
+		}
 		c->events = want;
 	}
+	return 0;
 }
 
 /* Moves a client forward as far as it can go without waiting. */
@@ -521,8 +528,8 @@ static void client_pump(struct ctl_server *s, struct ctl_client *c, uint64_t now
 	}
 	if (!pending(c) && !c->listing && (c->closing || (c->eof && !has_line(c))))
 		goto drop;
-	client_update_events(s, c);
-	return;
+	if (client_update_events(s, c) == 0)
+		return;
 drop:
 	client_free(s, c);
 }
