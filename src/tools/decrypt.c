@@ -818,24 +818,245 @@ static pcap_t *open_in(const char *path)
 	return in;
 }
 
-int main(int argc, char **argv)
-{
-	const char *keylog_path = NULL, *out_path = NULL, *in_path;
+/* Everything one run holds, released by run_free on every path: the tool
+ * is also driven in a loop by its fuzz harness (tests/fuzz/fuzz_decrypt.c),
+ * where a leak on an error path would add up. */
+struct run {
 	struct keylog kl;
 	struct conns cs;
-	struct conn **pkt_conn = NULL;	/* per packet: its connection or NULL */
-	unsigned long npkts = 0, cap_pkts = 0, no;
+	struct conn **pkt_conn;		/* per packet: its connection or NULL */
+	unsigned long npkts;
+	pcap_t *in;
+	pcap_dumper_t *out;
+	struct seal2_ctx sx;
+	bool sx_ready;
+};
+
+static void run_free(struct run *r)
+{
+	size_t i;
+
+	if (r->out)
+		pcap_dump_close(r->out);
+	if (r->in)
+		pcap_close(r->in);
+	for (i = 0; i < r->cs.n; i++) {
+		free(r->cs.c[i]->init1);
+		free(r->cs.c[i]->init2);
+		sodium_memzero(r->cs.c[i], sizeof(*r->cs.c[i]));
+		free(r->cs.c[i]);
+	}
+	free(r->cs.c);
+	free(r->cs.tab);
+	free(r->pkt_conn);
+	if (r->sx_ready)
+		seal2_ctx_free(&r->sx);
+	if (r->kl.es)
+		sodium_memzero(r->kl.es, r->kl.nes * sizeof(*r->kl.es));
+	if (r->kl.ss)
+		sodium_memzero(r->kl.ss, r->kl.nss * sizeof(*r->kl.ss));
+	free(r->kl.es);
+	free(r->kl.ss);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Pass 1: the connections, and which one every packet belongs to.
+ * Returns 0, or -1 (said) when the capture cannot be read. */
+static int pass1(struct run *r, const char *in_path, int *dlt)
+{
+	static uint8_t buf[PKT_MAX];
+	unsigned long cap_pkts = 0;
 	struct pcap_pkthdr *h;
 	const u_char *data;
-	static uint8_t buf[PKT_MAX], frame_buf[PKT_MAX + 256];
 	struct frame fr;
-	struct seal2_ctx sx;
-	pcap_t *in;
-	pcap_dumper_t *out = NULL;
-	int dlt, rc, opt;
+	int rc;
+
+	if (!(r->in = open_in(in_path)))
+		return -1;
+	*dlt = pcap_datalink(r->in);
+	if (!link_supported(*dlt)) {
+		msg("%s: link type %s (%d) is not supported (Ethernet, Linux cooked v1/v2, raw IP, "
+		    "BSD loopback)", in_path, pcap_datalink_val_to_name(*dlt) ?
+		    pcap_datalink_val_to_name(*dlt) : "?", *dlt);
+		return -1;
+	}
+	while ((rc = pcap_next_ex(r->in, &h, &data)) == 1) {
+		struct conn *c = NULL;
+
+		if (r->npkts == cap_pkts) {
+			cap_pkts = cap_pkts ? 2 * cap_pkts : 4096;
+			r->pkt_conn = xrealloc(r->pkt_conn, cap_pkts * sizeof(*r->pkt_conn));
+		}
+		if (frame_parse(*dlt, h, data, buf, &fr))
+			c = pass1_segment(&r->cs, &fr, r->npkts + 1);
+		r->pkt_conn[r->npkts++] = c;
+	}
+	if (rc == -1) {
+		msg("reading %s: %s", in_path, pcap_geterr(r->in));
+		return -1;
+	}
+	pcap_close(r->in);
+	r->in = NULL;
+	return 0;
+}
+
+/* Between the passes: each connection's keys from the key log, and what
+ * became of the connections that have none. */
+static void find_keys(struct run *r, unsigned long *n_keys, unsigned long *n_resumed,
+		      unsigned long *n_plain, unsigned long *n_nokey, unsigned long *n_incomplete,
+		      unsigned long *n_badkey)
+{
 	size_t i;
+
+	for (i = 0; i < r->cs.n; i++) {
+		struct conn *c = r->cs.c[i];
+		char label[128];
+
+		conn_keys(c, &r->kl);
+		conn_label(c, label, sizeof(label));
+		switch (c->state) {
+		case CS_KEYS:
+			(*n_keys)++;
+			*n_resumed += c->resumed;
+			break;
+		case CS_PLAIN:
+			(*n_plain)++;
+			if (verbose)
+				msg("connection %s (packet %lu): %s: left as it is", label,
+				    c->first_pkt, c->why);
+			break;
+		case CS_NOKEY:
+			(*n_nokey)++;
+			msg("connection %s (packet %lu): %s: left encrypted", label, c->first_pkt,
+			    c->why);
+			break;
+		case CS_INCOMPLETE:
+			(*n_incomplete)++;
+			msg("connection %s (packet %lu): %s: left as it is", label, c->first_pkt,
+			    c->why);
+			break;
+		case CS_BADKEY:
+			(*n_badkey)++;
+			msg("connection %s (packet %lu): %s: left encrypted", label, c->first_pkt,
+			    c->why);
+			break;
+		case CS_OPEN:
+			break;
+		}
+	}
+}
+
+/* Pass 2: every packet verified, decrypted and written out.  Returns 0, or
+ * -1 (said) on an I/O error or a capture that changed since pass 1. */
+static int pass2(struct run *r, const char *in_path, const char *out_path, int dlt)
+{
+	static uint8_t buf[PKT_MAX], frame_buf[PKT_MAX + 256];
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	struct frame fr;
+	unsigned long no;
+	int rc;
+
+	if (seal2_ctx_init(&r->sx) < 0) {
+		msg("OpenSSL provides no AES-128-CTR");
+		return -1;
+	}
+	r->sx_ready = true;
+	if (!(r->in = open_in(in_path)))
+		return -1;
+	if (out_path && !(r->out = pcap_dump_open(r->in, out_path))) {
+		msg("cannot write %s: %s", out_path, pcap_geterr(r->in));
+		return -1;
+	}
+	for (no = 0; (rc = pcap_next_ex(r->in, &h, &data)) == 1; no++) {
+		struct conn *c = no < r->npkts ? r->pkt_conn[no] : NULL;
+		const u_char *wr = data;
+
+		if (c && c->state == CS_KEYS && frame_parse(dlt, h, data, buf, &fr) &&
+		    pass2_segment(c, &fr, &r->sx, no + 1)) {
+			memcpy(frame_buf, data, fr.ip_off);
+			memcpy(frame_buf + fr.ip_off, buf, fr.ip_caplen);
+			wr = frame_buf;
+		} else if (c && (c->state == CS_NOKEY || c->state == CS_BADKEY)) {
+			nokey_segments++;
+		}
+		if (r->out)
+			pcap_dump((u_char *)r->out, h, wr);
+	}
+	if (rc == -1) {
+		msg("reading %s (second pass): %s", in_path, pcap_geterr(r->in));
+		return -1;
+	}
+	if (no != r->npkts) {
+		msg("%s changed between the two passes (%lu packets, then %lu)", in_path,
+		    r->npkts, no);
+		return -1;
+	}
+	if (r->out) {
+		pcap_dumper_t *out = r->out;
+
+		r->out = NULL;
+		if (pcap_dump_flush(out) < 0) {
+			msg("writing %s failed", out_path);
+			pcap_dump_close(out);
+			return -1;
+		}
+		pcap_dump_close(out);
+	}
+	return 0;
+}
+
+/* The whole tool once: 0 every tagged segment verified, 1 one failed (or a
+ * connection's key was wrong), 2 an I/O error. */
+static int decrypt_capture(const char *in_path, const char *keylog_path, const char *out_path)
+{
+	struct run r;
 	unsigned long n_keys = 0, n_plain = 0, n_nokey = 0, n_incomplete = 0, n_badkey = 0;
 	unsigned long n_resumed = 0;
+	int dlt = 0;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	bad_total = verified_total = nokey_segments = 0;
+	if (keylog_read(keylog_path, &r.kl) < 0 || pass1(&r, in_path, &dlt) < 0) {
+		run_free(&r);
+		return 2;
+	}
+	find_keys(&r, &n_keys, &n_resumed, &n_plain, &n_nokey, &n_incomplete, &n_badkey);
+	if (pass2(&r, in_path, out_path, dlt) < 0) {
+		run_free(&r);
+		return 2;
+	}
+	for (i = 0; i < r.cs.n; i++) {
+		struct conn *c = r.cs.c[i];
+		char label[128];
+
+		if (c->state != CS_KEYS)
+			continue;
+		conn_label(c, label, sizeof(label));
+		if (verbose || c->bad || c->truncated)
+			msg("connection %s (packet %lu): %s, suite 0x%04x: %lu segments verified, "
+			    "%lu failed, %lu untagged ACKs/RSTs, %lu Init segments kept; "
+			    "application bytes A->B %" PRIu64 ", B->A %" PRIu64,
+			    label, c->first_pkt, c->resumed ? "resumed" : "fresh", c->suite,
+			    c->verified, c->bad + c->truncated, c->untagged, c->init_segs,
+			    c->app_bytes_ab, c->app_bytes_ba);
+		seal2_chain_wipe(&c->ab, &r.sx);
+		seal2_chain_wipe(&c->ba, &r.sx);
+	}
+	msg("%lu packets, %zu connections: %lu decrypted (%lu fresh, %lu resumed), %lu plain, "
+	    "%lu without a key-log line, %lu incomplete, %lu with a wrong key; "
+	    "%lu segments verified, %lu failed",
+	    r.npkts, r.cs.n, n_keys, n_keys - n_resumed, n_resumed, n_plain, n_nokey,
+	    n_incomplete, n_badkey, verified_total, bad_total);
+	run_free(&r);
+	return bad_total || n_badkey ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *keylog_path = NULL, *out_path = NULL;
+	int opt;
 
 	static const struct option longopts[] = {
 		{"keylog", required_argument, NULL, 'k'},
@@ -857,162 +1078,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	in_path = argv[optind];
 	if (sodium_init() < 0) {
 		msg("libsodium failed to initialise");
 		return 2;
 	}
-	if (keylog_read(keylog_path, &kl) < 0)
-		return 2;
-
-	/* Pass 1 */
-	if (!(in = open_in(in_path)))
-		return 2;
-	dlt = pcap_datalink(in);
-	if (!link_supported(dlt)) {
-		msg("%s: link type %s (%d) is not supported (Ethernet, Linux cooked v1/v2, raw IP, "
-		    "BSD loopback)", in_path, pcap_datalink_val_to_name(dlt) ?
-		    pcap_datalink_val_to_name(dlt) : "?", dlt);
-		pcap_close(in);
-		return 2;
-	}
-	memset(&cs, 0, sizeof(cs));
-	while ((rc = pcap_next_ex(in, &h, &data)) == 1) {
-		struct conn *c = NULL;
-
-		if (npkts == cap_pkts) {
-			cap_pkts = cap_pkts ? 2 * cap_pkts : 4096;
-			pkt_conn = xrealloc(pkt_conn, cap_pkts * sizeof(*pkt_conn));
-		}
-		if (frame_parse(dlt, h, data, buf, &fr))
-			c = pass1_segment(&cs, &fr, npkts + 1);
-		pkt_conn[npkts++] = c;
-	}
-	if (rc == -1) {
-		msg("reading %s: %s", in_path, pcap_geterr(in));
-		pcap_close(in);
-		return 2;
-	}
-	pcap_close(in);
-
-	for (i = 0; i < cs.n; i++) {
-		struct conn *c = cs.c[i];
-		char label[128];
-
-		conn_keys(c, &kl);
-		conn_label(c, label, sizeof(label));
-		switch (c->state) {
-		case CS_KEYS:
-			n_keys++;
-			n_resumed += c->resumed;
-			break;
-		case CS_PLAIN:
-			n_plain++;
-			if (verbose)
-				msg("connection %s (packet %lu): %s: left as it is", label,
-				    c->first_pkt, c->why);
-			break;
-		case CS_NOKEY:
-			n_nokey++;
-			msg("connection %s (packet %lu): %s: left encrypted", label, c->first_pkt,
-			    c->why);
-			break;
-		case CS_INCOMPLETE:
-			n_incomplete++;
-			msg("connection %s (packet %lu): %s: left as it is", label, c->first_pkt,
-			    c->why);
-			break;
-		case CS_BADKEY:
-			n_badkey++;
-			msg("connection %s (packet %lu): %s: left encrypted", label, c->first_pkt,
-			    c->why);
-			break;
-		case CS_OPEN:
-			break;
-		}
-	}
-
-	/* Pass 2 */
-	if (seal2_ctx_init(&sx) < 0) {
-		msg("OpenSSL provides no AES-128-CTR");
-		return 2;
-	}
-	if (!(in = open_in(in_path)))
-		return 2;
-	if (out_path && !(out = pcap_dump_open(in, out_path))) {
-		msg("cannot write %s: %s", out_path, pcap_geterr(in));
-		pcap_close(in);
-		return 2;
-	}
-	for (no = 0; (rc = pcap_next_ex(in, &h, &data)) == 1; no++) {
-		struct conn *c = no < npkts ? pkt_conn[no] : NULL;
-		const u_char *wr = data;
-
-		if (c && c->state == CS_KEYS && frame_parse(dlt, h, data, buf, &fr) &&
-		    pass2_segment(c, &fr, &sx, no + 1)) {
-			memcpy(frame_buf, data, fr.ip_off);
-			memcpy(frame_buf + fr.ip_off, buf, fr.ip_caplen);
-			wr = frame_buf;
-		} else if (c && (c->state == CS_NOKEY || c->state == CS_BADKEY)) {
-			nokey_segments++;
-		}
-		if (out)
-			pcap_dump((u_char *)out, h, wr);
-	}
-	if (rc == -1) {
-		msg("reading %s (second pass): %s", in_path, pcap_geterr(in));
-		return 2;
-	}
-	if (no != npkts) {
-		msg("%s changed between the two passes (%lu packets, then %lu)", in_path, npkts,
-		    no);
-		return 2;
-	}
-	if (out) {
-		if (pcap_dump_flush(out) < 0) {
-			msg("writing %s failed", out_path);
-			return 2;
-		}
-		pcap_dump_close(out);
-	}
-	pcap_close(in);
-
-	for (i = 0; i < cs.n; i++) {
-		struct conn *c = cs.c[i];
-		char label[128];
-
-		if (c->state != CS_KEYS)
-			continue;
-		conn_label(c, label, sizeof(label));
-		if (verbose || c->bad || c->truncated)
-			msg("connection %s (packet %lu): %s, suite 0x%04x: %lu segments verified, "
-			    "%lu failed, %lu untagged ACKs/RSTs, %lu Init segments kept; "
-			    "application bytes A->B %" PRIu64 ", B->A %" PRIu64,
-			    label, c->first_pkt, c->resumed ? "resumed" : "fresh", c->suite,
-			    c->verified, c->bad + c->truncated, c->untagged, c->init_segs,
-			    c->app_bytes_ab, c->app_bytes_ba);
-		seal2_chain_wipe(&c->ab, &sx);
-		seal2_chain_wipe(&c->ba, &sx);
-	}
-	seal2_ctx_free(&sx);
-	msg("%lu packets, %zu connections: %lu decrypted (%lu fresh, %lu resumed), %lu plain, "
-	    "%lu without a key-log line, %lu incomplete, %lu with a wrong key; "
-	    "%lu segments verified, %lu failed",
-	    npkts, cs.n, n_keys, n_keys - n_resumed, n_resumed, n_plain, n_nokey, n_incomplete,
-	    n_badkey, verified_total, bad_total);
-
-	for (i = 0; i < cs.n; i++) {
-		free(cs.c[i]->init1);
-		free(cs.c[i]->init2);
-		sodium_memzero(cs.c[i], sizeof(*cs.c[i]));
-		free(cs.c[i]);
-	}
-	free(cs.c);
-	free(cs.tab);
-	free(pkt_conn);
-	sodium_memzero(kl.es, kl.nes * sizeof(*kl.es));
-	sodium_memzero(kl.ss, kl.nss * sizeof(*kl.ss));
-	free(kl.es);
-	free(kl.ss);
-	return bad_total || n_badkey ? 1 : 0;
+	return decrypt_capture(argv[optind], keylog_path, out_path);
 }
