@@ -7,27 +7,28 @@
 #   scripts/fuzz.sh [--time SECONDS] [--jobs N] [HARNESS...]
 #   scripts/fuzz.sh --gen-corpus      # rewrite the synthetic seed files
 #
-# HARNESS is packet, eno, kx, ctl or engine (or fuzz_packet...); default all.
+# HARNESS is packet, eno, kx, ctl, engine or decrypt (or fuzz_packet...);
+# default all.
 # --time: seconds per harness (default 60; 0 only builds and replays).
 # --jobs: harnesses fuzzed at once (default 2).
 # Exits non-zero if a regression input crashes or a harness finds a crash;
 # crash inputs are kept in build-fuzz/crashes/, logs in build-fuzz/logs/.
 # Needs clang with the libFuzzer runtime (Debian: clang libclang-rt-14-dev,
-# both installed by scripts/install-deps), libsodium-dev and libssl-dev
-# (libcrypto).
+# both installed by scripts/install-deps), libsodium-dev, libssl-dev
+# (libcrypto) and, for decrypt, libpcap-dev.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=$ROOT/build-fuzz
-ALL=(packet eno kx ctl engine)
+ALL=(packet eno kx ctl engine decrypt)
 TIME=60
 JOBS=2
 GEN=0
 harnesses=()
 
 usage() {
-	sed -n '2,15p' "$ROOT/scripts/fuzz.sh" | sed 's/^# \{0,1\}//'
+	sed -n '2,17p' "$ROOT/scripts/fuzz.sh" | sed 's/^# \{0,1\}//'
 	exit "${1:-2}"
 }
 
@@ -97,8 +98,14 @@ for f in "${core[@]}"; do
 	objs+=("$o")
 done
 for h in "${harnesses[@]}"; do
+	# decrypt is the tcpcrypt-decrypt tool itself, which reads captures
+	# with libpcap.
+	extra=()
+	if [[ $h == decrypt ]]; then
+		read -r -a extra <<<"$(pkg-config --cflags --libs libpcap 2>/dev/null || echo -lpcap)"
+	fi
 	"$CC" "${CFLAGS[@]}" -fsanitize=fuzzer -Isrc/core -Itests/fuzz "${DEP_CFLAGS[@]}" \
-		"tests/fuzz/fuzz_$h.c" "${objs[@]}" "${DEP_LIBS[@]}" -o "$OUT/fuzz_$h"
+		"tests/fuzz/fuzz_$h.c" "${objs[@]}" "${DEP_LIBS[@]}" "${extra[@]}" -o "$OUT/fuzz_$h"
 done
 
 if [[ $GEN -eq 1 ]]; then
@@ -151,6 +158,8 @@ run_one() {
 	[[ -f tests/fuzz/$h.dict ]] && dict=(-dict="tests/fuzz/$h.dict")
 	# A configuration line may be 4096 bytes: let ctl go past that.
 	[[ $h == ctl ]] && max_len=10000
+	# A capture: a key log and a handful of full-size frames.
+	[[ $h == decrypt ]] && max_len=32768
 	"$OUT/fuzz_$h" "$corpus" "${dict[@]}" \
 		-max_total_time="$TIME" -rss_limit_mb=2048 -timeout=30 -max_len="$max_len" \
 		-print_final_stats=1 -artifact_prefix="$OUT/crashes/$h/" \
