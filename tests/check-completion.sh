@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
-# check-completion: the bash completion (completions/tcpcryptd.bash) offers
-# what the programs accept.  No root needed.
+# check-completion: the bash completion (completions/tcpcryptd.bash) and the
+# zsh one (completions/_tcpcryptd) offer what the programs accept.  No root
+# needed.
 #   - a few completions, as bash computes them at a TAB (COMP_WORDS,
 #     COMP_CWORD): tcpcryptd --su -> --suites=, suite lists after the "=",
 #     policy actions, files for --config/--keylog, tcnetstat's options,
@@ -11,6 +12,10 @@
 #     tcpcryptd and tcnetstat print is offered (with "=" exactly when it takes
 #     a value) and nothing else, and likewise for the usage lines of
 #     tcpcrypt-firewall and tcpcryptd-launch.
+# zsh, when installed (scripts/install-deps installs it): the same kind of
+# completions and the same option lists, from an interactive zsh run in a
+# pseudo-terminal (zsh/zpty) with compinit loading completions/_tcpcryptd;
+# compadd is wrapped to record what the completion offers.
 set -euo pipefail
 top_srcdir=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 # shellcheck source=completions/tcpcryptd.bash
@@ -128,6 +133,97 @@ check_list tcpcrypt-firewall "$(help_usage bash "$top_srcdir/scripts/tcpcrypt-fi
 	"$(offered _tcpcrypt_firewall tcpcrypt-firewall)"
 check_list tcpcryptd-launch "$(help_usage bash "$top_srcdir/launchers/tcpcryptd-launch")" \
 	"$(offered _tcpcryptd_launch tcpcryptd-launch)"
+
+# --- zsh --------------------------------------------------------------------
+
+# Reads one command line per line of its input; prints, for each, one line:
+# what zsh offers at a TAB at the end of it (sorted, space-separated; an
+# option's "=" is not part of it).  Arguments: the completions directory, a
+# scratch directory.  A widget on ^T puts the line into the editor and runs
+# complete-word; it touches a file when done, which the driver polls for.
+# shellcheck disable=SC2016 # zsh code, expanded by zsh
+ZSH_DRIVER='
+zmodload zsh/zpty || exit 1
+compdir=$1 w=$2
+zpty -b z "zsh -f -i"
+zpty -w z "PS1=\"> \"; fpath=(${(q)compdir} \$fpath); autoload -Uz compinit; compinit -u -D -d $w/zcompdump"
+zpty -w z "compadd() { local -a m; builtin compadd -O m \"\$@\"; (( \$#m )) && print -rl -- \$m >> $w/matches; builtin compadd \"\$@\"; }"
+zpty -w z "t-complete() { BUFFER=\$TEST_BUF; CURSOR=\$#BUFFER; : >| $w/matches; zle complete-word; BUFFER=\"\"; : >| $w/done; }; zle -N t-complete; bindkey \"^T\" t-complete"
+while IFS= read -r line; do
+	rm -f $w/done
+	zpty -w z "TEST_BUF=${(q)line}"
+	zpty -w -n z $'\''\x14'\''
+	for i in {1..200}; do [[ -e $w/done ]] && break; sleep 0.05; done
+	[[ -e $w/done ]] || { print -r -- "TIMEOUT"; continue; }
+	print -r -- ${(j: :)${(ou)${(f)"$(<$w/matches)"}}}
+done
+zpty -d z
+'
+
+if ! command -v zsh >/dev/null; then
+	echo "check-completion: zsh is not installed: its completion is not checked (scripts/install-deps installs it)"
+else
+	mkdir "$tmp/zsh"
+	zlines=(
+		"tcpcryptd --su"
+		"tcpcryptd --suites="
+		"tcpcryptd --suites=aes128,"
+		"tcpcryptd -P "
+		"tcpcryptd --no-"
+		"tcpcryptd --config=$tmp/tcpcryptd.c"
+		"tcnetstat --e"
+		"tcpcrypt-firewall "
+		"tcpcrypt-firewall up --backend "
+		"tcpcrypt-firewall up -- --su"
+		"tcpcrypt-firewall down --queue 3 -- --suites="
+		"tcpcryptd-launch --as"
+		"tcpcryptd-launch --queue 7 -- --suites="
+		"tcpcryptd -"
+		"tcnetstat -"
+		"tcpcrypt-firewall -"
+		"tcpcryptd-launch -"
+	)
+	mapfile -t zgot < <(printf '%s\n' "${zlines[@]}" |
+		timeout 120 zsh -f -c "$ZSH_DRIVER" zsh "$top_srcdir/completions" "$tmp/zsh")
+	# zoffers LINE: what the driver printed for LINE.
+	zoffers() {
+		local i
+		for i in "${!zlines[@]}"; do
+			[[ ${zlines[$i]} == "$1" ]] && { echo "${zgot[$i]:-}"; return; }
+		done
+	}
+	zexpect() {
+		local got
+		got=$(zoffers "$2")
+		[[ $got == "$1" ]] || fail "zsh: $2<TAB>: got '$got', want '$1'"
+	}
+	zexpect "--suites" "tcpcryptd --su"
+	zexpect "aes128 chacha20" "tcpcryptd --suites="
+	zexpect "chacha20" "tcpcryptd --suites=aes128,"
+	zexpect "clear private private-or-clear" "tcpcryptd -P "
+	zexpect "--no-resumption --no-x25519-memo" "tcpcryptd --no-"
+	[[ " $(zoffers "tcpcryptd --config=$tmp/tcpcryptd.c") " == *" tcpcryptd.conf "* ]] ||
+		fail "zsh: tcpcryptd --config=$tmp/tcpcryptd.c<TAB>: tcpcryptd.conf not offered"
+	zexpect "--encrypted-only" "tcnetstat --e"
+	zexpect "down purge status up" "tcpcrypt-firewall "
+	zexpect "auto iptables nft" "tcpcrypt-firewall up --backend "
+	zexpect "--suites" "tcpcrypt-firewall up -- --su"
+	zexpect "aes128 chacha20" "tcpcrypt-firewall down --queue 3 -- --suites="
+	zexpect "--as-root" "tcpcryptd-launch --as"
+	zexpect "aes128 chacha20" "tcpcryptd-launch --queue 7 -- --suites="
+	# zlong LINE: the long options offered for LINE, one per line.
+	zlong() { zoffers "$1" | tr ' ' '\n' | grep '^--.' | LC_ALL=C sort -u; }
+	# nameonly: a --help list without the "=" of options that take a value.
+	nameonly() { sed 's/=$//' | LC_ALL=C sort -u; }
+	if [[ -n ${daemon:-} && -n ${tcn:-} ]]; then
+		check_list "zsh: tcpcryptd" "$(help_getopt "$daemon" | nameonly)" "$(zlong "tcpcryptd -")"
+		check_list "zsh: tcnetstat" "$(help_getopt "$tcn" | nameonly)" "$(zlong "tcnetstat -")"
+	fi
+	check_list "zsh: tcpcrypt-firewall" "$(help_usage bash "$top_srcdir/scripts/tcpcrypt-firewall")" \
+		"$(zlong "tcpcrypt-firewall -")"
+	check_list "zsh: tcpcryptd-launch" "$(help_usage bash "$top_srcdir/launchers/tcpcryptd-launch")" \
+		"$(zlong "tcpcryptd-launch -")"
+fi
 
 if ((fails)); then
 	echo "check-completion: $fails failed" >&2
