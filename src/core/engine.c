@@ -327,6 +327,25 @@ static const uint8_t mac_template[ENO_ACK_PADDED_LEN + MAC_OPT_LEN] = {
 	0x45, 0x02, TCPOPT_NOP, TCPOPT_NOP, TCPOPT_EXP, MAC_OPT_LEN, 0x74, 0x63,
 };
 
+/* What a segment's tag covers besides its payload (doc/protocol.md
+ * section 7): its flags, its sequence number as an offset in the stream
+ * it belongs to, its acknowledgment (with ACK set) as an offset in the
+ * other stream, its payload length and urgent pointer. */
+static struct seal2_hdr tag_header(uint8_t flags, const struct seqdir *stream, uint32_t seq,
+				   const struct seqdir *acked, uint32_t ack, size_t plen,
+				   uint16_t urg_ptr)
+{
+	struct seal2_hdr h = {
+		.flags = flags,
+		.seq_off = seqmap_offset(stream, seq),
+		.ack_off = (flags & TCP_ACK) ? seqmap_offset(acked, ack) : 0,
+		.payload_len = (uint16_t)plen,
+		.urg_ptr = urg_ptr,
+	};
+
+	return h;
+}
+
 struct inject_spec {
 	uint32_t seq, ack;
 	uint8_t flags;
@@ -371,12 +390,9 @@ static int inject(struct engine *e, struct flow *f, const struct inject_spec *s,
 
 	memcpy(opts, mac_template, sizeof(opts));
 	if (tag_it) {
-		struct seal2_hdr h = {
-			.flags = s->flags,
-			.seq_off = seqmap_offset(&f->snd, s->seq),
-			.ack_off = seqmap_offset(&f->rcv, s->ack),
-			.payload_len = (uint16_t)s->payload_len,
-		};
+		/* Every segment tagged here carries ACK. */
+		struct seal2_hdr h = tag_header(s->flags, &f->snd, s->seq, &f->rcv, s->ack,
+						s->payload_len, 0);
 		struct gen_mark m = gen_mark(&f->tx);
 		int rc = seal2_tag(&f->tx, &h, s->payload, s->payload_len, mac_opt + 4, &e->sx);
 
@@ -487,11 +503,7 @@ static enum engine_verdict seal_outgoing(struct engine *e, struct flow *f, struc
 	pkt_set_seq(p, seq);
 	pkt_set_ack(p, ack);
 
-	h.flags = flags;
-	h.seq_off = seqmap_offset(&f->snd, seq);
-	h.ack_off = (flags & TCP_ACK) ? seqmap_offset(&f->rcv, ack) : 0;
-	h.payload_len = (uint16_t)plen;
-	h.urg_ptr = pkt_urp(p);
+	h = tag_header(flags, &f->snd, seq, &f->rcv, ack, plen, pkt_urp(p));
 	/* The MAC option is the last one we wrote; fill in its tag. */
 	m = gen_mark(&f->tx);
 	rc = seal2_seal(&e->sx, f->suite, &f->tx, &h, pkt_payload(p),
@@ -562,11 +574,7 @@ static enum engine_verdict open_incoming(struct engine *e, struct flow *f, struc
 		e->ctr.mac_fail++;
 		return EV_DROP;
 	}
-	h.flags = flags;
-	h.seq_off = seqmap_offset(&f->rcv, seq);
-	h.ack_off = (flags & TCP_ACK) ? seqmap_offset(&f->snd, ack) : 0;
-	h.payload_len = (uint16_t)plen;
-	h.urg_ptr = pkt_urp(p);
+	h = tag_header(flags, &f->rcv, seq, &f->snd, ack, plen, pkt_urp(p));
 
 	m = gen_mark(&f->rx);
 	ok = info.mac >= 0 &&
