@@ -390,7 +390,7 @@ static int inject(struct engine *e, struct flow *f, const struct inject_spec *s,
 
 	memcpy(opts, mac_template, sizeof(opts));
 	if (tag_it) {
-		/* Every segment tagged here carries ACK. */
+		/* Injected segments never carry URG: urgent pointer 0. */
 		struct seal2_hdr h = tag_header(s->flags, &f->snd, s->seq, &f->rcv, s->ack,
 						s->payload_len, 0);
 		struct gen_mark m = gen_mark(&f->tx);
